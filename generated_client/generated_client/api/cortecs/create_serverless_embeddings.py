@@ -1,0 +1,305 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error_response import ErrorResponse
+from ...models.http_validation_error import HTTPValidationError
+from ...models.serverless_embedding_request import ServerlessEmbeddingRequest
+from ...models.serverless_embedding_response import ServerlessEmbeddingResponse
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: ServerlessEmbeddingRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/models/serverless/embeddings",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+    if response.status_code == 200:
+        _response_200 = response.json()
+        if not isinstance(_response_200, dict):
+            raise TypeError(f"response_200: expected object, got {type(_response_200).__name__}")
+        response_200 = ServerlessEmbeddingResponse.from_dict(_response_200)
+
+        return response_200
+
+    if response.status_code == 400:
+        _response_400 = response.json()
+        if not isinstance(_response_400, dict):
+            raise TypeError(f"response_400: expected object, got {type(_response_400).__name__}")
+        response_400 = ErrorResponse.from_dict(_response_400)
+
+        return response_400
+
+    if response.status_code == 401:
+        _response_401 = response.json()
+        if not isinstance(_response_401, dict):
+            raise TypeError(f"response_401: expected object, got {type(_response_401).__name__}")
+        response_401 = ErrorResponse.from_dict(_response_401)
+
+        return response_401
+
+    if response.status_code == 403:
+        _response_403 = response.json()
+        if not isinstance(_response_403, dict):
+            raise TypeError(f"response_403: expected object, got {type(_response_403).__name__}")
+        response_403 = ErrorResponse.from_dict(_response_403)
+
+        return response_403
+
+    if response.status_code == 404:
+        _response_404 = response.json()
+        if not isinstance(_response_404, dict):
+            raise TypeError(f"response_404: expected object, got {type(_response_404).__name__}")
+        response_404 = ErrorResponse.from_dict(_response_404)
+
+        return response_404
+
+    if response.status_code == 413:
+        _response_413 = response.json()
+        if not isinstance(_response_413, dict):
+            raise TypeError(f"response_413: expected object, got {type(_response_413).__name__}")
+        response_413 = ErrorResponse.from_dict(_response_413)
+
+        return response_413
+
+    if response.status_code == 422:
+        _response_422 = response.json()
+        if not isinstance(_response_422, dict):
+            raise TypeError(f"response_422: expected object, got {type(_response_422).__name__}")
+        response_422 = HTTPValidationError.from_dict(_response_422)
+
+        return response_422
+
+    if response.status_code == 429:
+        _response_429 = response.json()
+        if not isinstance(_response_429, dict):
+            raise TypeError(f"response_429: expected object, got {type(_response_429).__name__}")
+        response_429 = ErrorResponse.from_dict(_response_429)
+
+        return response_429
+
+    if response.status_code == 500:
+        _response_500 = response.json()
+        if not isinstance(_response_500, dict):
+            raise TypeError(f"response_500: expected object, got {type(_response_500).__name__}")
+        response_500 = ErrorResponse.from_dict(_response_500)
+
+        return response_500
+
+    if response.status_code == 502:
+        _response_502 = response.json()
+        if not isinstance(_response_502, dict):
+            raise TypeError(f"response_502: expected object, got {type(_response_502).__name__}")
+        response_502 = ErrorResponse.from_dict(_response_502)
+
+        return response_502
+
+    if response.status_code == 503:
+        _response_503 = response.json()
+        if not isinstance(_response_503, dict):
+            raise TypeError(f"response_503: expected object, got {type(_response_503).__name__}")
+        response_503 = ErrorResponse.from_dict(_response_503)
+
+        return response_503
+
+    if response.status_code == 504:
+        _response_504 = response.json()
+        if not isinstance(_response_504, dict):
+            raise TypeError(f"response_504: expected object, got {type(_response_504).__name__}")
+        response_504 = ErrorResponse.from_dict(_response_504)
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ServerlessEmbeddingRequest,
+) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+    """Create embeddings on a routed provider
+
+     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+    documents
+    only a 500 error and passes provider errors through as the provider sent them, so the error bodies
+    below
+    are Mistral's, which is what its providers send.
+
+    Args:
+        body (ServerlessEmbeddingRequest): A cortecs.ai serverless embeddings request. The
+            reference page marks every field optional, but a request
+            without `model` or `input` cannot be served, so both are required. The page does not say
+            whether unknown
+            keys are rejected; the contract lets them through so that fields newer versions of the
+            service add
+            (the newer API has `enable_model_fallback`, `fallbacks`, `allow_zero_data_retention`) can
+            be sent.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ServerlessEmbeddingRequest,
+) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+    """Create embeddings on a routed provider
+
+     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+    documents
+    only a 500 error and passes provider errors through as the provider sent them, so the error bodies
+    below
+    are Mistral's, which is what its providers send.
+
+    Args:
+        body (ServerlessEmbeddingRequest): A cortecs.ai serverless embeddings request. The
+            reference page marks every field optional, but a request
+            without `model` or `input` cannot be served, so both are required. The page does not say
+            whether unknown
+            keys are rejected; the contract lets them through so that fields newer versions of the
+            service add
+            (the newer API has `enable_model_fallback`, `fallbacks`, `allow_zero_data_retention`) can
+            be sent.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ServerlessEmbeddingRequest,
+) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+    """Create embeddings on a routed provider
+
+     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+    documents
+    only a 500 error and passes provider errors through as the provider sent them, so the error bodies
+    below
+    are Mistral's, which is what its providers send.
+
+    Args:
+        body (ServerlessEmbeddingRequest): A cortecs.ai serverless embeddings request. The
+            reference page marks every field optional, but a request
+            without `model` or `input` cannot be served, so both are required. The page does not say
+            whether unknown
+            keys are rejected; the contract lets them through so that fields newer versions of the
+            service add
+            (the newer API has `enable_model_fallback`, `fallbacks`, `allow_zero_data_retention`) can
+            be sent.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    body: ServerlessEmbeddingRequest,
+) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+    """Create embeddings on a routed provider
+
+     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+    documents
+    only a 500 error and passes provider errors through as the provider sent them, so the error bodies
+    below
+    are Mistral's, which is what its providers send.
+
+    Args:
+        body (ServerlessEmbeddingRequest): A cortecs.ai serverless embeddings request. The
+            reference page marks every field optional, but a request
+            without `model` or `input` cannot be served, so both are required. The page does not say
+            whether unknown
+            keys are rejected; the contract lets them through so that fields newer versions of the
+            service add
+            (the newer API has `enable_model_fallback`, `fallbacks`, `allow_zero_data_retention`) can
+            be sent.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.embedding_data import EmbeddingData
+    from ..models.usage_info import UsageInfo
+
+
+T = TypeVar("T", bound="EmbeddingResponse")
+
+
+@_attrs_define
+class EmbeddingResponse:
+    """Mistral's embeddings response."""
+
+    id: str
+    object_: Literal["list"]
+    model: str
+    data: list[EmbeddingData]
+    usage: UsageInfo
+    """ Tokens counted for the request. Real responses carry extra keys (e.g. `request_count`), kept as
+    additional properties; Mistral's reference example omits `completion_tokens`.
+     """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        object_ = self.object_
+
+        model = self.model
+
+        data = []
+        for data_item_data in self.data:
+            data_item = data_item_data.to_dict()
+            data.append(data_item)
+
+        usage = self.usage.to_dict()
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "model": model,
+                "data": data,
+                "usage": usage,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.embedding_data import EmbeddingData  # noqa: PLC0415
+        from ..models.usage_info import UsageInfo  # noqa: PLC0415
+
+        d = dict(src_dict)
+        id = d.pop("id")
+        if not (isinstance(id, str)):
+            raise TypeError(f"id: expected string, got {type(id).__name__}")
+
+        object_ = cast(Literal["list"], d.pop("object"))
+        if object_ != "list":
+            raise ValueError(f"object must match const 'list', got '{object_}'")
+
+        model = d.pop("model")
+        if not (isinstance(model, str)):
+            raise TypeError(f"model: expected string, got {type(model).__name__}")
+
+        _data = d.pop("data")
+        if not isinstance(_data, list):
+            raise TypeError(f"data: expected array, got {type(_data).__name__}")
+        data = []
+        for data_item_data in _data:
+            _data_item = data_item_data
+            if not isinstance(_data_item, dict):
+                raise TypeError(f"data_item: expected object, got {type(_data_item).__name__}")
+            data_item = EmbeddingData.from_dict(_data_item)
+
+            data.append(data_item)
+
+        _usage = d.pop("usage")
+        if not isinstance(_usage, dict):
+            raise TypeError(f"usage: expected object, got {type(_usage).__name__}")
+        usage = UsageInfo.from_dict(_usage)
+
+        embedding_response = cls(
+            id=id,
+            object_=object_,
+            model=model,
+            data=data,
+            usage=usage,
+        )
+
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional = prop_dict
+
+            additional_properties[prop_name] = additional
+
+        embedding_response.additional_properties = additional_properties
+        return embedding_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,15 @@
+from typing import Literal
+
+Preference = Literal["balanced", "cost", "speed"]
+
+PREFERENCE_VALUES: set[Preference] = {
+    "balanced",
+    "cost",
+    "speed",
+}
+
+
+def check_preference(value: str) -> Preference:
+    if value in PREFERENCE_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {PREFERENCE_VALUES!r}")
