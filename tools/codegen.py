@@ -111,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = drift()
     if problems:
         print(
-            "generated_client/ has drifted from openapi.yaml (run `make generate` and commit):\n"
-            + "\n".join(problems),
+            "generated_client/ has drifted from openapi.yaml (run `make generate` and commit):\n" + "\n".join(problems),
             file=sys.stderr,
         )
         return 1

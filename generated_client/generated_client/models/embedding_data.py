@@ -92,6 +92,8 @@ class EmbeddingData:
         embedding = _parse_embedding(d.pop("embedding"))
 
         index = d.pop("index")
+        if isinstance(index, float) and index.is_integer():
+            index = int(index)
         if not (isinstance(index, int) and not isinstance(index, bool)):
             raise TypeError(f"index: expected int, got {type(index).__name__}")
 

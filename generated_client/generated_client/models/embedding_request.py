@@ -145,9 +145,14 @@ class EmbeddingRequest:
             if isinstance(data, Unset):
                 return data
             try:
-                if not (isinstance(data, int) and not isinstance(data, bool)):
+                if not (
+                    (isinstance(data, int) and not isinstance(data, bool))
+                    or (isinstance(data, float) and data.is_integer())
+                ):
                     raise TypeError()
                 output_dimension_type_0 = data
+                if isinstance(output_dimension_type_0, float) and output_dimension_type_0.is_integer():
+                    output_dimension_type_0 = int(output_dimension_type_0)
                 if not (isinstance(output_dimension_type_0, int) and not isinstance(output_dimension_type_0, bool)):
                     raise TypeError(
                         f"output_dimension_type_0: expected int, got {type(output_dimension_type_0).__name__}"

@@ -9,6 +9,6 @@ ENCODING_FORMAT_VALUES: set[EncodingFormat] = {
 
 
 def check_encoding_format(value: str) -> EncodingFormat:
-    if value in ENCODING_FORMAT_VALUES:
+    if isinstance(value, str) and value in ENCODING_FORMAT_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {ENCODING_FORMAT_VALUES!r}")
+    raise TypeError(f"Unexpected value {value!r}. Expected one of base64, float")

@@ -115,9 +115,14 @@ class ErrorResponse:
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             try:
-                if not (isinstance(data, int) and not isinstance(data, bool)):
+                if not (
+                    (isinstance(data, int) and not isinstance(data, bool))
+                    or (isinstance(data, float) and data.is_integer())
+                ):
                     raise TypeError()
                 code_type_1 = data
+                if isinstance(code_type_1, float) and code_type_1.is_integer():
+                    code_type_1 = int(code_type_1)
                 if not (isinstance(code_type_1, int) and not isinstance(code_type_1, bool)):
                     raise TypeError(f"code_type_1: expected int, got {type(code_type_1).__name__}")
 

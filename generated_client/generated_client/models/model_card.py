@@ -127,6 +127,8 @@ class ModelCard:
             raise TypeError(f"object: expected string, got {type(object_).__name__}")
 
         created = d.pop("created", UNSET)
+        if isinstance(created, float) and created.is_integer():
+            created = int(created)
         if not ((isinstance(created, int) and not isinstance(created, bool)) or isinstance(created, Unset)):
             raise TypeError(f"created: expected int, got {type(created).__name__}")
 
@@ -185,6 +187,8 @@ class ModelCard:
         description = _parse_description(d.pop("description", UNSET))
 
         max_context_length = d.pop("max_context_length", UNSET)
+        if isinstance(max_context_length, float) and max_context_length.is_integer():
+            max_context_length = int(max_context_length)
         if not (
             (isinstance(max_context_length, int) and not isinstance(max_context_length, bool))
             or isinstance(max_context_length, Unset)

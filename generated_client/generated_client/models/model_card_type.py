@@ -9,6 +9,6 @@ MODEL_CARD_TYPE_VALUES: set[ModelCardType] = {
 
 
 def check_model_card_type(value: str) -> ModelCardType:
-    if value in MODEL_CARD_TYPE_VALUES:
+    if isinstance(value, str) and value in MODEL_CARD_TYPE_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {MODEL_CARD_TYPE_VALUES!r}")
+    raise TypeError(f"Unexpected value {value!r}. Expected one of base, fine-tuned")

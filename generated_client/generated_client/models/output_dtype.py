@@ -12,6 +12,6 @@ OUTPUT_DTYPE_VALUES: set[OutputDtype] = {
 
 
 def check_output_dtype(value: str) -> OutputDtype:
-    if value in OUTPUT_DTYPE_VALUES:
+    if isinstance(value, str) and value in OUTPUT_DTYPE_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {OUTPUT_DTYPE_VALUES!r}")
+    raise TypeError(f"Unexpected value {value!r}. Expected one of binary, float, int8, ubinary, uint8")

@@ -10,6 +10,6 @@ PREFERENCE_VALUES: set[Preference] = {
 
 
 def check_preference(value: str) -> Preference:
-    if value in PREFERENCE_VALUES:
+    if isinstance(value, str) and value in PREFERENCE_VALUES:
         return value
-    raise TypeError(f"Unexpected value {value!r}. Expected one of {PREFERENCE_VALUES!r}")
+    raise TypeError(f"Unexpected value {value!r}. Expected one of balanced, cost, speed")

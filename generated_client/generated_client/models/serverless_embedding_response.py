@@ -81,6 +81,8 @@ class ServerlessEmbeddingResponse:
             raise ValueError(f"object must match const 'list', got '{object_}'")
 
         created = d.pop("created")
+        if isinstance(created, float) and created.is_integer():
+            created = int(created)
         if not (isinstance(created, int) and not isinstance(created, bool)):
             raise TypeError(f"created: expected int, got {type(created).__name__}")
 

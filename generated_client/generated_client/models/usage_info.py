@@ -47,14 +47,20 @@ class UsageInfo:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         prompt_tokens = d.pop("prompt_tokens")
+        if isinstance(prompt_tokens, float) and prompt_tokens.is_integer():
+            prompt_tokens = int(prompt_tokens)
         if not (isinstance(prompt_tokens, int) and not isinstance(prompt_tokens, bool)):
             raise TypeError(f"prompt_tokens: expected int, got {type(prompt_tokens).__name__}")
 
         total_tokens = d.pop("total_tokens")
+        if isinstance(total_tokens, float) and total_tokens.is_integer():
+            total_tokens = int(total_tokens)
         if not (isinstance(total_tokens, int) and not isinstance(total_tokens, bool)):
             raise TypeError(f"total_tokens: expected int, got {type(total_tokens).__name__}")
 
         completion_tokens = d.pop("completion_tokens", UNSET)
+        if isinstance(completion_tokens, float) and completion_tokens.is_integer():
+            completion_tokens = int(completion_tokens)
         if not (
             (isinstance(completion_tokens, int) and not isinstance(completion_tokens, bool))
             or isinstance(completion_tokens, Unset)

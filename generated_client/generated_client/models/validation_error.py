@@ -84,9 +84,14 @@ class ValidationError:
                     return loc_item_type_0
                 except (TypeError, ValueError, AttributeError, KeyError):
                     pass
-                if not (isinstance(data, int) and not isinstance(data, bool)):
+                if not (
+                    (isinstance(data, int) and not isinstance(data, bool))
+                    or (isinstance(data, float) and data.is_integer())
+                ):
                     raise TypeError(f"loc_item: expected int | str, got {type(data).__name__}")
                 loc_item_type_1 = data
+                if isinstance(loc_item_type_1, float) and loc_item_type_1.is_integer():
+                    loc_item_type_1 = int(loc_item_type_1)
                 if not (isinstance(loc_item_type_1, int) and not isinstance(loc_item_type_1, bool)):
                     raise TypeError(f"loc_item_type_1: expected int, got {type(loc_item_type_1).__name__}")
 

@@ -1,0 +1,52 @@
+"""Shared access to the contract: every test reads openapi.yaml itself, never a copy of its schemas."""
+
+from __future__ import annotations
+
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC_PATH = ROOT / "openapi.yaml"
+SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+
+# tools/ holds repository scripts, not an installed package.
+sys.path.insert(0, str(ROOT / "tools"))
+
+
+@cache
+def load_spec() -> dict[str, Any]:
+    """The contract as plain data (parsed once per session; callers must not mutate it)."""
+    with SPEC_PATH.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, METHOD, operation) for every operation in the contract."""
+    found = []
+    for path, item in load_spec()["paths"].items():
+        for method, operation in item.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                found.append((path, method.upper(), operation))
+    return found
+
+
+def object_schema_names() -> list[str]:
+    """Component schemas that become attrs models (objects); unions and enums become type aliases."""
+    return [name for name, schema in load_spec()["components"]["schemas"].items() if schema.get("type") == "object"]
+
+
+def model_class(schema_name: str) -> Any:
+    """The generated attrs class for a component schema."""
+    import generated_client.models as models
+
+    return getattr(models, schema_name)
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    return load_spec()

@@ -1,0 +1,147 @@
+"""openapi.yaml is a valid OpenAPI 3.1 document, and every example in it is true to its own schema."""
+
+from __future__ import annotations
+
+import base64
+import re
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+from conftest import load_spec, operations
+from openapi_spec_validator import validate
+from openapi_spec_validator.versions import consts as spec_versions
+from openapi_spec_validator.versions.shortcuts import get_spec_version
+
+
+def test_the_contract_is_valid_openapi_3_1(spec: dict[str, Any]) -> None:
+    assert get_spec_version(spec) == spec_versions.OPENAPIV31
+    validate(spec)
+
+
+def _validator(schema: dict[str, Any]) -> jsonschema.Draft202012Validator:
+    # `$ref: '#/components/...'` resolves against the root, so the schema is rooted beside the components.
+    rooted = {**schema, "components": load_spec()["components"]}
+    return jsonschema.Draft202012Validator(rooted, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = load_spec()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _media_examples() -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(where, schema, value) for every example attached to a request or response body."""
+    spec = load_spec()
+    bodies: list[tuple[str, dict[str, Any]]] = []
+    for path, method, operation in operations():
+        if "requestBody" in operation:
+            bodies.append((f"{method} {path} request", _resolve(operation["requestBody"])))
+        for status, response in operation["responses"].items():
+            bodies.append((f"{method} {path} {status}", _resolve(response)))
+    for name, response in spec["components"]["responses"].items():
+        bodies.append((f"components/responses/{name}", response))
+    for where, body in bodies:
+        for media in body.get("content", {}).values():
+            for example_name, example in media.get("examples", {}).items():
+                yield f"{where} example {example_name}", media["schema"], _resolve(example)["value"]
+
+
+def _schema_examples(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any], Any]]:
+    """(where, schema, value) for every `examples` entry inside a schema, at any depth."""
+    if isinstance(node, dict):
+        for index, value in enumerate(node.get("examples", []) if isinstance(node.get("examples"), list) else []):
+            yield f"{where} examples[{index}]", node, value
+        for key, child in node.items():
+            if key != "examples":
+                yield from _schema_examples(child, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            yield from _schema_examples(child, f"{where}/{index}")
+
+
+ALL_EXAMPLES = list(_media_examples()) + list(
+    _schema_examples(load_spec()["components"]["schemas"], "components/schemas")
+)
+
+
+def test_the_contract_has_examples_to_check() -> None:
+    # Guards the walk below: an empty list would make the parametrized test vacuous.
+    assert len(ALL_EXAMPLES) >= 15
+
+
+@pytest.mark.parametrize(("where", "schema", "value"), ALL_EXAMPLES, ids=[e[0] for e in ALL_EXAMPLES])
+def test_every_example_validates_against_its_schema(where: str, schema: dict[str, Any], value: Any) -> None:
+    errors = sorted(_validator(schema).iter_errors(value), key=lambda e: list(e.path))
+    assert not errors, f"{where}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors)
+
+
+def test_the_base64_example_decodes_to_what_its_summary_says(spec: dict[str, Any]) -> None:
+    example = spec["paths"]["/v1/embeddings"]["post"]["responses"]["200"]["content"]["application/json"]["examples"][
+        "base64"
+    ]
+    claimed = [float(x) for x in re.search(r"\[([^\]]+)\]", example["summary"]).group(1).split(",")]
+    raw = base64.b64decode(example["value"]["data"][0]["embedding"])
+    assert list(struct.unpack(f"<{len(raw) // 4}f", raw)) == claimed
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), operations(), ids=[f"{m} {p}" for p, m, _ in operations()])
+def test_every_operation_documents_the_errors_clients_and_fuzzers_meet(
+    path: str, method: str, operation: dict[str, Any]
+) -> None:
+    # 401: the fuzzer's coverage phase sends requests without credentials; 400: unparseable bodies;
+    # 429 and 5xx: what a client must retry; 422 wherever there is a body to validate.
+    expected = {"400", "401", "429", "500", "503"} | ({"413", "422"} if "requestBody" in operation else set())
+    assert expected <= operation["responses"].keys(), (
+        f"{method} {path} lacks {expected - operation['responses'].keys()}"
+    )
+    rate_limited = _resolve(operation["responses"]["429"])
+    assert "Retry-After" in rate_limited["headers"]
+
+
+def test_operation_ids_and_tags_give_readable_generated_modules(spec: dict[str, Any]) -> None:
+    names = {(op["tags"][0], op["operationId"]) for _, _, op in operations()}
+    assert names == {
+        ("mistral", "create_embeddings"),
+        ("mistral", "list_models"),
+        ("cortecs", "create_serverless_embeddings"),
+    }
+
+
+def test_each_service_path_names_its_own_server(spec: dict[str, Any]) -> None:
+    servers = {path: [s["url"] for s in item["servers"]] for path, item in spec["paths"].items()}
+    assert servers == {
+        "/v1/embeddings": ["https://api.mistral.ai"],
+        "/v1/models": ["https://api.mistral.ai"],
+        "/api/v1/models/serverless/embeddings": ["https://cortecs.ai"],
+    }
+
+
+def test_requests_require_model_and_input_and_mistral_rejects_unknown_keys(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    mistral, cortecs = schemas["EmbeddingRequest"], schemas["ServerlessEmbeddingRequest"]
+    assert set(mistral["required"]) == set(cortecs["required"]) == {"model", "input"}
+    assert mistral["additionalProperties"] is False
+    assert set(mistral["properties"]) == {
+        "model",
+        "input",
+        "output_dimension",
+        "output_dtype",
+        "encoding_format",
+        "metadata",
+    }
+    assert set(cortecs["properties"]) == {
+        "model",
+        "input",
+        "preference",
+        "allowed_providers",
+        "eu_native",
+        "allow_quantization",
+        "encoding_format",
+    }
