@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated test lint demo
+.PHONY: help install generate check-generated test lint serve fuzz demo
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -15,7 +15,7 @@ install: $(STAMP)  ## Create .venv with the generated client, this project and t
 $(STAMP): pyproject.toml generated_client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server]'
 	@touch $@
 
 generate: $(STAMP)  ## Rebuild generated_client/ from openapi.yaml (never edit it by hand).
@@ -30,7 +30,10 @@ test: lint  ## Lint, then the whole test suite (contract, generated client, drif
 lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy tools generated_client/generated_client
+	$(BIN)/mypy tools server generated_client/generated_client
+
+serve: $(STAMP)  ## Run the reference server on 127.0.0.1:8000 (ARGS="--port 9000 --fault-rate 0.2 ..." to change).
+	$(BIN)/reference-server $(ARGS)
 
 demo:  ## The main job; arrives with the wrapper and the reference server (issues 3-5).
 	@echo "make demo arrives with the wrapper and the reference server; until then run: make test" >&2

@@ -50,3 +50,19 @@ def model_class(schema_name: str) -> Any:
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     return load_spec()
+
+
+@pytest.fixture(scope="session")
+def server() -> Any:
+    """The reference server with its defaults, on a free loopback port for the whole session."""
+    from reference_server import BackgroundServer
+
+    with BackgroundServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def auth() -> dict[str, str]:
+    from reference_server import DEV_TOKEN
+
+    return {"Authorization": f"Bearer {DEV_TOKEN}"}

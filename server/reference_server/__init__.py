@@ -1,0 +1,29 @@
+"""A local server implementing openapi.yaml: deterministic embeddings, real auth and validation, fault injection.
+
+It stands in for the Mistral and cortecs services where they cannot be reached: in development, demos, CI,
+fuzzing and benchmarks.
+"""
+
+from ._app import DEV_TOKEN, ReferenceServer, ServerConfig
+from ._catalogue import CORTECS_MODELS, MISTRAL_MODELS, PROVIDERS
+from ._embeddings import compute_vector, truncate
+from ._faults import FAULT_KINDS, FaultPlan
+from ._limits import Limits, estimate_tokens
+from ._runner import BackgroundServer, serve
+
+__all__ = [
+    "CORTECS_MODELS",
+    "DEV_TOKEN",
+    "FAULT_KINDS",
+    "MISTRAL_MODELS",
+    "PROVIDERS",
+    "BackgroundServer",
+    "FaultPlan",
+    "Limits",
+    "ReferenceServer",
+    "ServerConfig",
+    "compute_vector",
+    "estimate_tokens",
+    "serve",
+    "truncate",
+]

@@ -1,0 +1,289 @@
+"""The ASGI application: routing, bearer auth, body limits and parsing, contract validation, faults, responses.
+
+A plain ASGI callable rather than a framework: there are three routes, every response is JSON the contract
+documents, and fault injection needs byte-level control of what is sent (a dropped or truncated body).
+Order of checks, each answered with the status the contract documents: unknown route 404, wrong method 405
+(with `Allow`), missing or wrong key 401, injected fault, body over the size limit 413, unparseable JSON 400,
+schema violations 422 (all of them), then the service's own rules (unknown model, limits, routing) 400.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import _catalogue as catalogue
+from ._contract import BUNDLED_SPEC, Contract
+from ._embeddings import EmbeddingCache
+from ._errors import APIError, RequestValidationError
+from ._faults import FaultPlan
+from ._limits import Limits, check
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEV_TOKEN = "dev-token"  # noqa: S105 - a published development token, not a secret
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class ServerConfig:
+    """Everything that changes how the reference server answers."""
+
+    tokens: tuple[str, ...] = field(default=(DEV_TOKEN,), repr=False)
+    max_body_bytes: int = MAX_BODY_BYTES
+    limits: Limits = field(default_factory=Limits)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    latency_ms: int = 0
+    cache_texts: int = 32768
+    spec_path: Path = BUNDLED_SPEC
+
+    def __post_init__(self) -> None:
+        if not self.tokens or any(not token for token in self.tokens):
+            raise ValueError("at least one non-empty token is required")
+
+
+@dataclass
+class _Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
+    return _Response(status, orjson.dumps(payload), headers or {})
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    # orjson refuses integers beyond 64 bits, which are valid JSON; the standard parser reads them.
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise APIError(400, f"Request body is not valid JSON: {exc}", type_="invalid_request_error") from None
+
+
+class ReferenceServer:
+    """An ASGI app implementing every operation of openapi.yaml."""
+
+    def __init__(self, config: ServerConfig | None = None) -> None:
+        self.config = config or ServerConfig()
+        self.contract = Contract.load(self.config.spec_path)
+        self.cache = EmbeddingCache(self.config.cache_texts)
+        self._tokens = tuple(token.encode() for token in self.config.tokens)
+        self._models_body = orjson.dumps(_model_list())
+        self._handlers: dict[str, Callable[[Any], bytes]] = {
+            "create_embeddings": self._create_embeddings,
+            "create_serverless_embeddings": self._create_serverless_embeddings,
+            "list_models": lambda _: self._models_body,
+        }
+        missing = {op.operation_id for op in self.contract.operations.values()} - self._handlers.keys()
+        if missing:
+            raise RuntimeError(f"the contract has operations this server does not implement: {sorted(missing)}")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve one ASGI connection scope."""
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        fault: str | None = None
+        try:
+            fault, response = await self._handle(scope, receive)
+        except APIError as error:
+            response = _json(error.status, error.body(), error.headers)
+        except RequestValidationError as error:
+            response = _json(422, {"detail": error.detail})
+        await self._send(send, response, fault)
+
+    async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
+        path, method = scope["path"], scope["method"]
+        methods = self.contract.methods(path)
+        if not methods:
+            raise APIError(404, f"Not Found: no operation at {path}", type_="not_found")
+        if method not in methods:
+            raise APIError(
+                405, f"Method {method} not allowed on {path}", type_="invalid_request_error",
+                headers={"allow": ", ".join(methods)},
+            )  # fmt: skip
+        self._authenticate(scope)
+        fault = self.config.faults.draw()
+        if fault in ("429", "500", "503"):
+            raise _fault_error(fault, self.config.faults)
+        if self.config.latency_ms:
+            await asyncio.sleep(self.config.latency_ms / 1000)
+        operation = self.contract.operations[(path, method)]
+        body: Any = None
+        if operation.body_validator is not None:
+            body = _parse_json(await self._read_body(scope, receive))
+            problems = operation.problems(body)
+            if problems:
+                raise RequestValidationError(problems)
+        return fault, _Response(200, self._handlers[operation.operation_id](body))
+
+    def _authenticate(self, scope: Scope) -> None:
+        presented = b""
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, credentials = value.partition(b" ")
+                if scheme.lower() == b"bearer":
+                    presented = credentials.strip()
+                break
+        # compare_digest against every token, so timing says nothing about which (or whether one) matched.
+        matched = False
+        for token in self._tokens:
+            matched |= hmac.compare_digest(presented, token)
+        if not presented or not matched:
+            raise APIError(
+                401, "Unauthorized: send `Authorization: Bearer <key>` with a valid key", type_="authentication_error"
+            )
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self.config.max_body_bytes
+        too_large = APIError(413, f"Request body is larger than {limit} bytes", type_="invalid_request_error")
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
+                raise too_large
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise APIError(400, "Client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _embed(self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int) -> tuple[bytes, int]:
+        raw_input = body["input"]
+        texts = [raw_input] if isinstance(raw_input, str) else raw_input
+        tokens = check(texts, self.config.limits)
+        dtype = body.get("output_dtype", "float")
+        encoding = body.get("encoding_format", "float")
+        fragments = (
+            self.cache.fragment(model.name, model.max_dimension, text, dimension, dtype, encoding) for text in texts
+        )
+        items = b",".join(
+            b'{"object":"embedding","embedding":%s,"index":%d}' % (fragment, index)
+            for index, fragment in enumerate(fragments)
+        )
+        return items, tokens
+
+    def _create_embeddings(self, body: dict[str, Any]) -> bytes:
+        model = catalogue.mistral_model(body["model"])
+        dimension = model.dimension_for(body.get("output_dimension"))
+        items, tokens = self._embed(model, body, dimension)
+        return b'{"id":"embd-%s","object":"list","model":%s,"data":[%s],"usage":%s}' % (
+            uuid.uuid4().hex.encode(), orjson.dumps(model.name), items, _usage(tokens),
+        )  # fmt: skip
+
+    def _create_serverless_embeddings(self, body: dict[str, Any]) -> bytes:
+        model = catalogue.cortecs_model(body["model"])
+        provider = catalogue.choose_provider(
+            model.name,
+            preference=body.get("preference", "balanced"),
+            allowed_providers=body.get("allowed_providers"),
+            eu_native=bool(body.get("eu_native") or False),
+            # null means the default, which is true
+            allow_quantization=body.get("allow_quantization") is not False,
+        )
+        items, tokens = self._embed(model, body, model.default_dimension)
+        return b'{"id":"cmpl_%s","object":"list","created":%d,"provider":%s,"model":%s,"data":[%s],"usage":%s}' % (
+            uuid.uuid4().hex.encode(), int(time.time()), orjson.dumps(provider.name), orjson.dumps(model.name),
+            items, _usage(tokens),
+        )  # fmt: skip
+
+    async def _send(self, send: Send, response: _Response, fault: str | None) -> None:
+        body = response.body
+        length = len(body) // 2 if fault == "truncate" else len(body)
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(length).encode()),
+            (b"x-request-id", uuid.uuid4().hex.encode()),
+            *((name.encode(), value.encode()) for name, value in response.headers.items()),
+        ]
+        if fault == "slow":
+            await asyncio.sleep(self.config.faults.slow_ms / 1000)
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if fault == "drop":
+            # Returning without the body makes the server close the connection: the client sees a dropped
+            # connection after the headers.
+            return
+        await send({"type": "http.response.body", "body": body[:length]})
+
+
+def _usage(tokens: int) -> bytes:
+    # Real Mistral responses carry `request_count` beside the documented keys; clients must tolerate it.
+    return b'{"prompt_tokens":%d,"completion_tokens":0,"total_tokens":%d,"request_count":1}' % (tokens, tokens)
+
+
+def _fault_error(kind: str, plan: FaultPlan) -> APIError:
+    retry_headers = {
+        "retry-after": str(max(1, -(-plan.retry_after_ms // 1000))),
+        "retry-after-ms": str(plan.retry_after_ms),
+    }
+    if kind == "429":
+        return APIError(429, "Requests rate limit exceeded", type_="rate_limited", headers=retry_headers)
+    if kind == "503":
+        return APIError(503, "Service unavailable (injected fault)", type_="service_unavailable", headers=retry_headers)
+    return APIError(500, "Internal server error (injected fault)", type_="internal_server_error")
+
+
+def _model_list() -> dict[str, Any]:
+    cards = []
+    for model in catalogue.MISTRAL_MODELS.values():
+        cards.append(
+            {
+                "id": model.name,
+                "object": "model",
+                "created": model.created,
+                "owned_by": "mistralai",
+                "capabilities": {
+                    "completion_chat": False,
+                    "completion_fim": False,
+                    "function_calling": False,
+                    "fine_tuning": False,
+                    "vision": False,
+                    "classification": False,
+                },
+                "name": model.name,
+                "description": model.description,
+                "max_context_length": Limits().max_tokens_per_input,
+                "aliases": [],
+                "deprecation": None,
+                "type": "base",
+            }
+        )
+    return {"object": "list", "data": cards}
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,152 @@
+"""The models and cortecs providers the reference server knows, and how a cortecs request picks a provider.
+
+The catalogue is the reference server's own: it imitates the shape of the real services (dimensions, which
+models take `output_dimension`, providers that differ by region, quantization, speed and price), not their
+live model lists or prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._errors import APIError
+
+
+@dataclass(frozen=True)
+class EmbeddingModel:
+    """An embedding model: its vector size, and whether callers may ask for a shorter or longer one."""
+
+    name: str
+    default_dimension: int
+    max_dimension: int
+    created: int
+    description: str
+
+    @property
+    def flexible(self) -> bool:
+        """Whether `output_dimension` may differ from the default (Matryoshka-style truncation)."""
+        return self.max_dimension != self.default_dimension
+
+    def dimension_for(self, requested: int | None) -> int:
+        """The vector size to serve, or a 400 that says what this model allows."""
+        if requested is None:
+            return self.default_dimension
+        if not self.flexible and requested != self.default_dimension:
+            raise APIError(
+                400,
+                f"Model {self.name} does not support output_dimension (its vectors have "
+                f"{self.default_dimension} dimensions)",
+                type_="invalid_request_error",
+                param="output_dimension",
+            )
+        if requested > self.max_dimension:
+            raise APIError(
+                400,
+                f"output_dimension must be at most {self.max_dimension} for {self.name}, got {requested}",
+                type_="invalid_request_error",
+                param="output_dimension",
+            )
+        return requested
+
+
+MISTRAL_MODELS = {
+    model.name: model
+    for model in (
+        EmbeddingModel("mistral-embed", 1024, 1024, 1702252800, "Official mistral-embed Mistral AI model"),
+        EmbeddingModel("codestral-embed", 1536, 3072, 1748390400, "Embeddings for code; up to 3072 dimensions"),
+    )
+}
+
+CORTECS_MODELS = {
+    model.name: model
+    for model in (
+        EmbeddingModel("mistral-embed", 1024, 1024, 1702252800, "mistral-embed, served by cortecs providers"),
+        EmbeddingModel("bge-m3", 1024, 1024, 1706745600, "BAAI bge-m3, multilingual"),
+        EmbeddingModel("multilingual-e5-large", 1024, 1024, 1688169600, "intfloat multilingual-e5-large"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A cortecs provider, with what the routing fields filter and rank on."""
+
+    name: str
+    eu_native: bool
+    quantized: bool
+    latency_ms: int
+    price_per_million_tokens: float
+
+
+PROVIDERS = {
+    provider.name: provider
+    for provider in (
+        Provider("mistral", eu_native=True, quantized=False, latency_ms=180, price_per_million_tokens=0.10),
+        Provider("scaleway", eu_native=True, quantized=False, latency_ms=140, price_per_million_tokens=0.08),
+        Provider("nebius", eu_native=True, quantized=True, latency_ms=90, price_per_million_tokens=0.02),
+        Provider("ionos", eu_native=True, quantized=False, latency_ms=250, price_per_million_tokens=0.05),
+        Provider("deepinfra", eu_native=False, quantized=True, latency_ms=60, price_per_million_tokens=0.01),
+    )
+}
+
+SERVED_BY = {
+    "mistral-embed": ("mistral", "scaleway"),
+    "bge-m3": ("scaleway", "nebius", "ionos", "deepinfra"),
+    "multilingual-e5-large": ("nebius", "ionos", "deepinfra"),
+}
+
+
+def mistral_model(name: str) -> EmbeddingModel:
+    """The Mistral model of that name, or Mistral's 400 for an invalid model."""
+    return _lookup(MISTRAL_MODELS, name)
+
+
+def cortecs_model(name: str) -> EmbeddingModel:
+    """The cortecs model of that name, or a 400 naming the models there are."""
+    return _lookup(CORTECS_MODELS, name)
+
+
+def _lookup(models: dict[str, EmbeddingModel], name: str) -> EmbeddingModel:
+    try:
+        return models[name]
+    except KeyError:
+        known = ", ".join(sorted(models))
+        raise APIError(
+            400, f"Invalid model: {name!r} (known: {known})", type_="invalid_model", param="model", code="1500"
+        ) from None
+
+
+def choose_provider(
+    model: str,
+    *,
+    preference: str,
+    allowed_providers: list[str] | None,
+    eu_native: bool,
+    allow_quantization: bool,
+) -> Provider:
+    """Filter the model's providers by the constraints, then rank by the preference (ties by name)."""
+    candidates = [PROVIDERS[name] for name in SERVED_BY[model]]
+    if allowed_providers is not None:
+        candidates = [p for p in candidates if p.name in allowed_providers]
+    if eu_native:
+        candidates = [p for p in candidates if p.eu_native]
+    if not allow_quantization:
+        candidates = [p for p in candidates if not p.quantized]
+    if not candidates:
+        raise APIError(
+            400,
+            f"No provider of {model} satisfies the request (providers: {', '.join(SERVED_BY[model])}; "
+            f"allowed_providers={allowed_providers}, eu_native={eu_native}, allow_quantization={allow_quantization})",
+            type_="invalid_request_error",
+            param="allowed_providers",
+        )
+    slowest = max(p.latency_ms for p in candidates)
+    dearest = max(p.price_per_million_tokens for p in candidates)
+
+    def rank(provider: Provider) -> tuple[float, str]:
+        speed = provider.latency_ms / slowest
+        cost = provider.price_per_million_tokens / dearest
+        score = {"speed": speed, "cost": cost}.get(preference, speed + cost)
+        return score, provider.name
+
+    return min(candidates, key=rank)

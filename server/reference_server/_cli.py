@@ -1,0 +1,92 @@
+"""The `reference-server` command: flags, with environment variables as defaults, for every server setting."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ._app import DEV_TOKEN, MAX_BODY_BYTES, ServerConfig
+from ._faults import FAULT_KINDS, FaultPlan
+from ._runner import serve
+
+
+def _parser() -> argparse.ArgumentParser:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="reference-server",
+        description="Serve openapi.yaml locally: Mistral /v1/embeddings and /v1/models, cortecs serverless "
+        "embeddings, with deterministic vectors, bearer auth, validation and optional fault injection.",
+    )
+    parser.add_argument("--host", default=env("REFERENCE_SERVER_HOST", "127.0.0.1"), help="default: %(default)s")
+    parser.add_argument(
+        "--port", type=int, default=int(env("REFERENCE_SERVER_PORT", "8000")), help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        help="an accepted bearer key (repeatable); default: $REFERENCE_SERVER_TOKENS (comma-separated), "
+        f"else the development key {DEV_TOKEN!r}",
+    )
+    parser.add_argument(
+        "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="413 above this; default: %(default)s"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=int,
+        default=int(env("REFERENCE_SERVER_LATENCY_MS", "0")),
+        help="a fixed delay added to every request, like a real API across the internet",
+    )
+    faults = parser.add_argument_group("fault injection (off unless --fault-rate > 0)")
+    faults.add_argument(
+        "--fault-rate",
+        type=float,
+        default=float(env("REFERENCE_SERVER_FAULT_RATE", "0")),
+        help="fraction of requests that fail, 0..1",
+    )
+    faults.add_argument(
+        "--fault-seed",
+        type=int,
+        default=int(env("REFERENCE_SERVER_FAULT_SEED", "0")),
+        help="same seed, same fault sequence",
+    )
+    faults.add_argument(
+        "--faults",
+        default=env("REFERENCE_SERVER_FAULTS", ",".join(FAULT_KINDS)),
+        help="comma-separated kinds among %(default)s",
+    )
+    faults.add_argument("--slow-ms", type=int, default=1500, help="delay of a 'slow' fault")
+    faults.add_argument("--retry-after-ms", type=int, default=50, help="what 429/503 faults ask clients to wait")
+    parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    return parser  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the flags, say how to reach the server, serve until interrupted."""
+    args = _parser().parse_args(argv)
+    tokens = args.token or [t for t in os.environ.get("REFERENCE_SERVER_TOKENS", "").split(",") if t]
+    uses_dev_token = not tokens
+    try:
+        plan = FaultPlan(
+            rate=args.fault_rate,
+            seed=args.fault_seed,
+            kinds=tuple(kind.strip() for kind in args.faults.split(",") if kind.strip()),
+            retry_after_ms=args.retry_after_ms,
+            slow_ms=args.slow_ms,
+        )
+        config = ServerConfig(
+            tokens=tuple(tokens) or (DEV_TOKEN,),
+            max_body_bytes=args.max_body_bytes,
+            faults=plan,
+            latency_ms=args.latency_ms,
+        )
+    except ValueError as error:
+        print(f"reference-server: {error}", file=sys.stderr)
+        return 2
+    # Only the published development key is ever printed; keys given by the user are not.
+    key_note = f"development key: {DEV_TOKEN}" if uses_dev_token else f"{len(tokens)} key(s) from the command line/env"
+    print(f"reference server on http://{args.host}:{args.port} ({key_note})", flush=True)
+    if plan.rate:
+        print(f"fault injection: rate {plan.rate}, seed {plan.seed}, kinds {', '.join(plan.kinds)}", flush=True)
+    serve(config, host=args.host, port=args.port, log_level=args.log_level)
+    return 0

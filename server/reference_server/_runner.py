@@ -1,0 +1,64 @@
+"""Running the app: in the foreground for `make serve`, or on a background thread for tests, demos and benchmarks."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from types import TracebackType
+
+import uvicorn
+
+from ._app import ReferenceServer, ServerConfig
+
+
+class _InjectedFaultNoise(logging.Filter):
+    # A dropped response is deliberate; uvicorn reports each one as an application error.
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "returned without completing response" not in record.getMessage()
+
+
+def _uvicorn_config(app: ReferenceServer, log_level: str) -> uvicorn.Config:
+    logging.getLogger("uvicorn.error").addFilter(_InjectedFaultNoise())
+    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_keep_alive=30)
+
+
+def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
+    """Serve until interrupted."""
+    uvicorn_config = _uvicorn_config(ReferenceServer(config), log_level)
+    uvicorn_config.host, uvicorn_config.port = host, port
+    uvicorn.Server(uvicorn_config).run()
+
+
+class BackgroundServer:
+    """The reference server on 127.0.0.1 and a free port, in a daemon thread; `url` is its base URL.
+
+    Use as a context manager: it is answering when `__enter__` returns and stopped when `__exit__` returns.
+    """
+
+    def __init__(self, config: ServerConfig | None = None, *, log_level: str = "warning") -> None:
+        self.app = ReferenceServer(config)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(_uvicorn_config(self.app, log_level))
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True)
+
+    def __enter__(self) -> BackgroundServer:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the reference server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self._socket.close()

@@ -1,0 +1,349 @@
+"""The reference server over real loopback HTTP: the contract's operations, its errors, limits and vectors."""
+
+from __future__ import annotations
+
+import base64
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import jsonschema
+import numpy as np
+import pytest
+from conftest import load_spec, model_class, operations
+from reference_server import (
+    CORTECS_MODELS,
+    PROVIDERS,
+    BackgroundServer,
+    ServerConfig,
+    compute_vector,
+    estimate_tokens,
+    truncate,
+)
+
+MISTRAL = "/v1/embeddings"
+CORTECS = "/api/v1/models/serverless/embeddings"
+MODELS = "/v1/models"
+
+
+def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
+    response = load_spec()["paths"][path][method.lower()]["responses"][status]
+    if "$ref" in response:
+        response = load_spec()["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response["content"]["application/json"]["schema"]
+
+
+def assert_conforms(response: httpx.Response, path: str, method: str) -> Any:
+    """The status is documented for the operation and the body validates against its schema."""
+    documented = load_spec()["paths"][path][method.lower()]["responses"]
+    assert str(response.status_code) in documented, f"{response.status_code} is not documented for {method} {path}"
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    schema = {**response_schema(path, method, str(response.status_code)), "components": load_spec()["components"]}
+    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+    return body
+
+
+def vectors(body: dict[str, Any], dtype: str = "float") -> np.ndarray:
+    """Rows in index order, decoded from either encoding."""
+    numpy_dtype = {"float": "<f4", "int8": "i1", "uint8": "u1", "binary": "i1", "ubinary": "u1"}[dtype]
+    rows = []
+    for item in sorted(body["data"], key=lambda item: item["index"]):
+        value = item["embedding"]
+        if isinstance(value, str):
+            rows.append(np.frombuffer(base64.b64decode(value), dtype=numpy_dtype))
+        else:
+            rows.append(np.asarray(value, dtype=numpy_dtype))
+    return np.vstack(rows)
+
+
+def embed(server: Any, auth: dict[str, str], path: str = MISTRAL, **body: Any) -> httpx.Response:
+    return httpx.post(server.url + path, json=body, headers=auth, timeout=30)
+
+
+# --- the contract's own examples -----------------------------------------------------------------------------------
+
+
+def request_examples() -> list[tuple[str, str, str, Any]]:
+    found = []
+    for path, method, operation in operations():
+        if "requestBody" in operation:
+            for name, example in operation["requestBody"]["content"]["application/json"]["examples"].items():
+                found.append((f"{method} {path} {name}", path, method, example["value"]))
+    return found
+
+
+REQUEST_EXAMPLES = request_examples()
+
+
+@pytest.mark.parametrize(("where", "path", "method", "body"), REQUEST_EXAMPLES, ids=[e[0] for e in REQUEST_EXAMPLES])
+def test_the_contracts_example_requests_are_answered_as_the_contract_says(
+    server: Any, auth: dict[str, str], where: str, path: str, method: str, body: Any
+) -> None:
+    response = httpx.request(method, server.url + path, json=body, headers=auth)
+    assert response.status_code == 200, response.text
+    answer = assert_conforms(response, path, method)
+    schema_name = response_schema(path, method, "200")["$ref"].rsplit("/", 1)[1]
+    model_class(schema_name).from_dict(answer)
+    inputs = [body["input"]] if isinstance(body["input"], str) else body["input"]
+    assert [item["index"] for item in answer["data"]] == list(range(len(inputs)))
+    assert answer["usage"]["prompt_tokens"] == sum(estimate_tokens(text) for text in inputs)
+
+
+def test_the_model_list_names_the_embedding_models(server: Any, auth: dict[str, str]) -> None:
+    response = httpx.get(server.url + MODELS, headers=auth)
+    body = assert_conforms(response, MODELS, "GET")
+    model_class("ModelList").from_dict(body)
+    assert [card["id"] for card in body["data"]] == ["mistral-embed", "codestral-embed"]
+
+
+# --- auth, routing and body errors ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-the-key"}, {"Authorization": "Basic ZGV2LXRva2Vu"}, {"Authorization": "Bearer"}],
+    ids=["missing", "wrong key", "wrong scheme", "empty"],
+)
+def test_requests_without_a_valid_key_get_401_without_echoing_it(server: Any, headers: dict[str, str]) -> None:
+    response = httpx.post(server.url + MISTRAL, json={"model": "mistral-embed", "input": "x"}, headers=headers)
+    assert response.status_code == 401
+    assert_conforms(response, MISTRAL, "POST")
+    assert "not-the-key" not in response.text
+
+
+def test_a_server_accepts_exactly_its_configured_keys() -> None:
+    with BackgroundServer(ServerConfig(tokens=("key-one", "key-two"))) as custom:
+        for key, status in [("key-one", 200), ("key-two", 200), ("dev-token", 401)]:
+            response = httpx.get(custom.url + MODELS, headers={"Authorization": f"Bearer {key}"})
+            assert response.status_code == status, key
+
+
+def test_the_config_repr_hides_the_keys() -> None:
+    assert "secret-key" not in repr(ServerConfig(tokens=("secret-key",)))
+
+
+def test_unparseable_json_is_a_400(server: Any, auth: dict[str, str]) -> None:
+    response = httpx.post(server.url + MISTRAL, content=b'{"model": "mistral-embed", "input": ', headers=auth)
+    assert response.status_code == 400
+    assert "not valid JSON" in assert_conforms(response, MISTRAL, "POST")["message"]
+
+
+def test_a_body_over_the_limit_is_a_413_before_it_is_parsed(auth: dict[str, str]) -> None:
+    with BackgroundServer(ServerConfig(max_body_bytes=4096)) as small:
+        response = httpx.post(small.url + MISTRAL, json={"model": "mistral-embed", "input": "x" * 5000}, headers=auth)
+        assert response.status_code == 413
+        assert_conforms(response, MISTRAL, "POST")
+        assert httpx.post(small.url + MISTRAL, json={"model": "mistral-embed", "input": "x"}, headers=auth).is_success
+
+
+def test_unknown_routes_are_404_and_wrong_methods_405_with_allow(server: Any, auth: dict[str, str]) -> None:
+    missing = httpx.get(server.url + "/v1/embedding", headers=auth)
+    assert missing.status_code == 404
+    assert missing.json()["object"] == "error"
+    wrong = httpx.put(server.url + MISTRAL, headers=auth)
+    assert wrong.status_code == 405
+    assert wrong.headers["allow"] == "POST"
+    assert httpx.post(server.url + MODELS, headers=auth).headers["allow"] == "GET"
+
+
+def test_an_invalid_body_gets_422_listing_every_problem_where_it_is(server: Any, auth: dict[str, str]) -> None:
+    response = embed(server, auth, model=5, input=["fine", 3], output_dimension=0, output_dtype="f16", extra=True)
+    assert response.status_code == 422
+    detail = assert_conforms(response, MISTRAL, "POST")["detail"]
+    assert {tuple(item["loc"]): item["type"] for item in detail} == {
+        ("body", "model"): "string_type",
+        ("body", "input", 1): "string_type",
+        ("body", "output_dimension"): "anyOf",
+        ("body", "output_dtype"): "enum",
+        ("body", "extra"): "extra_forbidden",
+    }
+    missing = embed(server, auth, input="x").json()["detail"]
+    assert missing == [{"loc": ["body", "model"], "msg": "Field required", "type": "missing", "input": {"input": "x"}}]
+
+
+def test_cortecs_lets_unknown_keys_through_as_its_contract_says(server: Any, auth: dict[str, str]) -> None:
+    response = embed(server, auth, CORTECS, model="mistral-embed", input="x", enable_model_fallback=True)
+    assert response.status_code == 200
+
+
+# --- limits like the real service -------------------------------------------------------------------------------
+
+
+def test_limits_allow_exactly_their_maximum(server: Any, auth: dict[str, str]) -> None:
+    assert embed(server, auth, model="mistral-embed", input=["a"] * 512).status_code == 200
+    assert embed(server, auth, model="mistral-embed", input=["x" * 4 * 8192, "y" * 4 * 8192]).status_code == 200
+    assert estimate_tokens("x" * 4 * 8192) == 8192
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        (["a"] * 513, "Too many inputs in request, split into more batches. Max is 512 got 513"),
+        (["x" * 4 * 8192, "y" * 4 * 8192, "z"], "Too many tokens in batch. Max is 16384 got 16385"),
+        (["fine", "x" * (4 * 8192 + 1)], "Too many tokens in input 1. Max is 8192 got 8193"),
+    ],
+    ids=["inputs", "batch tokens", "input tokens"],
+)
+def test_requests_over_a_limit_get_a_400_a_client_can_recognise(
+    server: Any, auth: dict[str, str], inputs: list[str], message: str
+) -> None:
+    response = embed(server, auth, model="mistral-embed", input=inputs)
+    assert response.status_code == 400
+    assert assert_conforms(response, MISTRAL, "POST")["message"] == message
+
+
+def test_token_estimate_is_a_quarter_of_the_utf8_bytes_rounded_up() -> None:
+    assert [estimate_tokens(t) for t in ["", "a", "abcd", "abcde", "é" * 4, "日本語"]] == [1, 1, 1, 2, 2, 3]
+
+
+# --- vectors ----------------------------------------------------------------------------------------------------
+
+TEXTS = ["The cat sat on the mat.", "A cat was sitting on a mat.", "Quarterly revenue grew by ten percent.", "déjà vu"]
+
+
+def test_vectors_are_deterministic_across_batches_orders_and_processes(server: Any, auth: dict[str, str]) -> None:
+    forward = vectors(embed(server, auth, model="mistral-embed", input=TEXTS).json())
+    backward = vectors(embed(server, auth, model="mistral-embed", input=TEXTS[::-1]).json())[::-1]
+    alone = np.vstack([vectors(embed(server, auth, model="mistral-embed", input=t).json()) for t in TEXTS])
+    assert np.array_equal(forward, backward)
+    assert np.array_equal(forward, alone)
+    program = (
+        "import base64, sys; from reference_server import compute_vector; "
+        "sys.stdout.write(base64.b64encode(compute_vector('mistral-embed', 1024, sys.argv[1]).tobytes()).decode())"
+    )
+    other_process = subprocess.run(
+        [sys.executable, "-c", program, TEXTS[0]],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONHASHSEED": "7"},
+    ).stdout
+    assert np.array_equal(np.frombuffer(base64.b64decode(other_process), "<f4"), forward[0])
+
+
+def test_vectors_are_unit_length_and_texts_sharing_words_are_closer(server: Any, auth: dict[str, str]) -> None:
+    matrix = vectors(embed(server, auth, model="mistral-embed", input=TEXTS).json())
+    assert matrix.shape == (4, 1024)
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-5)
+    assert (matrix != 0).mean() > 0.9, "vectors are dense, like real embeddings"
+    similar, unrelated = float(matrix[0] @ matrix[1]), float(matrix[0] @ matrix[2])
+    assert similar > 0.3 > abs(unrelated)
+
+
+def test_models_differ_and_have_their_dimensions(server: Any, auth: dict[str, str]) -> None:
+    mistral = vectors(embed(server, auth, model="mistral-embed", input="x").json())
+    codestral = vectors(embed(server, auth, model="codestral-embed", input="x").json())
+    assert mistral.shape == (1, 1024)
+    assert codestral.shape == (1, 1536)
+    for name, model in CORTECS_MODELS.items():
+        body = embed(server, auth, CORTECS, model=name, input="x").json()
+        assert vectors(body).shape == (1, model.default_dimension)
+    # The same model name gives the same vector on both services.
+    assert np.array_equal(vectors(embed(server, auth, CORTECS, model="mistral-embed", input="x").json()), mistral)
+
+
+@pytest.mark.parametrize("dimension", [8, 256, 1536, 3072])
+def test_codestral_dimensions_are_the_leading_components_renormalised(
+    server: Any, auth: dict[str, str], dimension: int
+) -> None:
+    served = vectors(embed(server, auth, model="codestral-embed", input=TEXTS[0], output_dimension=dimension).json())
+    expected = truncate(compute_vector("codestral-embed", 3072, TEXTS[0]), dimension)
+    assert served.shape == (1, dimension)
+    assert np.allclose(served[0], expected, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"model": "codestral-embed", "output_dimension": 3073}, "output_dimension must be at most 3072"),
+        ({"model": "mistral-embed", "output_dimension": 512}, "does not support output_dimension"),
+        ({"model": "mistral-embedding"}, "Invalid model: 'mistral-embedding'"),
+    ],
+)
+def test_unserviceable_requests_get_a_400_saying_why(
+    server: Any, auth: dict[str, str], body: dict[str, Any], message: str
+) -> None:
+    response = embed(server, auth, input="x", **body)
+    assert response.status_code == 400
+    assert message in assert_conforms(response, MISTRAL, "POST")["message"]
+
+
+def test_unknown_cortecs_model_is_a_400(server: Any, auth: dict[str, str]) -> None:
+    response = embed(server, auth, CORTECS, model="nope", input="x")
+    assert response.status_code == 400
+    assert "Invalid model" in assert_conforms(response, CORTECS, "POST")["message"]
+
+
+DTYPE_WIDTH = {"float": 1.0, "int8": 1.0, "uint8": 1.0, "binary": 1 / 8, "ubinary": 1 / 8}
+
+
+@pytest.mark.parametrize("dtype", list(DTYPE_WIDTH))
+def test_dtypes_have_their_width_and_base64_carries_the_same_values(
+    server: Any, auth: dict[str, str], dtype: str
+) -> None:
+    common = {"model": "codestral-embed", "input": TEXTS, "output_dimension": 256, "output_dtype": dtype}
+    as_json = embed(server, auth, **common, encoding_format="float").json()
+    as_base64 = embed(server, auth, **common, encoding_format="base64").json()
+    assert all(isinstance(item["embedding"], str) for item in as_base64["data"])
+    json_rows, base64_rows = vectors(as_json, dtype), vectors(as_base64, dtype)
+    assert json_rows.shape == base64_rows.shape == (4, int(256 * DTYPE_WIDTH[dtype]))
+    assert np.array_equal(json_rows, base64_rows)
+    floats = truncate(compute_vector("codestral-embed", 3072, TEXTS[0]), 256)
+    if dtype in ("int8", "uint8"):
+        signed = json_rows[0].astype(np.int16) - (128 if dtype == "uint8" else 0)
+        assert np.abs(signed).max() == 127
+        assert np.allclose(signed / 127 * np.abs(floats).max(), floats, atol=np.abs(floats).max() / 127)
+    if dtype in ("binary", "ubinary"):
+        unsigned = json_rows[0].astype(np.int16) + (128 if dtype == "binary" else 0)
+        assert np.array_equal(np.unpackbits(unsigned.astype(np.uint8)).astype(bool), floats > 0)
+
+
+def test_base64_floats_are_little_endian_float32(server: Any, auth: dict[str, str]) -> None:
+    body = embed(server, auth, model="mistral-embed", input="x", encoding_format="base64").json()
+    raw = base64.b64decode(body["data"][0]["embedding"])
+    assert len(raw) == 1024 * 4
+    assert np.array_equal(np.frombuffer(raw, "<f4"), compute_vector("mistral-embed", 1024, "x"))
+
+
+# --- cortecs routing ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("routing", "provider"),
+    [
+        ({}, "deepinfra"),
+        ({"eu_native": True}, "nebius"),
+        ({"preference": "speed"}, "deepinfra"),
+        ({"preference": "cost"}, "deepinfra"),
+        ({"preference": "speed", "eu_native": True}, "nebius"),
+        ({"preference": "speed", "allow_quantization": False}, "scaleway"),
+        ({"preference": "cost", "allow_quantization": False, "eu_native": True}, "ionos"),
+        ({"allowed_providers": ["ionos", "scaleway"]}, "scaleway"),
+        (
+            {"allowed_providers": None, "eu_native": None, "allow_quantization": None, "preference": "speed"},
+            "deepinfra",
+        ),
+    ],
+)
+def test_cortecs_picks_the_provider_the_routing_fields_call_for(
+    server: Any, auth: dict[str, str], routing: dict[str, Any], provider: str
+) -> None:
+    response = embed(server, auth, CORTECS, model="bge-m3", input="x", **routing)
+    body = assert_conforms(response, CORTECS, "POST")
+    assert body["provider"] == provider
+    assert body["id"].startswith("cmpl_")
+    assert body["created"] > 1_700_000_000
+
+
+def test_cortecs_says_when_no_provider_fits(server: Any, auth: dict[str, str]) -> None:
+    response = embed(server, auth, CORTECS, model="mistral-embed", input="x", allowed_providers=["deepinfra"])
+    assert response.status_code == 400
+    assert "No provider of mistral-embed satisfies" in assert_conforms(response, CORTECS, "POST")["message"]
+
+
+def test_every_provider_is_reachable_by_some_routing() -> None:
+    from reference_server._catalogue import SERVED_BY
+
+    assert {name for names in SERVED_BY.values() for name in names} == set(PROVIDERS)
