@@ -35,6 +35,9 @@ lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 serve: $(STAMP)  ## Run the reference server on 127.0.0.1:8000 (ARGS="--port 9000 --fault-rate 0.2 ..." to change).
 	$(BIN)/reference-server $(ARGS)
 
-demo:  ## The main job; arrives with the wrapper and the reference server (issues 3-5).
-	@echo "make demo arrives with the wrapper and the reference server; until then run: make test" >&2
+fuzz: $(STAMP)  ## Fuzz a deployment with every check, JUnit report in reports/: make fuzz [URL=https://api.mistral.ai TOKEN=... TAG=mistral]
+	FUZZ_TOKEN="$(TOKEN)" $(BIN)/python tools/fuzz.py $(if $(URL),--url "$(URL)") $(if $(TAG),--tag "$(TAG)") $(if $(EXAMPLES),--max-examples $(EXAMPLES))
+
+demo:  ## The main job; arrives with the wrapper and its CLI (issues 4-5).
+	@echo "make demo arrives with the wrapper and its CLI; until then: make serve, make test" >&2
 	@exit 2

@@ -22,6 +22,7 @@ import schemathesis
 from conftest import SEEDS_DIR, load_spec, model_class, object_schema_names, operations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 
 ROUND_TRIP_SETTINGS = settings(
     max_examples=300,
@@ -64,7 +65,8 @@ REQUEST_BODIES = [
     ("path", "method", "schema_name"), REQUEST_BODIES, ids=[f"{m} {p}" for p, m, _ in REQUEST_BODIES]
 )
 def test_request_bodies_generated_from_the_operation_round_trip(path: str, method: str, schema_name: str) -> None:
-    strategy = schemathesis.openapi.from_dict(copy.deepcopy(load_spec()))[path][method].as_strategy()
+    operation = schemathesis.openapi.from_dict(copy.deepcopy(load_spec()))[path][method]
+    strategy = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
 
     @ROUND_TRIP_SETTINGS
     @given(case=strategy)
@@ -98,7 +100,12 @@ def component_strategies() -> dict[str, st.SearchStrategy[Any]]:
         for name in names
     }
     schema = schemathesis.openapi.from_dict(document)
-    return {name: schema[f"/components/{name}"]["POST"].as_strategy().map(lambda case: case.body) for name in names}
+    return {
+        name: schema[f"/components/{name}"]["POST"]
+        .as_strategy(generation_mode=GenerationMode.POSITIVE)
+        .map(lambda case: case.body)
+        for name in names
+    }
 
 
 @pytest.mark.parametrize("schema_name", object_schema_names())

@@ -254,6 +254,12 @@ def test_codestral_dimensions_are_the_leading_components_renormalised(
     assert np.allclose(served[0], expected, atol=1e-7)
 
 
+def test_a_whole_float_dimension_is_an_integer_as_json_schema_says(server: Any, auth: dict[str, str]) -> None:
+    served = embed(server, auth, model="codestral-embed", input="x", output_dimension=256.0)
+    assert served.status_code == 200
+    assert vectors(served.json()).shape == (1, 256)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

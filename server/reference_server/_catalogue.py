@@ -27,10 +27,14 @@ class EmbeddingModel:
         """Whether `output_dimension` may differ from the default (Matryoshka-style truncation)."""
         return self.max_dimension != self.default_dimension
 
-    def dimension_for(self, requested: int | None) -> int:
-        """The vector size to serve, or a 400 that says what this model allows."""
+    def dimension_for(self, requested: float | None) -> int:
+        """The vector size to serve, or a 400 that says what this model allows.
+
+        `requested` has passed the contract's `integer` check, which JSON Schema also grants to 256.0.
+        """
         if requested is None:
             return self.default_dimension
+        requested = int(requested)
         if not self.flexible and requested != self.default_dimension:
             raise APIError(
                 400,

@@ -1,0 +1,61 @@
+"""Make positively generated requests serviceable, so the fuzzer can demand that every one is served.
+
+A body can match the contract and still be refused for reasons the contract cannot express: an unknown
+model, an `output_dimension` the model does not have, more tokens than a request may carry, routing
+constraints no cortecs provider meets. For positive cases only (negative ones are left as generated, to be
+rejected), this hook picks a real model, keeps inputs within the limits, and keeps routing satisfiable.
+Then `positive_data_acceptance` keeps its strict default: a valid request that is not served is a failure.
+
+The model names can be changed for deployments with other catalogues: FUZZ_MISTRAL_MODELS,
+FUZZ_CORTECS_MODELS and FUZZ_CORTECS_PROVIDERS (comma-separated; defaults fit the reference server).
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from typing import Any
+
+from schemathesis import GenerationMode
+
+# Within every limit: at most 64 items are generated, 250 characters are at most 1000 UTF-8 bytes (250 tokens),
+# and 64 x 250 tokens stay under 16384.
+MAX_CHARACTERS = 250
+
+
+def _names(variable: str, default: str) -> list[str]:
+    return [name.strip() for name in os.environ.get(variable, default).split(",") if name.strip()]
+
+
+MISTRAL_MODELS = _names("FUZZ_MISTRAL_MODELS", "mistral-embed,codestral-embed")
+CORTECS_MODELS = _names("FUZZ_CORTECS_MODELS", "mistral-embed,bge-m3,multilingual-e5-large")
+# EU-based, unquantized providers that, together, serve every cortecs model: any routing stays satisfiable.
+CORTECS_PROVIDERS = _names("FUZZ_CORTECS_PROVIDERS", "mistral,scaleway,ionos")
+FLEXIBLE_DIMENSIONS = {"codestral-embed": 3072}
+
+
+def map_case(context: Any, case: Any) -> Any:
+    """Rewrite a positive embeddings case into one the service can serve; leave everything else alone."""
+    body = case.body
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE or not isinstance(body, dict):
+        return case
+    label = context.operation.label
+    if label == "POST /v1/embeddings":
+        models = MISTRAL_MODELS
+    elif label == "POST /api/v1/models/serverless/embeddings":
+        models = CORTECS_MODELS
+    else:
+        return case
+    # Chosen from the body itself, so the same generated case always becomes the same request.
+    model = models[zlib.crc32(repr(sorted(body.items(), key=str)).encode()) % len(models)]
+    body["model"] = model
+    if isinstance(body.get("input"), str):
+        body["input"] = body["input"][:MAX_CHARACTERS]
+    elif isinstance(body.get("input"), list):
+        body["input"] = [text[:MAX_CHARACTERS] for text in body["input"][:64]]
+    if "output_dimension" in body and body["output_dimension"] is not None:
+        largest = FLEXIBLE_DIMENSIONS.get(model)
+        body["output_dimension"] = 1 + (body["output_dimension"] - 1) % largest if largest else None
+    if isinstance(body.get("allowed_providers"), list):
+        body["allowed_providers"] = [*body["allowed_providers"], *CORTECS_PROVIDERS]
+    return case
