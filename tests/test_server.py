@@ -130,6 +130,27 @@ def test_unparseable_json_is_a_400(server: Any, auth: dict[str, str]) -> None:
     assert "not valid JSON" in assert_conforms(response, MISTRAL, "POST")["message"]
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b'{"model": "mistral-embed", "input": ["ok", "\\ud800x"]}', "lone UTF-16 surrogate"),
+        (b'{"model": "mistral-embed", "input": "x", "output_dimension": NaN}', "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+    ],
+    ids=["lone surrogate", "NaN", "not UTF-8"],
+)
+def test_json_that_is_not_json_text_is_a_400(server: Any, auth: dict[str, str], raw: bytes, message: str) -> None:
+    response = httpx.post(server.url + MISTRAL, content=raw, headers=auth)
+    assert response.status_code == 400
+    assert message in assert_conforms(response, MISTRAL, "POST")["message"]
+
+
+def test_integers_beyond_64_bits_are_read_as_json_allows(server: Any, auth: dict[str, str]) -> None:
+    response = embed(server, auth, model="codestral-embed", input="x", output_dimension=2**70)
+    assert response.status_code == 400
+    assert "output_dimension must be at most 3072" in response.json()["message"]
+
+
 def test_a_body_over_the_limit_is_a_413_before_it_is_parsed(auth: dict[str, str]) -> None:
     with BackgroundServer(ServerConfig(max_body_bytes=4096)) as small:
         response = httpx.post(small.url + MISTRAL, json={"model": "mistral-embed", "input": "x" * 5000}, headers=auth)

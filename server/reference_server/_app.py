@@ -74,11 +74,16 @@ def _parse_json(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         pass
-    # orjson refuses integers beyond 64 bits, which are valid JSON; the standard parser reads them.
+    # orjson refuses integers beyond 64 bits, which are valid JSON; the standard parser reads them. It also
+    # reads escapes of lone UTF-16 surrogates ("\ud800"), which are not Unicode text: those are refused here.
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_constant=_reject_constant)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise APIError(400, "Request body is not valid JSON: it escapes a lone UTF-16 surrogate") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, f"Request body is not valid JSON: {exc}", type_="invalid_request_error") from None
+    return value
 
 
 class ReferenceServer:
