@@ -30,7 +30,7 @@ test: lint  ## Lint, then the whole test suite (contract, generated client, drif
 lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy tools server generated_client/generated_client
+	$(BIN)/mypy wrapper server tools generated_client/generated_client
 
 serve: $(STAMP)  ## Run the reference server on 127.0.0.1:8000 (ARGS="--port 9000 --fault-rate 0.2 ..." to change).
 	$(BIN)/reference-server $(ARGS)

@@ -94,6 +94,10 @@ class ReferenceServer:
         self.contract = Contract.load(self.config.spec_path)
         self.cache = EmbeddingCache(self.config.cache_texts)
         self._tokens = tuple(token.encode() for token in self.config.tokens)
+        # Observable from tests and benchmarks: requests answered, and the most ever in flight at once.
+        self.requests = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._models_body = orjson.dumps(_model_list())
         self._handlers: dict[str, Callable[[Any], bytes]] = {
             "create_embeddings": self._create_embeddings,
@@ -112,13 +116,19 @@ class ReferenceServer:
         if scope["type"] != "http":
             return
         fault: str | None = None
+        self.requests += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
-            fault, response = await self._handle(scope, receive)
-        except APIError as error:
-            response = _json(error.status, error.body(), error.headers)
-        except RequestValidationError as error:
-            response = _json(422, {"detail": error.detail})
-        await self._send(send, response, fault)
+            try:
+                fault, response = await self._handle(scope, receive)
+            except APIError as error:
+                response = _json(error.status, error.body(), error.headers)
+            except RequestValidationError as error:
+                response = _json(422, {"detail": error.detail})
+            await self._send(send, response, fault)
+        finally:
+            self.in_flight -= 1
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
         path, method = scope["path"], scope["method"]

@@ -1,0 +1,28 @@
+"""A progress bar for calls of several batches: on in a terminal, off otherwise, switchable per client or call."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+
+class Progress:
+    """Counts embedded texts; shows a tqdm bar (rate, ETA) on stderr when enabled."""
+
+    def __init__(self, total: int, batches: int, enabled: bool | None) -> None:
+        if enabled is None:
+            enabled = batches > 1 and sys.stderr.isatty()
+        self.done = 0
+        self._bar = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if enabled else None
+
+    def advance(self, texts: int) -> None:
+        """Texts just embedded."""
+        self.done += texts
+        if self._bar is not None:
+            self._bar.update(texts)
+
+    def close(self) -> None:
+        """Finish the bar (a no-op when disabled)."""
+        if self._bar is not None:
+            self._bar.close()

@@ -1,0 +1,64 @@
+"""What a call returns: plain data, a numpy matrix whose row i embeds input i."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Tokens billed, summed over every request of a call; unknown counters the service adds are summed too."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    extra: Mapping[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: Usage) -> Usage:
+        extra = dict(self.extra)
+        for key, value in other.extra.items():
+            extra[key] = extra.get(key, 0) + value
+        return Usage(
+            self.prompt_tokens + other.prompt_tokens,
+            self.completion_tokens + other.completion_tokens,
+            self.total_tokens + other.total_tokens,
+            extra,
+        )
+
+    @classmethod
+    def from_json(cls, usage: Mapping[str, Any]) -> Usage:
+        """Read a response's `usage` object (integers only; anything else is not a counter)."""
+        counters = {k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return cls(
+            counters.pop("prompt_tokens", 0),
+            counters.pop("completion_tokens", 0),
+            counters.pop("total_tokens", 0),
+            counters,
+        )
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    """The vectors of one call, in input order, with what produced them and what it cost.
+
+    `vectors` is float32 for `output_dtype="float"`, int8/uint8 for the byte dtypes, and packed int8/uint8
+    (eight components per byte) for `binary`/`ubinary`. `providers` lists the cortecs providers that served
+    the call's batches, in order of first use (empty for Mistral).
+    """
+
+    vectors: np.ndarray[Any, Any]
+    model: str
+    usage: Usage
+    providers: tuple[str, ...] = ()
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+    @property
+    def dimension(self) -> int:
+        """Values per vector (bytes per vector for the packed binary dtypes)."""
+        return int(self.vectors.shape[1])
