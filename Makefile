@@ -15,7 +15,7 @@ install: $(STAMP)  ## Create .venv with the generated client, this project and t
 $(STAMP): pyproject.toml generated_client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server,dask]'
 	@touch $@
 
 generate: $(STAMP)  ## Rebuild generated_client/ from openapi.yaml (never edit it by hand).
@@ -38,6 +38,5 @@ serve: $(STAMP)  ## Run the reference server on 127.0.0.1:8000 (ARGS="--port 900
 fuzz: $(STAMP)  ## Fuzz a deployment with every check, JUnit report in reports/: make fuzz [URL=https://api.mistral.ai TOKEN=... TAG=mistral]
 	FUZZ_TOKEN="$(TOKEN)" $(BIN)/python tools/fuzz.py $(if $(URL),--url "$(URL)") $(if $(TAG),--tag "$(TAG)") $(if $(EXAMPLES),--max-examples $(EXAMPLES))
 
-demo:  ## The main job; arrives with the wrapper and its CLI (issues 4-5).
-	@echo "make demo arrives with the wrapper and its CLI; until then: make serve, make test" >&2
-	@exit 2
+demo: $(STAMP)  ## The main job: start the reference server, embed demo/corpus.jsonl through the CLI, search it, stop.
+	$(BIN)/python tools/demo.py

@@ -1,11 +1,11 @@
 """Deterministic, semantically sensible vectors, and their wire encodings, cached per text.
 
-A vector is the feature hashing of a text's words, word pairs and character trigrams into the model's full
-dimension, with a sign per feature, then made dense like a real embedding by an orthogonal transform (random
-signs and a Walsh-Hadamard transform per block of 1024), L2-normalised. Orthogonal transforms keep every
-cosine similarity, so texts that share words keep a higher similarity than unrelated texts. Hashes and signs
-are keyed by the model name (blake2b, shake-256), so a text has the same vector for a model in every process,
-order and batch, and different vectors for different models.
+A vector is the feature hashing of a text's words (stop words aside), word pairs and character trigrams into
+the model's full dimension, with a sign per feature, then made dense like a real embedding by an orthogonal
+transform (random signs and a Walsh-Hadamard transform per block of 1024), L2-normalised. Orthogonal
+transforms keep every cosine similarity, so texts that share words keep a higher similarity than unrelated
+texts. Hashes and signs are keyed by the model name (blake2b, shake-256), so a text has the same vector for a
+model in every process, order and batch, and different vectors for different models.
 
 A shorter `output_dimension` takes the leading components of the full vector and renormalises them, the way
 Matryoshka-trained models such as codestral-embed are truncated. Quantised dtypes follow FACTS.md:
@@ -32,9 +32,17 @@ NUMPY_DTYPES = {"float": np.dtype("<f4"), "int8": np.dtype("i1"), "uint8": np.dt
                 "binary": np.dtype("i1"), "ubinary": np.dtype("u1")}  # fmt: skip
 
 
+# Words that say little about what a text is about; left out unless a text has nothing else.
+_STOP_WORDS_TEXT = """
+a an and are as at be by can do does for from had has have how i in is it its my of on or our should that the
+their them there these this to was we were what when where which who why will with you your
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+
 def _features(text: str) -> tuple[list[str], list[float]]:
     lowered = text.lower()
-    words = WORD.findall(lowered)
+    words = [word for word in WORD.findall(lowered) if word not in STOP_WORDS] or WORD.findall(lowered)
     names: list[str] = []
     weights: list[float] = []
     for word in words:

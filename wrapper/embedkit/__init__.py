@@ -14,6 +14,7 @@ request body and route.
 from ._async_client import AsyncEmbedder
 from ._base import EmbedOptions
 from ._batching import BatchLimits
+from ._cache import EmbeddingCache
 from ._client import Embedder
 from ._errors import (
     APIConnectionError,
@@ -46,6 +47,7 @@ __all__ = [
     "BatchLimits",
     "EmbedOptions",
     "Embedder",
+    "EmbeddingCache",
     "EmbeddingError",
     "EmbeddingResult",
     "InputError",

@@ -74,6 +74,7 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         """Close the connection pool, unless it was passed in (then its owner closes it)."""
         if self._owns_http:
             await self._http.aclose()
+        self._close_cache()
 
     async def __aenter__(self) -> AsyncEmbedder:
         return self

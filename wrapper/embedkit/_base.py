@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any, Generic, Literal, Self, TypedDict, TypeVar
 
 import httpx
 
+from ._cache import EmbeddingCache
 from ._core import Call, Settings
 from ._retry import RetryPolicy
 from ._services import ServiceName
@@ -55,8 +57,12 @@ class BaseEmbedder(Generic[HttpClient]):
         progress: bool | None = None,
         http_client: HttpClient | None = None,
         allow_insecure_http: bool = False,
+        cache: EmbeddingCache | str | Path | None = None,
         **options: Any,
     ) -> None:
+        self._owns_cache = isinstance(cache, str | Path)
+        if isinstance(cache, str | Path):
+            cache = EmbeddingCache(cache)
         self._settings = Settings.resolve(
             service,
             api_key=api_key,
@@ -71,6 +77,7 @@ class BaseEmbedder(Generic[HttpClient]):
             max_input_tokens=max_input_tokens,
             progress=progress,
             options=options,
+            cache=cache,
         )
         self._owns_http = http_client is None
         # One pool sized to the concurrency: a connection per worker, reused across batches.
@@ -109,6 +116,10 @@ class BaseEmbedder(Generic[HttpClient]):
             truncate=options.get("truncate", False),
             progress=options.get("progress"),
         )
+
+    def _close_cache(self) -> None:
+        if self._owns_cache and self._settings.cache is not None:
+            self._settings.cache.close()
 
     def _models_request(self) -> dict[str, Any]:
         request = self._settings.service.models_request()

@@ -95,6 +95,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
         """Close the connection pool, unless it was passed in (then its owner closes it)."""
         if self._owns_http:
             self._http.close()
+        self._close_cache()
 
     def __enter__(self) -> Embedder:
         return self

@@ -6,6 +6,7 @@ means (done, split the batch, retry after a wait, or fail), so the policy exists
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -19,6 +20,7 @@ import numpy as np
 from generated_client.models import ErrorResponse, HTTPValidationError
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
+from ._cache import EmbeddingCache, text_key
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
 from ._errors import (
     APIConnectionError,
@@ -61,6 +63,7 @@ class Settings:
     max_concurrency: int
     timeout: httpx.Timeout
     progress: bool | None
+    cache: EmbeddingCache | None = None
 
     @classmethod
     def resolve(
@@ -79,6 +82,7 @@ class Settings:
         max_input_tokens: int,
         progress: bool | None,
         options: dict[str, Any],
+        cache: EmbeddingCache | None = None,
     ) -> Settings:
         """Settings from a client's arguments; raises on anything unusable, before any request."""
         if service not in SERVICES:
@@ -105,6 +109,7 @@ class Settings:
             max_concurrency=max_concurrency,
             timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
             progress=progress,
+            cache=cache,
         )
 
     def headers(self) -> dict[str, str]:
@@ -123,6 +128,11 @@ class Call:
     progress: Progress
     batches: list[Batch] = field(init=False)
     matrix: OutputMatrix = field(init=False)
+    # The texts still to send (all of them without a cache hit), their cache keys, and the cache namespace.
+    pending: list[str] = field(init=False)
+    pending_keys: list[bytes] = field(default_factory=list)
+    namespace: str = ""
+    cached: int = 0
     usage: Usage = field(default_factory=Usage)
     providers: list[str] = field(default_factory=list)
     model: str = ""
@@ -141,25 +151,53 @@ class Call:
         if normalize and dtype != "float":
             raise InputError(f"normalize=True applies to float vectors, not output_dtype={dtype!r}")
         checked = fit(check_texts(texts), settings.limits, truncate=truncate)
-        batches = list(plan(checked, settings.limits))
+        value_dtype, width = VALUE_DTYPES[dtype], expected_width(dtype, options.output_dimension)
+        namespace, pending, keys = "", checked, []
+        hits, hit_rows = np.zeros(0, dtype=np.intp), np.zeros((0, width or 0), value_dtype)
+        if settings.cache is not None and checked:
+            namespace = cache_namespace(settings, options)
+            all_keys = [text_key(text) for text in checked]
+            found = settings.cache.get_many(namespace, all_keys)
+            usable = [k for k in all_keys if k in found and found[k][0] == value_dtype.str]
+            if usable:
+                # Every vector of a call has one width: the asked one, else the first hit's.
+                width = width or found[usable[0]][1]
+            hit = np.array([k in found and found[k][0] == value_dtype.str and found[k][1] == width for k in all_keys])
+            hits = hit.nonzero()[0]
+            if len(hits):
+                data = b"".join(found[all_keys[i]][2] for i in hits)
+                hit_rows = np.frombuffer(data, value_dtype).reshape(len(hits), -1)
+            pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
+            keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
+        batches = list(plan(pending, settings.limits))
         show = settings.progress if progress is None else progress
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
-        call.batches = batches
-        call.matrix = OutputMatrix(len(checked), VALUE_DTYPES[dtype], expected_width(dtype, options.output_dimension))
+        call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace
+        # Without hits, batches are consecutive rows and decode in place; with hits, rows are scattered.
+        positions = (~np.isin(np.arange(len(checked)), hits)).nonzero()[0] if len(hits) else None
+        call.matrix = OutputMatrix(len(checked), value_dtype, width, positions)
+        if len(hits):
+            call.matrix.fill(hits, hit_rows)
+            call.cached = len(hits)
+            call.progress.advance(len(hits))
         call.model = options.model or settings.service.default_model
         return call
 
     def request(self, batch: Batch) -> dict[str, Any]:
         """The httpx arguments for one batch."""
-        kwargs = self.settings.service.request(self.texts[batch.start : batch.stop], self.options)
+        kwargs = self.settings.service.request(self.pending[batch.start : batch.stop], self.options)
         kwargs["headers"] = {**kwargs.get("headers", {}), **self.settings.headers()}
         kwargs["url"] = self.settings.base_url + kwargs["url"]
         return kwargs
 
     def record(self, batch: Batch, decoded: DecodedBatch) -> None:
         """A batch's rows are in the matrix: count its usage, note its provider, advance the progress bar."""
+        assert decoded.rows is not None
+        if self.settings.cache is not None:
+            # Stored before the rows count as done: a killed process never skips a batch it did not store.
+            self.settings.cache.put_many(self.namespace, self.pending_keys[batch.start : batch.stop], decoded.rows)
         with self._lock:
-            self.matrix.completed[batch.start : batch.stop] = True
+            self.matrix.commit(batch, decoded.rows)
             self.usage = self.usage + decoded.usage
             self.model = decoded.model or self.model
             if decoded.provider and decoded.provider not in self.providers:
@@ -186,7 +224,32 @@ class Call:
             vectors = np.empty((0, self.matrix.width or 0), self.matrix.dtype)
         if self.normalize:
             vectors = normalize(vectors)
-        return EmbeddingResult(vectors=vectors, model=self.model, usage=self.usage, providers=tuple(self.providers))
+        return EmbeddingResult(
+            vectors=vectors, model=self.model, usage=self.usage, providers=tuple(self.providers), cached=self.cached
+        )
+
+
+def cache_namespace(settings: Settings, options: Options) -> str:
+    """What, besides the text, decides a vector: service, deployment, model, and the options that change it.
+
+    The wire encoding does not change a vector and is left out; cortecs' routing fields are kept in, since
+    different providers (quantized or not) may compute different vectors for the same model.
+    """
+    parts: dict[str, Any] = {
+        "service": settings.service.name,
+        "base_url": settings.base_url,
+        "model": options.model or settings.service.default_model,
+        "output_dimension": options.output_dimension,
+        "output_dtype": options.output_dtype or "float",
+    }
+    if settings.service.name == "cortecs":
+        parts.update(
+            preference=options.preference,
+            allowed_providers=sorted(options.allowed_providers) if options.allowed_providers is not None else None,
+            eu_native=options.eu_native,
+            allow_quantization=options.allow_quantization,
+        )
+    return json.dumps(parts, sort_keys=True)
 
 
 class Step(Enum):

@@ -39,18 +39,25 @@ def expected_width(output_dtype: str, output_dimension: int | None) -> int | Non
 
 
 class OutputMatrix:
-    """The call's vectors, allocated when the first batch reveals the width, filled by any thread in any order."""
+    """The call's vectors, allocated when the first rows reveal the width, filled by any thread in any order.
 
-    def __init__(self, rows: int, dtype: np.dtype[Any], width: int | None) -> None:
+    Batches index the texts still to send; `positions[i]` is the output row of the i-th of those (None when
+    every text is sent, in order: then a batch's rows are a view of the matrix and decoding writes in place).
+    """
+
+    def __init__(
+        self, rows: int, dtype: np.dtype[Any], width: int | None, positions: np.ndarray[Any, Any] | None = None
+    ) -> None:
         self.rows = rows
         self.dtype = dtype
         self.width = width
+        self.positions = positions
         self.array: np.ndarray[Any, Any] | None = np.empty((rows, width), dtype) if width is not None else None
         self.completed = np.zeros(rows, dtype=bool)
         self._lock = threading.Lock()
 
     def rows_for(self, batch: Batch, width: int) -> np.ndarray[Any, Any]:
-        """The rows of `batch`, checking `width` against the call's."""
+        """Where to decode the rows of `batch` (checking `width` against the call's); `commit` them after."""
         with self._lock:
             if self.array is None:
                 self.width = width
@@ -59,7 +66,27 @@ class OutputMatrix:
                 raise ResponseValidationError(
                     f"vectors for inputs {batch.start}-{batch.stop - 1} have {width} values, others {self.width}"
                 )
-            return self.array[batch.start : batch.stop]
+            if self.positions is None:
+                return self.array[batch.start : batch.stop]
+            return np.empty((len(batch), width), self.dtype)
+
+    def commit(self, batch: Batch, rows: np.ndarray[Any, Any]) -> None:
+        """Mark a decoded batch's rows finished (copying them to their places when scattered)."""
+        assert self.array is not None
+        if self.positions is None:
+            self.completed[batch.start : batch.stop] = True
+        else:
+            places = self.positions[batch.start : batch.stop]
+            self.array[places] = rows
+            self.completed[places] = True
+
+    def fill(self, places: np.ndarray[Any, Any], rows: np.ndarray[Any, Any]) -> None:
+        """Rows known before sending anything (cache hits)."""
+        if self.array is None:
+            self.width = int(rows.shape[1])
+            self.array = np.empty((self.rows, self.width), self.dtype)
+        self.array[places] = rows
+        self.completed[places] = True
 
 
 @dataclass(frozen=True)
@@ -69,6 +96,7 @@ class DecodedBatch:
     model: str
     usage: Usage
     provider: str | None
+    rows: np.ndarray[Any, Any] | None = None
 
 
 def _base64_size(text: str) -> int:
@@ -136,4 +164,5 @@ def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBa
         model=str(payload.get("model", "")),
         usage=Usage.from_json(usage if isinstance(usage, dict) else {}),
         provider=provider if isinstance(provider, str) else None,
+        rows=rows,
     )

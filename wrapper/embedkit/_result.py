@@ -47,13 +47,15 @@ class EmbeddingResult:
 
     `vectors` is float32 for `output_dtype="float"`, int8/uint8 for the byte dtypes, and packed int8/uint8
     (eight components per byte) for `binary`/`ubinary`. `providers` lists the cortecs providers that served
-    the call's batches, in order of first use (empty for Mistral).
+    the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the
+    client's cache instead of being sent.
     """
 
     vectors: np.ndarray[Any, Any]
     model: str
     usage: Usage
     providers: tuple[str, ...] = ()
+    cached: int = 0
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])

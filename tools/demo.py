@@ -1,0 +1,83 @@
+"""`make demo`: start the reference server, embed the bundled corpus through the CLI, search it, stop the server.
+
+No network and no key: the local reference server accepts its published development key. Everything goes
+through the `embedkit` command, as a user would type it; the commands are printed before they run.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CORPUS = ROOT / "demo" / "corpus.jsonl"
+OUTPUT = ROOT / "build" / "demo" / "corpus.parquet"
+QUERIES = [
+    "boiling pasta in salted water",
+    "telescope pictures of a galaxy",
+    "interest rates and inflation",
+    "training plan for a marathon",
+    "a bug in the server code",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _run(*arguments: str, env: dict[str, str]) -> None:
+    print(f"\n$ embedkit {shlex.join(arguments)}", flush=True)
+    subprocess.run([str(BIN / "embedkit"), *arguments], env=env, check=True)  # noqa: S603
+
+
+def main() -> int:
+    """Run the demo; the server is stopped whatever happens."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MISTRAL_API_KEY": "dev-token"}
+    print(f"$ embedkit serve --port {port}    # the local reference server, in the background", flush=True)
+    server = subprocess.Popen(  # noqa: S603
+        [str(BIN / "embedkit"), "serve", "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/v1/models", headers={"Authorization": "Bearer dev-token"}, timeout=1)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    print("the reference server did not start", file=sys.stderr)
+                    return 1
+                time.sleep(0.1)
+        OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+        for stale in (OUTPUT, OUTPUT.with_name(OUTPUT.name + ".cache.sqlite")):
+            stale.unlink(missing_ok=True)
+        embed = ("embed", str(CORPUS.relative_to(ROOT)), str(OUTPUT.relative_to(ROOT)), "--id-field", "id",
+                 "--with-text", "--base-url", url, "--batch-size", "64", "--no-progress")  # fmt: skip
+        _run(*embed, env=env)
+        print("\n# the same command again: every text is read back from the cache, nothing is sent", flush=True)
+        _run(*embed, env=env)
+        for query in QUERIES:
+            _run("search", str(OUTPUT.relative_to(ROOT)), query, "-k", "3", "--base-url", url, env=env)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        print("\nreference server stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    sys.exit(main())
