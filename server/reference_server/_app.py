@@ -94,8 +94,9 @@ class ReferenceServer:
         self.contract = Contract.load(self.config.spec_path)
         self.cache = EmbeddingCache(self.config.cache_texts)
         self._tokens = tuple(token.encode() for token in self.config.tokens)
-        # Observable from tests and benchmarks: requests answered, and the most ever in flight at once.
+        # Observable from tests and benchmarks: requests answered, texts embedded, the most in flight at once.
         self.requests = 0
+        self.inputs_embedded = 0
         self.in_flight = 0
         self.peak_in_flight = 0
         self._models_body = orjson.dumps(_model_list())
@@ -195,6 +196,7 @@ class ReferenceServer:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
         tokens = check(texts, self.config.limits)
+        self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")
         encoding = body.get("encoding_format", "float")
         fragments = (

@@ -2,10 +2,11 @@
 
 A vector is the feature hashing of a text's words (stop words aside), word pairs and character trigrams into
 the model's full dimension, with a sign per feature, then made dense like a real embedding by an orthogonal
-transform (random signs and a Walsh-Hadamard transform per block of 1024), L2-normalised. Orthogonal
-transforms keep every cosine similarity, so texts that share words keep a higher similarity than unrelated
-texts. Hashes and signs are keyed by the model name (blake2b, shake-256), so a text has the same vector for a
-model in every process, order and batch, and different vectors for different models.
+transform of the whole vector (random signs, a Walsh-Hadamard transform per block of 1024, a DCT across the
+blocks), L2-normalised. Orthogonal transforms keep every cosine similarity, so texts that share words keep a
+higher similarity than unrelated texts, and the leading components summarise all features, so a truncated
+vector still does. Hashes and signs are keyed by the model name (blake2b, shake-256), so a text has the same
+vector for a model in every process, order and batch, and different vectors for different models.
 
 A shorter `output_dimension` takes the leading components of the full vector and renormalises them, the way
 Matryoshka-trained models such as codestral-embed are truncated. Quantised dtypes follow FACTS.md:
@@ -88,7 +89,11 @@ def _mixing_signs(model: str, dimension: int) -> np.ndarray[Any, np.dtype[np.flo
 
 
 def _densify(vector: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Walsh-Hadamard transform of each block (the largest power of two dividing the size, at most 1024)."""
+    """An orthogonal transform of the whole vector.
+
+    A Walsh-Hadamard transform of each block (the largest power of two dividing the size, at most 1024), then
+    the blocks mixed by a DCT.
+    """
     size = vector.size
     block = 1
     while block < 1024 and size % (block * 2) == 0:
@@ -99,7 +104,21 @@ def _densify(vector: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, n
         pairs = mixed.reshape(rows, -1, 2, half)
         mixed = np.stack((pairs[:, :, 0] + pairs[:, :, 1], pairs[:, :, 0] - pairs[:, :, 1]), axis=2)
         half *= 2
-    return np.asarray(mixed.reshape(size) / np.sqrt(block), dtype=np.float64)
+    mixed = mixed.reshape(rows, block) / np.sqrt(block)
+    if rows > 1:
+        # Mix the blocks too (an orthogonal DCT, whose first row averages them), so that the leading components,
+        # which a shorter output_dimension keeps, summarise every feature and not only the first block's.
+        mixed = _dct_matrix(rows) @ mixed
+    return np.asarray(mixed.reshape(size), dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def _dct_matrix(size: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The orthonormal DCT-II matrix of `size`."""
+    k, n = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+    matrix = np.sqrt(2 / size) * np.cos(np.pi * (n + 0.5) * k / size)
+    matrix[0] /= np.sqrt(2)
+    return np.asarray(matrix, dtype=np.float64)
 
 
 def truncate(full: np.ndarray[Any, np.dtype[np.float32]], dimension: int) -> np.ndarray[Any, np.dtype[np.float32]]:

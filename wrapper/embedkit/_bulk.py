@@ -1,7 +1,8 @@
 """A bulk job: a file of texts in, a file of vectors out, in bounded memory, resumable after a crash.
 
 Inputs are read as a stream and embedded a window at a time (a few batches per concurrent worker); each
-window's rows are written out before the next is read, so memory holds one window, not the corpus. With a
+window's rows are written out before the next is read, so memory holds one window, not the corpus (and
+`_memory` keeps the C allocator from holding on to what earlier windows freed). With a
 cache, every finished batch is committed before it counts as done: a job killed at any point and rerun with
 the same arguments reads what was committed back from the cache and sends only the rest (at most the
 batches that were in flight are sent twice), then writes exactly one row per input, in input order.
@@ -20,6 +21,7 @@ from ._base import EmbedOptions
 from ._client import Embedder
 from ._errors import InputError
 from ._files import NpyOutput, ParquetOutput, Record
+from ._memory import hold_mmap_threshold, release_freed_memory
 from ._result import Usage
 
 
@@ -50,6 +52,7 @@ def run_job(
     progress: bool = False,
 ) -> JobSummary:
     """Embed every record into `output`, a window at a time; the output file appears only when complete."""
+    hold_mmap_threshold()
     bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
     rows = cached = 0
     usage = Usage()
@@ -69,6 +72,8 @@ def run_job(
                 ) from error
             output.write(chunk, result.vectors)
             rows, cached, usage = rows + len(chunk), cached + result.cached, usage + result.usage
+            del result
+            release_freed_memory()
             if bar is not None:
                 bar.update(len(chunk))
         output.finish()

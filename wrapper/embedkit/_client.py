@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Unpack
 
@@ -17,6 +18,9 @@ from ._core import Call, Step, after_exception, after_response, logger, next_wai
 from ._result import EmbeddingResult
 from ._retry import Attempts
 
+# Guards the lazy creation of each client's thread pool (rare, so one lock serves every client).
+_POOL_CREATION = threading.Lock()
+
 
 class Embedder(BaseEmbedder[httpx.Client]):
     """Embeds texts with Mistral or cortecs.ai (or any deployment of the contract), with the policy a job needs.
@@ -27,6 +31,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
     (`model`, `output_dimension`, `output_dtype`, `encoding_format`, `preference`, `allowed_providers`,
     `eu_native`, `allow_quantization`) becomes this client's default for every call.
     """
+
+    _threads: ThreadPoolExecutor | None = None
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
         return httpx.Client(timeout=self._settings.timeout, limits=limits)
@@ -57,12 +63,17 @@ class Embedder(BaseEmbedder[httpx.Client]):
         if workers <= 1:
             worker()
         else:
-            threads = [threading.Thread(target=worker, name=f"embedkit-{i}", daemon=True) for i in range(workers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            for future in [self._pool().submit(worker) for _ in range(workers)]:
+                future.result()
         return call.result()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # One pool for the client's life: the same threads serve every call, so a long job does not spread its
+        # buffers over a new set of threads (and malloc arenas) for every window.
+        with _POOL_CREATION:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self._settings.max_concurrency, thread_name_prefix="embedkit")
+            return self._threads
 
     def _send(self, call: Call, batch: Batch) -> None:
         request = call.request(batch)
@@ -93,6 +104,9 @@ class Embedder(BaseEmbedder[httpx.Client]):
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in (then its owner closes it)."""
+        if self._threads is not None:
+            self._threads.shutdown()
+            self._threads = None
         if self._owns_http:
             self._http.close()
         self._close_cache()

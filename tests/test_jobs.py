@@ -1,0 +1,308 @@
+"""Embedding at scale: the persistent cache, the CLI's formats, crash-safe resume, Dask, and the demo."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT
+from embedkit import Embedder, EmbeddingCache
+from embedkit._cache import text_key
+from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
+
+
+def expected(texts: list[str], model: str = "mistral-embed", dimension: int = 1024) -> np.ndarray:
+    return np.vstack([compute_vector(model, dimension, text) for text in texts])
+
+
+def cli(*arguments: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    finished = subprocess.run(
+        [sys.executable, "-m", "embedkit", *arguments],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env={**os.environ, "MISTRAL_API_KEY": DEV_TOKEN},
+        check=False,
+    )
+    if check:
+        assert finished.returncode == 0, finished.stderr
+    return finished
+
+
+def read_parquet(path: Path) -> tuple[list[str], np.ndarray, pa.Table]:
+    table = pq.read_table(path)
+    column = table.column("vector").combine_chunks()
+    vectors = column.flatten().to_numpy().reshape(-1, column.type.list_size)
+    return table.column("id").to_pylist(), vectors, table
+
+
+# --- the cache --------------------------------------------------------------------------------------------------
+
+
+def test_a_cached_text_is_never_sent_again_and_partial_hits_send_only_misses(server: Any, tmp_path: Path) -> None:
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=tmp_path / "c.sqlite") as embedder:
+        first = embedder.embed(["alpha", "beta", "gamma"])
+        sent = server.app.inputs_embedded
+        again = embedder.embed(["gamma", "alpha", "beta"])
+        assert server.app.inputs_embedded == sent
+        assert again.cached == 3
+        assert again.usage.total_tokens == 0
+        mixed = embedder.embed(["delta", "beta", "epsilon", "alpha"])
+        assert server.app.inputs_embedded == sent + 2
+        assert mixed.cached == 2
+    assert np.array_equal(again.vectors, first.vectors[[2, 0, 1]])
+    assert np.array_equal(mixed.vectors, expected(["delta", "beta", "epsilon", "alpha"]))
+
+
+def test_the_cache_key_holds_everything_that_changes_a_vector_and_nothing_else(server: Any, tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=cache) as mistral:
+        mistral.embed("text")
+        assert mistral.embed("text", encoding_format="float").cached == 1, "the wire format changes no vector"
+        for options in ({"model": "codestral-embed"}, {"model": "codestral-embed", "output_dimension": 64},
+                        {"output_dtype": "int8"}):  # fmt: skip
+            assert mistral.embed("text", **options).cached == 0, options
+            assert mistral.embed("text", **options).cached == 1, options
+    with Embedder.mistral(base_url=server.url.replace("127.0.0.1", "localhost"), api_key=DEV_TOKEN, cache=cache) as e:
+        assert e.embed("text").cached == 0, "another deployment may compute other vectors"
+    with Embedder.cortecs(base_url=server.url, api_key=DEV_TOKEN, cache=cache) as cortecs:
+        assert cortecs.embed("text").cached == 0
+        assert cortecs.embed("text", eu_native=True).cached == 0, "another provider may compute other vectors"
+        assert cortecs.embed("text", eu_native=True).cached == 1
+    cache.close()
+
+
+def test_threads_sharing_one_cache_store_each_text_once(server: Any, tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path / "c.sqlite")
+    texts = [f"shared text {i}" for i in range(400)]
+    results: dict[int, np.ndarray] = {}
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=cache, batch_size=25) as embedder:
+                mine = texts[worker * 50 : worker * 50 + 250]  # overlapping ranges
+                results[worker] = embedder.embed(mine).vectors
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for worker, vectors in results.items():
+        assert np.array_equal(vectors, expected(texts[worker * 50 : worker * 50 + 250]))
+    assert len(cache) == 400
+    cache.close()
+
+
+def test_two_processes_can_write_one_cache_at_once(server: Any, tmp_path: Path) -> None:
+    cache = tmp_path / "shared.sqlite"
+    for name, numbers in (("a", range(0, 3000)), ("b", range(1500, 4500))):
+        (tmp_path / f"{name}.txt").write_text("".join(f"line {i}\n" for i in numbers))
+    arguments = ["--base-url", server.url, "--cache", str(cache), "--batch-size", "50"]
+    env = {**os.environ, "MISTRAL_API_KEY": DEV_TOKEN}
+    runs = []
+    for name in ("a", "b"):
+        command = ["embed", str(tmp_path / f"{name}.txt"), str(tmp_path / f"{name}.npy"), *arguments]
+        runs.append(
+            subprocess.Popen([sys.executable, "-m", "embedkit", *command], env=env, stderr=subprocess.PIPE, text=True)
+        )
+    for run in runs:
+        assert run.wait(timeout=300) == 0, run.stderr.read() if run.stderr else ""
+    assert np.array_equal(np.load(tmp_path / "a.npy"), expected([f"line {i}" for i in range(0, 3000)]))
+    assert np.array_equal(np.load(tmp_path / "b.npy"), expected([f"line {i}" for i in range(1500, 4500)]))
+    with sqlite3.connect(cache) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 4500
+
+
+# --- the CLI's inputs and outputs ----------------------------------------------------------------------------------
+
+TEXTS = ["The cat sat on the mat.", "A dog slept in the sun.", "Revenue grew, said the bank."]
+
+
+def test_plain_lines_skip_blanks_and_keep_line_numbers_as_ids(server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text(f"{TEXTS[0]}\n\n{TEXTS[1]}\n   \n{TEXTS[2]}\n")
+    done = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.parquet"), "--base-url", server.url)
+    assert "wrote 3 rows" in done.stderr
+    ids, vectors, table = read_parquet(tmp_path / "out.parquet")
+    assert ids == ["1", "3", "5"]
+    assert np.array_equal(vectors, expected(TEXTS))
+    assert table.column("text_sha256").to_pylist() == [text_key(t) for t in TEXTS]
+    assert "text" not in table.column_names
+    metadata = json.loads(table.schema.metadata[b"embedkit"])
+    assert metadata["service"] == "mistral"
+    assert metadata["model"] == "mistral-embed"
+
+
+def test_jsonl_csv_parquet_and_stdin_inputs_with_chosen_fields(server: Any, tmp_path: Path) -> None:
+    rows = [{"key": f"doc-{i}", "body": text} for i, text in enumerate(TEXTS)]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with (tmp_path / "in.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["key", "body"])
+        writer.writeheader()
+        writer.writerows(rows)
+    table = pa.table({"key": [r["key"] for r in rows], "body": [r["body"] for r in rows]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    for source in ("in.jsonl", "in.csv", "in.parquet"):
+        output = tmp_path / f"{source}.out.parquet"
+        cli("embed", str(tmp_path / source), str(output), "--text-field", "body", "--id-field", "key",
+            "--with-text", "--base-url", server.url)  # fmt: skip
+        ids, vectors, table = read_parquet(output)
+        assert ids == ["doc-0", "doc-1", "doc-2"], source
+        assert table.column("text").to_pylist() == TEXTS
+        assert np.array_equal(vectors, expected(TEXTS)), source
+    cli("embed", "-", str(tmp_path / "stdin.npy"), "--base-url", server.url, "--model", "codestral-embed",
+        "--output-dimension", "64", "--no-cache", stdin="\n".join(TEXTS))  # fmt: skip
+    matrix = np.load(tmp_path / "stdin.npy")
+    assert matrix.shape == (3, 64)
+    assert not (tmp_path / "stdin.npy.cache.sqlite").exists()
+
+
+def test_a_bad_record_is_named_and_no_output_appears(server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"text": "fine"}\n{"body": "no text field"}\n')
+    failed = cli("embed", str(tmp_path / "in.jsonl"), str(tmp_path / "out.parquet"), "--base-url", server.url,
+                 check=False)  # fmt: skip
+    assert failed.returncode == 1
+    assert "line 2: no field 'text'" in failed.stderr
+    (tmp_path / "in.txt").write_text("fine\n" + "x" * 40_000 + "\n")
+    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.parquet"), "--base-url", server.url,
+                 check=False)  # fmt: skip
+    assert "record 2 (input 1)" in failed.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if "out.parquet" in p.name) == ["out.parquet.cache.sqlite"]
+
+
+def test_search_finds_the_nearest_texts_with_the_files_own_model(server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS))
+    output = tmp_path / "out.parquet"
+    cli("embed", str(tmp_path / "in.txt"), str(output), "--with-text", "--base-url", server.url,
+        "--model", "codestral-embed", "--output-dimension", "128")  # fmt: skip
+    found = cli("search", str(output), "where did the cat sit", "-k", "2", "--base-url", server.url)
+    first = found.stdout.splitlines()[0]
+    assert first.startswith("1. ")
+    assert first.endswith("1  The cat sat on the mat.")
+    assert cli("models", "--base-url", server.url).stdout.split() == ["mistral-embed", "codestral-embed"]
+
+
+def test_the_cli_reads_keys_from_the_environment_only(server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("x\n")
+    missing = subprocess.run(
+        [sys.executable, "-m", "embedkit", "models", "--base-url", server.url],
+        capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "MISTRAL_API_KEY"},
+        check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert "set MISTRAL_API_KEY" in missing.stderr
+    assert "--api-key " not in cli("embed", "--help").stdout
+
+
+# --- crash-safe resume -------------------------------------------------------------------------------------------
+
+
+def test_a_job_killed_with_sigkill_resumes_to_exactly_one_row_per_input_in_order(tmp_path: Path) -> None:
+    count, batch, concurrency = 3000, 50, 2
+    texts = [f"resumable text number {i}" for i in range(count)]
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n")
+    cache, output = tmp_path / "job.sqlite", tmp_path / "out.parquet"
+    command = [sys.executable, "-m", "embedkit", "embed", str(tmp_path / "in.txt"), str(output), "--cache", str(cache),
+               "--batch-size", str(batch), "--max-concurrency", str(concurrency), "--window", "400"]  # fmt: skip
+    env = {**os.environ, "MISTRAL_API_KEY": DEV_TOKEN}
+    with BackgroundServer(ServerConfig(latency_ms=50)) as server:
+        command += ["--base-url", server.url]
+        job = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        committed = 0
+        while committed < 600:
+            assert job.poll() is None, "the job finished before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+            if cache.exists():
+                with sqlite3.connect(cache, timeout=30) as connection:
+                    committed = connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        os.kill(job.pid, signal.SIGKILL)
+        job.wait()
+        assert not output.exists(), "no half-written output is ever in place"
+        with sqlite3.connect(cache, timeout=30) as connection:
+            committed = connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+        assert 600 <= committed < count
+        sent_before = server.app.inputs_embedded
+
+        resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"({committed} from the cache" in resumed.stderr
+        sent_again = server.app.inputs_embedded - sent_before
+    assert sent_again == count - committed, "only what was not committed is sent"
+    assert sent_before <= committed + concurrency * batch, "at most the in-flight batches were lost"
+    ids, vectors, _ = read_parquet(output)
+    assert ids == [str(i) for i in range(1, count + 1)]
+    assert np.array_equal(vectors, expected(texts))
+
+
+# --- Dask -----------------------------------------------------------------------------------------------------------
+
+
+def test_a_dask_job_gives_the_single_machine_result_and_shares_the_cache(
+    server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    distributed = pytest.importorskip("distributed")
+    import pandas as pd
+    from embedkit.dask import embed_series
+
+    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)  # the workers read it from their environment
+    texts = [f"partitioned text {i} on topic {i % 7}" for i in range(2000)]
+    cache = tmp_path / "dask.sqlite"
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, distributed.Client(cluster):
+        series = dd.from_pandas(pd.Series(texts), npartitions=6)
+        lazy = embed_series(series, base_url=server.url, cache=str(cache), batch_size=100)
+        assert lazy.shape == (2000, 1024)
+        distributed_vectors = lazy.compute()
+        sent = server.app.inputs_embedded
+        again = embed_series(series, base_url=server.url, cache=str(cache)).compute()
+        assert server.app.inputs_embedded == sent, "a rerun is served from the shared cache, width probe included"
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder:
+        single_machine = embedder.embed(texts).vectors
+    assert np.array_equal(distributed_vectors, single_machine)
+    assert np.array_equal(again, single_machine)
+    with sqlite3.connect(cache) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 2000
+    with pytest.raises(TypeError, match="not in the task graph"):
+        embed_series(series, api_key="sk-secret")
+
+
+# --- the demo -----------------------------------------------------------------------------------------------------
+
+
+def test_the_demo_embeds_the_bundled_corpus_and_finds_sensible_neighbours() -> None:
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "demo.py")], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    out = finished.stdout
+    assert "wrote 300 rows" in finished.stderr
+    assert "(300 from the cache, 0 tokens billed)" in finished.stderr
+    answers = out.split("$ embedkit search")[1:]
+    assert len(answers) == 5
+    for answer, topic in zip(answers, ["cooking", "astronomy", "finance", "running", "programming"], strict=True):
+        top = [line.split()[2] for line in answer.splitlines() if line[:2] in ("1.", "2.", "3.")]
+        assert all(identifier.startswith(topic) for identifier in top), (topic, answer)
+    assert "reference server stopped" in out

@@ -1,0 +1,100 @@
+"""Peak memory of a bulk job: `embedkit embed` over 100,000 texts, next to the size of what it produces.
+
+The job streams its input and writes each window of rows before reading the next, so its peak resident set
+should be the interpreter and libraries plus about one window of batches, not the corpus. This script runs
+the real command against a local reference server (its own process, not measured) and reads the job's
+peak RSS from the kernel (`getrusage` of the finished child). It runs a 100-text job too, as the baseline of
+interpreter and imports, and prints everything with the command to reproduce.
+
+    python tools/bench_memory.py [--texts 100000] [--window 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Run `command` to completion; its peak RSS in MB (the largest child so far must be smaller) and seconds."""
+    started = time.perf_counter()
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
+    elapsed = time.perf_counter() - started
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start a server, run the baseline and the big job, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=100_000)
+    parser.add_argument("--window", type=int, default=4096)
+    args = parser.parse_args(argv)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    binary = Path(sys.executable).parent
+    server = subprocess.Popen(  # noqa: S603
+        [str(binary / "reference-server"), "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL
+    )
+    env = {**os.environ, "MISTRAL_API_KEY": "dev-token"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/v1/models", headers={"Authorization": "Bearer dev-token"}, timeout=1)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the reference server did not start") from None
+                time.sleep(0.1)
+        with tempfile.TemporaryDirectory(prefix="embedkit-memory-") as scratch:
+            folder = Path(scratch)
+            (folder / "small.txt").write_text("".join(f"baseline text {i}\n" for i in range(100)))
+            with (folder / "corpus.txt").open("w") as corpus:
+                for i in range(args.texts):
+                    corpus.write(f"document {i}: a sentence about topic {i % 97} and item {i * 31 % 1009}\n")
+            job = [str(binary / "embedkit"), "embed", "--base-url", url, "--window", str(args.window), "--no-progress"]
+            # Children are measured one at a time: ru_maxrss is the largest finished child so far, so the smaller
+            # baseline runs first.
+            baseline, _ = _peak_rss_of([*job, str(folder / "small.txt"), str(folder / "small.npy"), "--no-cache"], env)
+            peak, seconds = _peak_rss_of([*job, str(folder / "corpus.txt"), str(folder / "out.npy")], env)
+            output_mb = (folder / "out.npy").stat().st_size / 1e6
+            cache_mb = (folder / "out.npy.cache.sqlite").stat().st_size / 1e6
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    window_mb = args.window * 1024 * 4 / 1e6
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"job: embedkit embed, {args.texts:,} texts, mistral-embed 1024-d float32, window {args.window}, cache on\n")
+    print("| measure | MB |")
+    print("| --- | ---: |")
+    print(f"| output matrix written (.npy) | {output_mb:,.1f} |")
+    print(f"| peak RSS of the job | {peak:,.1f} |")
+    print(f"| peak RSS of a 100-text job (interpreter + libraries) | {baseline:,.1f} |")
+    print(f"| peak RSS above that baseline | {peak - baseline:,.1f} |")
+    print(f"| one window of vectors ({args.window} x 1024 x 4 B) | {window_mb:,.1f} |")
+    print(f"| cache written (SQLite, on disk) | {cache_mb:,.1f} |")
+    print(f"\njob time: {seconds:.1f} s; peak RSS is {peak / output_mb:.2f} x the output it wrote")
+    print(f"reproduce: python tools/bench_memory.py --texts {args.texts} --window {args.window}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
