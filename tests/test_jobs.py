@@ -306,3 +306,15 @@ def test_the_demo_embeds_the_bundled_corpus_and_finds_sensible_neighbours() -> N
         top = [line.split()[2] for line in answer.splitlines() if line[:2] in ("1.", "2.", "3.")]
         assert all(identifier.startswith(topic) for identifier in top), (topic, answer)
     assert "reference server stopped" in out
+
+
+def test_batching_flags_reach_the_client(server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("".join(f"{'word ' * 8}{i}\n" for i in range(20)))  # about 11 tokens each
+    before = server.app.requests
+    cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url, "--no-cache",
+        "--max-batch-tokens", "50", "--max-input-tokens", "50")  # fmt: skip
+    assert server.app.requests - before == 5, "20 inputs of ~11 tokens, at most 50 tokens per request: 4 a request"
+    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url,
+                 "--no-cache", "--max-input-tokens", "5", check=False)  # fmt: skip
+    assert "record 1 (input 0)" in failed.stderr
+    assert "over the limit of 5 per input" in failed.stderr

@@ -15,21 +15,13 @@ import argparse
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from reference_server import ServerProcess
 
 
 def _peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -47,39 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=4096)
     args = parser.parse_args(argv)
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     binary = Path(sys.executable).parent
-    server = subprocess.Popen(  # noqa: S603
-        [str(binary / "reference-server"), "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL
-    )
     env = {**os.environ, "MISTRAL_API_KEY": "dev-token"}
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/v1/models", headers={"Authorization": "Bearer dev-token"}, timeout=1)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("the reference server did not start") from None
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory(prefix="embedkit-memory-") as scratch:
-            folder = Path(scratch)
-            (folder / "small.txt").write_text("".join(f"baseline text {i}\n" for i in range(100)))
-            with (folder / "corpus.txt").open("w") as corpus:
-                for i in range(args.texts):
-                    corpus.write(f"document {i}: a sentence about topic {i % 97} and item {i * 31 % 1009}\n")
-            job = [str(binary / "embedkit"), "embed", "--base-url", url, "--window", str(args.window), "--no-progress"]
-            # Children are measured one at a time: ru_maxrss is the largest finished child so far, so the smaller
-            # baseline runs first.
-            baseline, _ = _peak_rss_of([*job, str(folder / "small.txt"), str(folder / "small.npy"), "--no-cache"], env)
-            peak, seconds = _peak_rss_of([*job, str(folder / "corpus.txt"), str(folder / "out.npy")], env)
-            output_mb = (folder / "out.npy").stat().st_size / 1e6
-            cache_mb = (folder / "out.npy.cache.sqlite").stat().st_size / 1e6
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with (
+        ServerProcess([str(binary / "reference-server")]) as url,
+        tempfile.TemporaryDirectory(prefix="embedkit-memory-") as scratch,
+    ):
+        folder = Path(scratch)
+        (folder / "small.txt").write_text("".join(f"baseline text {i}\n" for i in range(100)))
+        with (folder / "corpus.txt").open("w") as corpus:
+            for i in range(args.texts):
+                corpus.write(f"document {i}: a sentence about topic {i % 97} and item {i * 31 % 1009}\n")
+        job = [str(binary / "embedkit"), "embed", "--base-url", url, "--window", str(args.window), "--no-progress"]
+        # Children are measured one at a time: ru_maxrss is the largest finished child so far, so the smaller
+        # baseline runs first.
+        baseline, _ = _peak_rss_of([*job, str(folder / "small.txt"), str(folder / "small.npy"), "--no-cache"], env)
+        peak, seconds = _peak_rss_of([*job, str(folder / "corpus.txt"), str(folder / "out.npy")], env)
+        output_mb = (folder / "out.npy").stat().st_size / 1e6
+        cache_mb = (folder / "out.npy.cache.sqlite").stat().st_size / 1e6
     window_mb = args.window * 1024 * 4 / 1e6
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"job: embedkit embed, {args.texts:,} texts, mistral-embed 1024-d float32, window {args.window}, cache on\n")

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,16 +21,10 @@ from pathlib import Path
 
 import httpx
 import orjson
+from reference_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -95,25 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=4)
     args = parser.parse_args(argv)
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     pin = ["taskset", "-c", "0"] if sys.platform == "linux" and (os.cpu_count() or 1) > 1 else []
-    server = subprocess.Popen(  # noqa: S603
-        [*pin, sys.executable, "-m", "reference_server", "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL,
-    )
-    if pin:
-        os.sched_setaffinity(0, {1})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/v1/models", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError("the reference server did not start") from None
-                time.sleep(0.1)
+    server = ServerProcess([*pin, sys.executable, "-m", "reference_server"])
+    with server as url:
+        if pin:
+            os.sched_setaffinity(0, {1})
         texts = _corpus(args.texts)
         batches = [texts[i : i + args.batch] for i in range(0, len(texts), args.batch)]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
@@ -141,9 +119,6 @@ def main(argv: list[str] | None = None) -> int:
             f"\nreproduce: python tools/bench_server.py --texts {args.texts} --batch {args.batch}"
             f" --passes {args.passes} --connections {args.connections}"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     return 0
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import os
 import shlex
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
+from reference_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -29,13 +27,6 @@ QUERIES = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _run(*arguments: str, env: dict[str, str]) -> None:
     print(f"\n$ embedkit {shlex.join(arguments)}", flush=True)
     subprocess.run([str(BIN / "embedkit"), *arguments], env=env, check=True)  # noqa: S603
@@ -43,24 +34,10 @@ def _run(*arguments: str, env: dict[str, str]) -> None:
 
 def main() -> int:
     """Run the demo; the server is stopped whatever happens."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MISTRAL_API_KEY": "dev-token"}
-    print(f"$ embedkit serve --port {port}    # the local reference server, in the background", flush=True)
-    server = subprocess.Popen(  # noqa: S603
-        [str(BIN / "embedkit"), "serve", "--port", str(port), "--log-level", "warning"], stdout=subprocess.DEVNULL
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url + "/v1/models", headers={"Authorization": "Bearer dev-token"}, timeout=1)
-                break
-            except httpx.TransportError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    print("the reference server did not start", file=sys.stderr)
-                    return 1
-                time.sleep(0.1)
+    server = ServerProcess([str(BIN / "embedkit"), "serve"])
+    print(f"$ embedkit serve --port {server.port}    # the local reference server, in the background", flush=True)
+    with server as url:
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
         for stale in (OUTPUT, OUTPUT.with_name(OUTPUT.name + ".cache.sqlite")):
             stale.unlink(missing_ok=True)
@@ -71,10 +48,7 @@ def main() -> int:
         _run(*embed, env=env)
         for query in QUERIES:
             _run("search", str(OUTPUT.relative_to(ROOT)), query, "-k", "3", "--base-url", url, env=env)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        print("\nreference server stopped", flush=True)
+    print("\nreference server stopped", flush=True)
     return 0
 
 

@@ -9,7 +9,7 @@ from ._catalogue import CORTECS_MODELS, MISTRAL_MODELS, PROVIDERS
 from ._embeddings import compute_vector, truncate
 from ._faults import FAULT_KINDS, FaultPlan
 from ._limits import Limits, estimate_tokens
-from ._runner import BackgroundServer, serve
+from ._runner import BackgroundServer, ServerProcess, serve
 
 __all__ = [
     "CORTECS_MODELS",
@@ -22,6 +22,7 @@ __all__ = [
     "Limits",
     "ReferenceServer",
     "ServerConfig",
+    "ServerProcess",
     "compute_vector",
     "estimate_tokens",
     "serve",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import subprocess
+import sys
 import threading
 import time
 from types import TracebackType
@@ -62,3 +64,46 @@ class BackgroundServer:
         self._server.should_exit = True
         self._thread.join(timeout=10)
         self._socket.close()
+
+
+class ServerProcess:
+    """The reference server in a process of its own (for demos and benchmarks, which must not share its CPU).
+
+    `command` starts it and is given `--port`; by default `python -m reference_server`. It is answering when
+    `__enter__` returns its base URL, and terminated when `__exit__` returns.
+    """
+
+    def __init__(self, command: list[str] | None = None, *, timeout: float = 30.0) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port: int = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._command = [*(command or [sys.executable, "-m", "reference_server"]), "--port", str(self.port)]
+        self._timeout = timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (to read its CPU time, say)."""
+        assert self._process is not None
+        return self._process.pid
+
+    def __enter__(self) -> str:
+        self._process = subprocess.Popen([*self._command, "--log-level", "warning"], stdout=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + self._timeout
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self.url
+            except OSError:
+                if self._process.poll() is not None or time.monotonic() > deadline:
+                    self.__exit__(None, None, None)
+                    raise RuntimeError(f"the reference server did not start: {' '.join(self._command)}") from None
+                time.sleep(0.05)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)

@@ -78,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--no-cache", action="store_true", help="neither read nor write a cache (no resume)")
     job.add_argument("--window", type=int, default=4096, help="texts held in memory at once; default: %(default)s")
     job.add_argument("--batch-size", type=int, default=512, help="inputs per request; default: %(default)s")
+    job.add_argument(
+        "--max-batch-tokens", type=int, default=16384, help="estimated tokens per request; default: %(default)s"
+    )
+    job.add_argument(
+        "--max-input-tokens", type=int, default=8192, help="estimated tokens per input; default: %(default)s"
+    )
     _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
     _client_arguments(embed)
 
@@ -107,6 +113,8 @@ def _embedder(args: argparse.Namespace, *, cache: str | None = None) -> Embedder
         max_retries=args.max_retries,
         timeout=args.timeout,
         batch_size=getattr(args, "batch_size", 512),
+        max_batch_tokens=getattr(args, "max_batch_tokens", 16384),
+        max_input_tokens=getattr(args, "max_input_tokens", 8192),
         cache=cache,
         progress=False,
     )
