@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated test lint serve fuzz demo
+.PHONY: help install generate check-generated test lint serve fuzz demo bench
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -15,7 +15,7 @@ install: $(STAMP)  ## Create .venv with the generated client, this project and t
 $(STAMP): pyproject.toml generated_client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server,dask]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server,dask,bench]'
 	@touch $@
 
 generate: $(STAMP)  ## Rebuild generated_client/ from openapi.yaml (never edit it by hand).
@@ -40,3 +40,6 @@ fuzz: $(STAMP)  ## Fuzz a deployment with every check, JUnit report in reports/:
 
 demo: $(STAMP)  ## The main job: start the reference server, embed demo/corpus.jsonl through the CLI, search it, stop.
 	$(BIN)/python tools/demo.py
+
+bench: $(STAMP)  ## Benchmarks vs the naive floor and the openai/mistralai SDKs; writes docs/bench.md and docs/bench.png.
+	$(BIN)/python tools/bench.py $(ARGS)

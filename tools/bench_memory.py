@@ -3,7 +3,7 @@
 The job streams its input and writes each window of rows before reading the next, so its peak resident set
 should be the interpreter and libraries plus about one window of batches, not the corpus. This script runs
 the real command against a local reference server (its own process, not measured) and reads the job's
-peak RSS from the kernel (`getrusage` of the finished child). It runs a 100-text job too, as the baseline of
+peak RSS from the kernel (the child's VmHWM). It runs a 100-text job too, as the baseline of
 interpreter and imports, and prints everything with the command to reproduce.
 
     python tools/bench_memory.py [--texts 100000] [--window 4096]
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,11 +24,24 @@ from reference_server import ServerProcess
 
 
 def _peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run `command` to completion; its peak RSS in MB (the largest child so far must be smaller) and seconds."""
+    """Run `command` to completion; its peak RSS in MiB and its seconds.
+
+    The peak is the child's VmHWM, sampled every 20 ms (it only grows, so the last sample is the peak but for
+    the final instants). Not `ru_maxrss`: on Linux that survives fork and exec, so it would count this process.
+    """
     started = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603
-    elapsed = time.perf_counter() - started
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, elapsed
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    peak = 0.0
+    while child.poll() is None:
+        try:
+            status = Path(f"/proc/{child.pid}/status").read_text()
+            peak = max(peak, int(status.split("VmHWM:")[1].split()[0]) / 1024)
+        except (OSError, IndexError):
+            pass  # exiting
+        time.sleep(0.02)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, command)
+    return peak, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,16 +63,14 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.texts):
                 corpus.write(f"document {i}: a sentence about topic {i % 97} and item {i * 31 % 1009}\n")
         job = [str(binary / "embedkit"), "embed", "--base-url", url, "--window", str(args.window), "--no-progress"]
-        # Children are measured one at a time: ru_maxrss is the largest finished child so far, so the smaller
-        # baseline runs first.
         baseline, _ = _peak_rss_of([*job, str(folder / "small.txt"), str(folder / "small.npy"), "--no-cache"], env)
         peak, seconds = _peak_rss_of([*job, str(folder / "corpus.txt"), str(folder / "out.npy")], env)
-        output_mb = (folder / "out.npy").stat().st_size / 1e6
-        cache_mb = (folder / "out.npy.cache.sqlite").stat().st_size / 1e6
-    window_mb = args.window * 1024 * 4 / 1e6
+        output_mb = (folder / "out.npy").stat().st_size / 2**20
+        cache_mb = (folder / "out.npy.cache.sqlite").stat().st_size / 2**20
+    window_mb = args.window * 1024 * 4 / 2**20
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"job: embedkit embed, {args.texts:,} texts, mistral-embed 1024-d float32, window {args.window}, cache on\n")
-    print("| measure | MB |")
+    print("| measure | MiB |")
     print("| --- | ---: |")
     print(f"| output matrix written (.npy) | {output_mb:,.1f} |")
     print(f"| peak RSS of the job | {peak:,.1f} |")

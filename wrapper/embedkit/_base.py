@@ -47,7 +47,7 @@ class BaseEmbedder(Generic[HttpClient]):
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        max_concurrency: int = 4,
+        max_concurrency: int = 8,
         max_retries: int = 5,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,

@@ -38,7 +38,7 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
-    service.add_argument("--max-concurrency", type=int, default=4, help="requests in flight; default: %(default)s")
+    service.add_argument("--max-concurrency", type=int, default=8, help="requests in flight; default: %(default)s")
     service.add_argument("--max-retries", type=int, default=5, help="default: %(default)s")
     service.add_argument("--timeout", type=float, default=60.0, help="seconds per request; default: %(default)s")
     request = parser.add_argument_group("request options (each defaults to the service's)")

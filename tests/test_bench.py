@@ -1,0 +1,24 @@
+"""`make bench` runs end to end and reports every client and target (at a tiny scale: no timing is judged here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) -> None:
+    finished = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "bench.py"), "--texts", "512", "--repeat", "1", "--latency-texts", "256",
+         "--latency-ms", "20", "--memory-texts", "1024", "--output-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    report = (tmp_path / "bench.md").read_text()
+    assert "Same vectors from every client: True" in report
+    for client in ("naive floor", "embedkit (defaults)", "embedkit (float JSON)", "openai SDK", "mistralai SDK"):
+        assert f"| {client}" in report, client
+    assert report.count("| yes |") + report.count("| no |") == 6
+    assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
