@@ -154,8 +154,8 @@ def _embed(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     stored = load_embeddings(args.embeddings)
-    if stored.metadata.get("service") and args.service != stored.metadata["service"]:
-        args.service = stored.metadata["service"]
+    # The query must be embedded by the service (and, below, the model and options) the file was made with.
+    args.service = stored.metadata.get("service", args.service)
     with _embedder(args) as embedder:
         query = embedder.embed(args.query, **_options(args, stored.metadata)).vectors
     indices, scores = top_k(query, stored.vectors, k=args.k)

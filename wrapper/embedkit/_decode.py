@@ -51,6 +51,7 @@ class OutputMatrix:
         self.rows = rows
         self.dtype = dtype
         self.width = width
+        self.asked_width = width is not None
         self.positions = positions
         self.array: np.ndarray[Any, Any] | None = np.empty((rows, width), dtype) if width is not None else None
         self.completed = np.zeros(rows, dtype=bool)
@@ -63,6 +64,8 @@ class OutputMatrix:
                 self.width = width
                 self.array = np.empty((self.rows, width), self.dtype)
             elif width != self.width:
+                if self.asked_width:
+                    raise ResponseValidationError(f"asked for vectors of {self.width} values, received {width}")
                 raise ResponseValidationError(
                     f"vectors for inputs {batch.start}-{batch.stop - 1} have {width} values, others {self.width}"
                 )
@@ -131,8 +134,6 @@ def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBa
         return DecodedBatch(str(payload.get("model", "")), Usage.from_json(payload.get("usage") or {}), None)
     itemsize = matrix.dtype.itemsize
     width = _width(data[0].get("embedding") if isinstance(data[0], dict) else None, itemsize)
-    if matrix.width is not None and width != matrix.width:
-        raise ResponseValidationError(f"asked for vectors of {matrix.width} values, received {width}")
     rows = matrix.rows_for(batch, width)
     seen = np.zeros(len(batch), dtype=bool)
     for item in data:

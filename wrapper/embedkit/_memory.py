@@ -3,8 +3,8 @@
 A bulk job frees, every window, buffers of megabytes: response bodies, the parser's documents, the window's
 matrix. glibc raises its mmap threshold after such a free (up to 32 MiB), so later buffers of that size come
 from heaps shared by the worker threads, which fragment and are not returned to the system: measured with
-tools/bench_memory.py, peak RSS grew with the corpus (254 MB for 100,000 texts) instead of staying at the
-working set (139 MB with this module). Fixing the threshold keeps large buffers in their own mappings, which
+tools/bench_memory.py, peak RSS grew with the corpus instead of staying at the working set (the figures are
+in the README, "Bounded memory"). Fixing the threshold keeps large buffers in their own mappings, which
 go back to the system when freed; trimming after each window returns what smaller frees left. Both are
 no-ops where the C library is not glibc.
 """

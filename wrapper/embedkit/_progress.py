@@ -13,12 +13,10 @@ class Progress:
     def __init__(self, total: int, batches: int, enabled: bool | None) -> None:
         if enabled is None:
             enabled = batches > 1 and sys.stderr.isatty()
-        self.done = 0
         self._bar = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if enabled else None
 
     def advance(self, texts: int) -> None:
         """Texts just embedded."""
-        self.done += texts
         if self._bar is not None:
             self._bar.update(texts)
 
