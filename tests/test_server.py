@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import subprocess
 import sys
+import threading
+import time
 from typing import Any
 
 import httpx
@@ -374,3 +376,19 @@ def test_every_provider_is_reachable_by_some_routing() -> None:
     from reference_server._catalogue import SERVED_BY
 
     assert {name for names in SERVED_BY.values() for name in names} == set(PROVIDERS)
+
+
+def test_wait_until_idle_returns_only_once_a_slow_request_has_been_counted(auth: dict[str, str]) -> None:
+    with BackgroundServer(ServerConfig(latency_ms=400)) as slow:
+        body = {"model": "mistral-embed", "input": ["one", "two"]}
+        worker = threading.Thread(target=httpx.post, args=(slow.url + MISTRAL,), kwargs={"json": body, "headers": auth})
+        worker.start()
+        deadline = time.monotonic() + 10
+        while not slow.app.in_flight:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        with pytest.raises(TimeoutError, match="still busy"):
+            slow.wait_until_idle(timeout=0.05)
+        slow.wait_until_idle()
+        assert (slow.app.requests, slow.app.in_flight, slow.app.inputs_embedded) == (1, 0, 2)
+        worker.join()

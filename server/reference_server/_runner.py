@@ -58,6 +58,25 @@ class BackgroundServer:
             time.sleep(0.01)
         return self
 
+    def wait_until_idle(self, timeout: float = 10.0) -> None:
+        """Block until no connection is open and no request is running, so the app's counters are final.
+
+        A client killed mid-request leaves its requests running here; they still count what they embed. Reading the
+        counters before they finish would charge that work to whatever runs next.
+        """
+        state = self._server.server_state
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        # Idle must hold for a moment: a connection still in the accept queue is not in `connections` yet.
+        while quiet_since is None or time.monotonic() - quiet_since < 0.2:
+            if state.connections or state.tasks or self.app.in_flight:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the reference server was still busy after {timeout} s")
+            time.sleep(0.01)
+
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
