@@ -7,6 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
+import jsonschema
 import pytest
 import yaml
 
@@ -47,6 +49,25 @@ def model_class(schema_name: str) -> Any:
     return getattr(models, schema_name)
 
 
+def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
+    """The JSON schema of an operation's response body for a status (resolving a shared `components/responses`)."""
+    response = load_spec()["paths"][path][method.lower()]["responses"][status]
+    if "$ref" in response:
+        response = load_spec()["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+    return response["content"]["application/json"]["schema"]
+
+
+def assert_conforms(response: httpx.Response, path: str, method: str) -> Any:
+    """The status is documented for the operation and the body validates against its schema."""
+    documented = load_spec()["paths"][path][method.lower()]["responses"]
+    assert str(response.status_code) in documented, f"{response.status_code} is not documented for {method} {path}"
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    schema = {**response_schema(path, method, str(response.status_code)), "components": load_spec()["components"]}
+    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
+    return body
+
+
 @pytest.fixture(scope="session")
 def spec() -> dict[str, Any]:
     return load_spec()
@@ -58,6 +79,15 @@ def server() -> Any:
     from reference_server import BackgroundServer
 
     with BackgroundServer() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Any:
+    """A reference server that honours `encoding_format: base64` on every route, like an OpenAI-compatible gateway."""
+    from reference_server import BackgroundServer, ServerConfig
+
+    with BackgroundServer(ServerConfig(honour_base64=True)) as running:
         yield running
 
 

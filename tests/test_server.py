@@ -10,10 +10,9 @@ import time
 from typing import Any
 
 import httpx
-import jsonschema
 import numpy as np
 import pytest
-from conftest import load_spec, model_class, operations
+from conftest import assert_conforms, model_class, operations, response_schema
 from reference_server import (
     CORTECS_MODELS,
     PROVIDERS,
@@ -27,24 +26,6 @@ from reference_server import (
 MISTRAL = "/v1/embeddings"
 CORTECS = "/api/v1/models/serverless/embeddings"
 MODELS = "/v1/models"
-
-
-def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
-    response = load_spec()["paths"][path][method.lower()]["responses"][status]
-    if "$ref" in response:
-        response = load_spec()["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
-    return response["content"]["application/json"]["schema"]
-
-
-def assert_conforms(response: httpx.Response, path: str, method: str) -> Any:
-    """The status is documented for the operation and the body validates against its schema."""
-    documented = load_spec()["paths"][path][method.lower()]["responses"]
-    assert str(response.status_code) in documented, f"{response.status_code} is not documented for {method} {path}"
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    schema = {**response_schema(path, method, str(response.status_code)), "components": load_spec()["components"]}
-    jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
-    return body
 
 
 def vectors(body: dict[str, Any], dtype: str = "float") -> np.ndarray:
@@ -97,7 +78,13 @@ def test_the_model_list_names_the_embedding_models(server: Any, auth: dict[str, 
     response = httpx.get(server.url + MODELS, headers=auth)
     body = assert_conforms(response, MODELS, "GET")
     model_class("ModelList").from_dict(body)
-    assert [card["id"] for card in body["data"]] == ["mistral-embed", "codestral-embed"]
+    cards = {card["id"]: card["aliases"] for card in body["data"]}
+    assert cards == {
+        "mistral-embed-2312": ["mistral-embed"],
+        "mistral-embed": ["mistral-embed-2312"],
+        "codestral-embed-2505": ["codestral-embed"],
+        "codestral-embed": ["codestral-embed-2505"],
+    }
 
 
 # --- auth, routing and body errors ------------------------------------------------------------------------------
@@ -288,7 +275,7 @@ def test_a_whole_float_dimension_is_an_integer_as_json_schema_says(server: Any, 
     [
         ({"model": "codestral-embed", "output_dimension": 3073}, "output_dimension must be at most 3072"),
         ({"model": "mistral-embed", "output_dimension": 512}, "does not support output_dimension"),
-        ({"model": "mistral-embedding"}, "Invalid model: 'mistral-embedding'"),
+        ({"model": "mistral-embedding"}, "Invalid model: mistral-embedding"),
     ],
 )
 def test_unserviceable_requests_get_a_400_saying_why(
@@ -310,8 +297,9 @@ DTYPE_WIDTH = {"float": 1.0, "int8": 1.0, "uint8": 1.0, "binary": 1 / 8, "ubinar
 
 @pytest.mark.parametrize("dtype", list(DTYPE_WIDTH))
 def test_dtypes_have_their_width_and_base64_carries_the_same_values(
-    server: Any, auth: dict[str, str], dtype: str
+    gateway: Any, auth: dict[str, str], dtype: str
 ) -> None:
+    server = gateway
     common = {"model": "codestral-embed", "input": TEXTS, "output_dimension": 256, "output_dtype": dtype}
     as_json = embed(server, auth, **common, encoding_format="float").json()
     as_base64 = embed(server, auth, **common, encoding_format="base64").json()
@@ -329,8 +317,8 @@ def test_dtypes_have_their_width_and_base64_carries_the_same_values(
         assert np.array_equal(np.unpackbits(unsigned.astype(np.uint8)).astype(bool), floats > 0)
 
 
-def test_base64_floats_are_little_endian_float32(server: Any, auth: dict[str, str]) -> None:
-    body = embed(server, auth, model="mistral-embed", input="x", encoding_format="base64").json()
+def test_base64_floats_are_little_endian_float32(gateway: Any, auth: dict[str, str]) -> None:
+    body = embed(gateway, auth, model="mistral-embed", input="x", encoding_format="base64").json()
     raw = base64.b64decode(body["data"][0]["embedding"])
     assert len(raw) == 1024 * 4
     assert np.array_equal(np.frombuffer(raw, "<f4"), compute_vector("mistral-embed", 1024, "x"))

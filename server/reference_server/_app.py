@@ -3,8 +3,16 @@
 A plain ASGI callable rather than a framework: there are three routes, every response is JSON the contract
 documents, and fault injection needs byte-level control of what is sent (a dropped or truncated body).
 Order of checks, each answered with the status the contract documents: unknown route 404, wrong method 405
-(with `Allow`), missing or wrong key 401, injected fault, body over the size limit 413, unparseable JSON 400,
-schema violations 422 (all of them), then the service's own rules (unknown model, limits, routing) 400.
+(with `Allow`), missing or wrong key 401, injected fault, body over the size limit 413, a body whose content type
+is not JSON 422, unparseable or too deeply nested JSON 400, schema violations 422 (all of them), then the
+service's own rules (unknown model, limits, routing) 400. Error bodies take the shapes the real service is
+reported to send (`_errors.py`).
+
+By default the server answers as the real services are reported to, not only as their documents say: the
+Mistral route answers float arrays whatever `encoding_format` asks (measured against api.mistral.ai by third
+parties, 2026-06 and 2026-08; FACTS.md), and cortecs passes on what its provider sends (its `mistral` provider
+floats, the OpenAI-compatible ones base64 when asked). `ServerConfig.honour_base64` makes every route honour
+base64, like an OpenAI-compatible gateway.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import orjson
 from . import _catalogue as catalogue
 from ._contract import BUNDLED_SPEC, Contract
 from ._embeddings import EmbeddingCache
-from ._errors import APIError, RequestValidationError
+from ._errors import APIError, ErrorStyle, ErrorStyleName, RateLimited, RequestValidationError, Unauthorized
 from ._faults import FaultPlan
 from ._limits import Limits, check
 
@@ -48,10 +56,16 @@ class ServerConfig:
     latency_ms: int = 0
     cache_texts: int = 32768
     spec_path: Path = BUNDLED_SPEC
+    # False: the Mistral route answers floats whatever `encoding_format` says, as the real one is reported to.
+    honour_base64: bool = False
+    # "latest": each error in the shape most recently reported from the real service; "rotate": every reported
+    # shape in turn (see _errors.py).
+    error_style: ErrorStyleName = "latest"
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not token for token in self.tokens):
             raise ValueError("at least one non-empty token is required")
+        ErrorStyle(self.error_style)  # validates the name
 
 
 @dataclass
@@ -76,14 +90,37 @@ def _parse_json(raw: bytes) -> Any:
         pass
     # orjson refuses integers beyond 64 bits, which are valid JSON; the standard parser reads them. It also
     # reads escapes of lone UTF-16 surrogates ("\ud800"), which are not Unicode text: those are refused here.
+    # orjson also refuses nesting deeper than 1024 levels, where the standard parser runs out of stack.
     try:
         value = json.loads(raw, parse_constant=_reject_constant)
         json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise APIError(400, "Request body is not valid JSON: it is nested too deeply") from None
     except UnicodeEncodeError:
         raise APIError(400, "Request body is not valid JSON: it escapes a lone UTF-16 surrogate") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise APIError(400, f"Request body is not valid JSON: {exc}", type_="invalid_request_error") from None
     return value
+
+
+def _is_json_media_type(content_type: bytes | None) -> bool:
+    """Whether a body of this content type is read as JSON: absent, `application/json` or `application/*+json`.
+
+    The rule of FastAPI, which Mistral's service is built on (its 422 bodies are FastAPI's): any other content
+    type leaves the body as bytes, which then fail validation with a 422. Inferred, not reported.
+    """
+    if content_type is None:
+        return True
+    media_type = content_type.split(b";", 1)[0].strip().lower()
+    main, _, sub = media_type.partition(b"/")
+    return main == b"application" and (sub == b"json" or sub.endswith(b"+json"))
+
+
+def _header(scope: Scope, wanted: bytes) -> bytes | None:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return bytes(value)
+    return None
 
 
 class ReferenceServer:
@@ -93,6 +130,7 @@ class ReferenceServer:
         self.config = config or ServerConfig()
         self.contract = Contract.load(self.config.spec_path)
         self.cache = EmbeddingCache(self.config.cache_texts)
+        self.error_style = ErrorStyle(self.config.error_style)
         self._tokens = tuple(token.encode() for token in self.config.tokens)
         # Observable from tests and benchmarks: requests answered, texts embedded, the most in flight at once.
         self.requests = 0
@@ -117,6 +155,7 @@ class ReferenceServer:
         if scope["type"] != "http":
             return
         fault: str | None = None
+        request_id = uuid.uuid4().hex
         self.requests += 1
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
@@ -124,10 +163,9 @@ class ReferenceServer:
             try:
                 fault, response = await self._handle(scope, receive)
             except APIError as error:
-                response = _json(error.status, error.body(), error.headers)
-            except RequestValidationError as error:
-                response = _json(422, {"detail": error.detail})
-            await self._send(send, response, fault)
+                shape = self.error_style.pick(error.family, error.shapes)
+                response = _json(error.status, error.body(shape, request_id), error.headers)
+            await self._send(send, response, fault, request_id)
         finally:
             self.in_flight -= 1
 
@@ -150,7 +188,19 @@ class ReferenceServer:
         operation = self.contract.operations[(path, method)]
         body: Any = None
         if operation.body_validator is not None:
-            body = _parse_json(await self._read_body(scope, receive))
+            raw = await self._read_body(scope, receive)
+            if not _is_json_media_type(_header(scope, b"content-type")):
+                raise RequestValidationError(
+                    [
+                        {
+                            "loc": ["body"],
+                            "msg": "Input should be a valid dictionary or object to extract fields from",
+                            "type": "model_attributes_type",
+                            "input": raw[:200].decode("utf-8", errors="replace"),
+                        }
+                    ]
+                )
+            body = _parse_json(raw)
             problems = operation.problems(body)
             if problems:
                 raise RequestValidationError(problems)
@@ -169,9 +219,7 @@ class ReferenceServer:
         for token in self._tokens:
             matched |= hmac.compare_digest(presented, token)
         if not presented or not matched:
-            raise APIError(
-                401, "Unauthorized: send `Authorization: Bearer <key>` with a valid key", type_="authentication_error"
-            )
+            raise Unauthorized()
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.config.max_body_bytes
@@ -192,13 +240,15 @@ class ReferenceServer:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _embed(self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int) -> tuple[bytes, int]:
+    def _embed(
+        self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int, *, honours_base64: bool
+    ) -> tuple[bytes, int]:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
         tokens = check(texts, self.config.limits)
         self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")
-        encoding = body.get("encoding_format", "float")
+        encoding = body.get("encoding_format", "float") if honours_base64 or self.config.honour_base64 else "float"
         fragments = (
             self.cache.fragment(model.name, model.max_dimension, text, dimension, dtype, encoding) for text in texts
         )
@@ -211,9 +261,10 @@ class ReferenceServer:
     def _create_embeddings(self, body: dict[str, Any]) -> bytes:
         model = catalogue.mistral_model(body["model"])
         dimension = model.dimension_for(body.get("output_dimension"))
-        items, tokens = self._embed(model, body, dimension)
+        items, tokens = self._embed(model, body, dimension, honours_base64=False)
+        # The model is named as it was asked for (a versioned id or its alias).
         return b'{"id":"embd-%s","object":"list","model":%s,"data":[%s],"usage":%s}' % (
-            uuid.uuid4().hex.encode(), orjson.dumps(model.name), items, _usage(tokens),
+            uuid.uuid4().hex.encode(), orjson.dumps(body["model"]), items, _usage(tokens),
         )  # fmt: skip
 
     def _create_serverless_embeddings(self, body: dict[str, Any]) -> bytes:
@@ -226,19 +277,19 @@ class ReferenceServer:
             # null means the default, which is true
             allow_quantization=body.get("allow_quantization") is not False,
         )
-        items, tokens = self._embed(model, body, model.default_dimension)
+        items, tokens = self._embed(model, body, model.default_dimension, honours_base64=provider.honours_base64)
         return b'{"id":"cmpl_%s","object":"list","created":%d,"provider":%s,"model":%s,"data":[%s],"usage":%s}' % (
             uuid.uuid4().hex.encode(), int(time.time()), orjson.dumps(provider.name), orjson.dumps(model.name),
             items, _usage(tokens),
         )  # fmt: skip
 
-    async def _send(self, send: Send, response: _Response, fault: str | None) -> None:
+    async def _send(self, send: Send, response: _Response, fault: str | None, request_id: str) -> None:
         body = response.body
         length = len(body) // 2 if fault == "truncate" else len(body)
         headers = [
             (b"content-type", b"application/json"),
             (b"content-length", str(length).encode()),
-            (b"x-request-id", uuid.uuid4().hex.encode()),
+            (b"x-request-id", request_id.encode()),
             *((name.encode(), value.encode()) for name, value in response.headers.items()),
         ]
         if fault == "slow":
@@ -262,18 +313,19 @@ def _fault_error(kind: str, plan: FaultPlan) -> APIError:
         "retry-after-ms": str(plan.retry_after_ms),
     }
     if kind == "429":
-        return APIError(429, "Requests rate limit exceeded", type_="rate_limited", headers=retry_headers)
+        return RateLimited(headers=retry_headers)
     if kind == "503":
         return APIError(503, "Service unavailable (injected fault)", type_="service_unavailable", headers=retry_headers)
     return APIError(500, "Internal server error (injected fault)", type_="internal_server_error")
 
 
 def _model_list() -> dict[str, Any]:
+    # One card per id, each naming the model's other ids as `aliases`, as the real `/v1/models` does.
     cards = []
-    for model in catalogue.MISTRAL_MODELS.values():
+    for model_id, model in catalogue.MISTRAL_MODELS.items():
         cards.append(
             {
-                "id": model.name,
+                "id": model_id,
                 "object": "model",
                 "created": model.created,
                 "owned_by": "mistralai",
@@ -285,10 +337,10 @@ def _model_list() -> dict[str, Any]:
                     "vision": False,
                     "classification": False,
                 },
-                "name": model.name,
+                "name": model.version or model.name,
                 "description": model.description,
                 "max_context_length": Limits().max_tokens_per_input,
-                "aliases": [],
+                "aliases": [other for other in model.ids if other != model_id],
                 "deprecation": None,
                 "type": "base",
             }

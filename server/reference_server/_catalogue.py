@@ -21,6 +21,15 @@ class EmbeddingModel:
     max_dimension: int
     created: int
     description: str
+    # Mistral serves versioned ids (`mistral-embed-2312`) and keeps the plain name as an alias of the latest one
+    # (reported from the real `/v1/models`, FACTS.md). Vectors are keyed by `name`, so every id of a model gives the
+    # same vector.
+    version: str | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every id this model answers to: the versioned one first, then the plain name."""
+        return (self.version, self.name) if self.version else (self.name,)
 
     @property
     def flexible(self) -> bool:
@@ -53,12 +62,23 @@ class EmbeddingModel:
         return requested
 
 
+# Every id a Mistral model answers to, versioned ids and aliases alike.
 MISTRAL_MODELS = {
-    model.name: model
+    model_id: model
     for model in (
-        EmbeddingModel("mistral-embed", 1024, 1024, 1702252800, "Official mistral-embed Mistral AI model"),
-        EmbeddingModel("codestral-embed", 1536, 3072, 1748390400, "Embeddings for code; up to 3072 dimensions"),
+        EmbeddingModel(
+            "mistral-embed", 1024, 1024, 1702252800, "Official mistral-embed Mistral AI model", "mistral-embed-2312"
+        ),
+        EmbeddingModel(
+            "codestral-embed",
+            1536,
+            3072,
+            1748390400,
+            "Embeddings for code; up to 3072 dimensions",
+            "codestral-embed-2505",
+        ),
     )
+    for model_id in model.ids
 }
 
 CORTECS_MODELS = {
@@ -80,12 +100,23 @@ class Provider:
     quantized: bool
     latency_ms: int
     price_per_million_tokens: float
+    # cortecs passes a provider's answer on as the provider sent it. Mistral's own API answers floats whatever
+    # `encoding_format` asks (reported, FACTS.md); the OpenAI-compatible providers honour base64. An assumption
+    # of this server: cortecs documents no encoding values at all.
+    honours_base64: bool = True
 
 
 PROVIDERS = {
     provider.name: provider
     for provider in (
-        Provider("mistral", eu_native=True, quantized=False, latency_ms=180, price_per_million_tokens=0.10),
+        Provider(
+            "mistral",
+            eu_native=True,
+            quantized=False,
+            latency_ms=180,
+            price_per_million_tokens=0.10,
+            honours_base64=False,
+        ),
         Provider("scaleway", eu_native=True, quantized=False, latency_ms=140, price_per_million_tokens=0.08),
         Provider("nebius", eu_native=True, quantized=True, latency_ms=90, price_per_million_tokens=0.02),
         Provider("ionos", eu_native=True, quantized=False, latency_ms=250, price_per_million_tokens=0.05),
@@ -114,10 +145,8 @@ def _lookup(models: dict[str, EmbeddingModel], name: str) -> EmbeddingModel:
     try:
         return models[name]
     except KeyError:
-        known = ", ".join(sorted(models))
-        raise APIError(
-            400, f"Invalid model: {name!r} (known: {known})", type_="invalid_model", param="model", code="1500"
-        ) from None
+        # Word for word what Mistral is reported to answer (tests/fixtures/reported/); `/v1/models` lists the ids.
+        raise APIError(400, f"Invalid model: {name}", type_="invalid_model", code="1500") from None
 
 
 def choose_provider(

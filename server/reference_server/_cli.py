@@ -7,6 +7,7 @@ import os
 import sys
 
 from ._app import DEV_TOKEN, MAX_BODY_BYTES, ServerConfig
+from ._errors import ERROR_STYLES
 from ._faults import FAULT_KINDS, FaultPlan
 from ._runner import serve
 
@@ -36,6 +37,22 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=int(env("REFERENCE_SERVER_LATENCY_MS", "0")),
         help="a fixed delay added to every request, like a real API across the internet",
+    )
+    fidelity = parser.add_argument_group("fidelity (defaults: as the real services are reported to answer)")
+    fidelity.add_argument(
+        "--honour-base64",
+        action=argparse.BooleanOptionalAction,
+        default=env("REFERENCE_SERVER_HONOUR_BASE64", "").lower() in ("1", "true", "yes"),
+        help="answer base64 when asked on every route, like an OpenAI-compatible gateway; by default the Mistral "
+        "route answers floats whatever encoding_format says, as api.mistral.ai is reported to "
+        "($REFERENCE_SERVER_HONOUR_BASE64)",
+    )
+    fidelity.add_argument(
+        "--error-style",
+        choices=ERROR_STYLES,
+        default=env("REFERENCE_SERVER_ERROR_STYLE", "latest"),
+        help="error bodies in the shape most recently reported from Mistral (latest), or every reported shape in "
+        "turn (rotate); default: %(default)s ($REFERENCE_SERVER_ERROR_STYLE)",
     )
     faults = parser.add_argument_group("fault injection (off unless --fault-rate > 0)")
     faults.add_argument(
@@ -79,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             faults=plan,
             latency_ms=args.latency_ms,
+            honour_base64=args.honour_base64,
+            error_style=args.error_style,
         )
     except ValueError as error:
         print(f"reference-server: {error}", file=sys.stderr)

@@ -70,12 +70,21 @@ def _detail(error: jsonschema_rs.ValidationError) -> list[dict[str, Any]]:
 
 
 def _small(value: Any) -> Any:
-    # Echo the offending value, but not a whole 512-item batch.
-    if isinstance(value, list | dict) and len(value) > 8:
+    # Echo the offending value, but not a whole 512-item batch, nor a structure nested too deeply to serialise
+    # (orjson stops at 254 levels; a 422 must never become a 500).
+    if isinstance(value, list | dict) and (len(value) > 8 or _depth(value) > 16):
         return f"<{type(value).__name__} of {len(value)} items>"
     if isinstance(value, str) and len(value) > 200:
         return value[:200] + "…"
     return value
+
+
+def _depth(value: Any, limit: int = 17) -> int:
+    """Nesting depth of a JSON value, counted no further than `limit`."""
+    if limit == 0 or not isinstance(value, list | dict):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(child, limit - 1) for child in children), default=0)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ def check(texts: list[str], limits: Limits) -> int:
             400,
             f"Too many inputs in request, split into more batches. Max is {limits.max_inputs} got {len(texts)}",
             param="input",
+            code="3210",  # the code Mistral is reported to send with this message (FACTS.md)
         )
     total = 0
     for index, text in enumerate(texts):

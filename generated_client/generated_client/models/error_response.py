@@ -13,10 +13,17 @@ T = TypeVar("T", bound="ErrorResponse")
 
 @_attrs_define
 class ErrorResponse:
-    """Mistral's error body. Only `message` is always there: some 429 bodies carry nothing else."""
+    """Mistral's error body. Only `message` is always there: some 429 bodies carry nothing else, and some 401
+    bodies only `message` and `request_id` (reported).
+
+    """
 
     message: str
     object_: Literal["error"] | Unset = UNSET
+    request_id: str | Unset = UNSET
+    """ An identifier of the failed request (reported on 401 bodies). """
+    raw_status_code: int | Unset = UNSET
+    """ The HTTP status again; seen beside the documented keys since 2026 (reported). """
     type_: str | Unset = UNSET
     param: None | str | Unset = UNSET
     code: int | None | str | Unset = UNSET
@@ -26,6 +33,10 @@ class ErrorResponse:
         message = self.message
 
         object_ = self.object_
+
+        request_id = self.request_id
+
+        raw_status_code = self.raw_status_code
 
         type_ = self.type_
 
@@ -50,6 +61,10 @@ class ErrorResponse:
         )
         if object_ is not UNSET:
             field_dict["object"] = object_
+        if request_id is not UNSET:
+            field_dict["request_id"] = request_id
+        if raw_status_code is not UNSET:
+            field_dict["raw_status_code"] = raw_status_code
         if type_ is not UNSET:
             field_dict["type"] = type_
         if param is not UNSET:
@@ -69,6 +84,19 @@ class ErrorResponse:
         object_ = cast(Literal["error"] | Unset, d.pop("object", UNSET))
         if object_ != "error" and not isinstance(object_, Unset):
             raise ValueError(f"object must match const 'error', got '{object_}'")
+
+        request_id = d.pop("request_id", UNSET)
+        if not (isinstance(request_id, str) or isinstance(request_id, Unset)):
+            raise TypeError(f"request_id: expected string, got {type(request_id).__name__}")
+
+        raw_status_code = d.pop("raw_status_code", UNSET)
+        if isinstance(raw_status_code, float) and raw_status_code.is_integer():
+            raw_status_code = int(raw_status_code)
+        if not (
+            (isinstance(raw_status_code, int) and not isinstance(raw_status_code, bool))
+            or isinstance(raw_status_code, Unset)
+        ):
+            raise TypeError(f"raw_status_code: expected int, got {type(raw_status_code).__name__}")
 
         type_ = d.pop("type", UNSET)
         if not (isinstance(type_, str) or isinstance(type_, Unset)):
@@ -142,6 +170,8 @@ class ErrorResponse:
         error_response = cls(
             message=message,
             object_=object_,
+            request_id=request_id,
+            raw_status_code=raw_status_code,
             type_=type_,
             param=param,
             code=code,

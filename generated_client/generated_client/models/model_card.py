@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.model_card_type import ModelCardType, check_model_card_type
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -35,7 +34,10 @@ class ModelCard:
     max_context_length: int | Unset = UNSET
     aliases: list[str] | Unset = UNSET
     deprecation: datetime.datetime | None | Unset = UNSET
-    type_: ModelCardType | Unset = UNSET
+    type_: str | Unset = UNSET
+    """ `base` or `fine-tuned` today. Left open (not an enum): a value the service adds later must not make
+    every model list unreadable.
+     """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,9 +77,7 @@ class ModelCard:
         else:
             deprecation = self.deprecation
 
-        type_: str | Unset = UNSET
-        if not isinstance(self.type_, Unset):
-            type_ = self.type_
+        type_ = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -231,12 +231,9 @@ class ModelCard:
 
         deprecation = _parse_deprecation(d.pop("deprecation", UNSET))
 
-        _type_ = d.pop("type", UNSET)
-        type_: ModelCardType | Unset
-        if isinstance(_type_, Unset):
-            type_ = UNSET
-        else:
-            type_ = check_model_card_type(_type_)
+        type_ = d.pop("type", UNSET)
+        if not (isinstance(type_, str) or isinstance(type_, Unset)):
+            raise TypeError(f"type: expected string, got {type(type_).__name__}")
 
         model_card = cls(
             id=id,

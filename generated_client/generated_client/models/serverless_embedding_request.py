@@ -42,6 +42,7 @@ class ServerlessEmbeddingRequest:
     """ How each vector is sent. `float`: a JSON array of numbers. `base64`: a base64 string of the vector's
     little-endian bytes in the requested dtype (float32 for `output_dtype: float`), about ten times cheaper
     to parse. (cortecs' page leaves the values blank; these are the OpenAI-compatible ones both services use.)
+    Mistral is reported to ignore `base64` and answer floats; clients must accept either.
      """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 

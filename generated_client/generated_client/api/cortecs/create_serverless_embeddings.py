@@ -5,8 +5,10 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.detail_error import DetailError
 from ...models.error_response import ErrorResponse
 from ...models.http_validation_error import HTTPValidationError
+from ...models.legacy_validation_error import LegacyValidationError
 from ...models.serverless_embedding_request import ServerlessEmbeddingRequest
 from ...models.serverless_embedding_response import ServerlessEmbeddingResponse
 from ...types import Response
@@ -33,7 +35,15 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+) -> (
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+    | None
+):
     if response.status_code == 200:
         _response_200 = response.json()
         if not isinstance(_response_200, dict):
@@ -51,10 +61,29 @@ def _parse_response(
         return response_400
 
     if response.status_code == 401:
-        _response_401 = response.json()
-        if not isinstance(_response_401, dict):
-            raise TypeError(f"response_401: expected object, got {type(_response_401).__name__}")
-        response_401 = ErrorResponse.from_dict(_response_401)
+
+        def _parse_response_401(data: object) -> DetailError | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_401_type_0 = data
+                if not isinstance(_response_401_type_0, dict):
+                    raise TypeError(f"response_401_type_0: expected object, got {type(_response_401_type_0).__name__}")
+                response_401_type_0 = ErrorResponse.from_dict(_response_401_type_0)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_401: expected dict[str, Any], got {type(data).__name__}")
+            _response_401_type_1 = data
+            if not isinstance(_response_401_type_1, dict):
+                raise TypeError(f"response_401_type_1: expected object, got {type(_response_401_type_1).__name__}")
+            response_401_type_1 = DetailError.from_dict(_response_401_type_1)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
 
         return response_401
 
@@ -66,14 +95,6 @@ def _parse_response(
 
         return response_403
 
-    if response.status_code == 404:
-        _response_404 = response.json()
-        if not isinstance(_response_404, dict):
-            raise TypeError(f"response_404: expected object, got {type(_response_404).__name__}")
-        response_404 = ErrorResponse.from_dict(_response_404)
-
-        return response_404
-
     if response.status_code == 413:
         _response_413 = response.json()
         if not isinstance(_response_413, dict):
@@ -83,10 +104,29 @@ def _parse_response(
         return response_413
 
     if response.status_code == 422:
-        _response_422 = response.json()
-        if not isinstance(_response_422, dict):
-            raise TypeError(f"response_422: expected object, got {type(_response_422).__name__}")
-        response_422 = HTTPValidationError.from_dict(_response_422)
+
+        def _parse_response_422(data: object) -> HTTPValidationError | LegacyValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_422_type_0 = data
+                if not isinstance(_response_422_type_0, dict):
+                    raise TypeError(f"response_422_type_0: expected object, got {type(_response_422_type_0).__name__}")
+                response_422_type_0 = HTTPValidationError.from_dict(_response_422_type_0)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_422: expected dict[str, Any], got {type(data).__name__}")
+            _response_422_type_1 = data
+            if not isinstance(_response_422_type_1, dict):
+                raise TypeError(f"response_422_type_1: expected object, got {type(_response_422_type_1).__name__}")
+            response_422_type_1 = LegacyValidationError.from_dict(_response_422_type_1)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -138,7 +178,14 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+) -> Response[
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -151,7 +198,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ServerlessEmbeddingRequest,
-) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+) -> Response[
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+]:
     """Create embeddings on a routed provider
 
      Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
@@ -175,7 +229,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]
+        Response[DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ServerlessEmbeddingResponse]
     """
 
     kwargs = _get_kwargs(
@@ -193,7 +247,15 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ServerlessEmbeddingRequest,
-) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+) -> (
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+    | None
+):
     """Create embeddings on a routed provider
 
      Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
@@ -217,7 +279,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse
+        DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ServerlessEmbeddingResponse
     """
 
     return sync_detailed(
@@ -230,7 +292,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ServerlessEmbeddingRequest,
-) -> Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]:
+) -> Response[
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+]:
     """Create embeddings on a routed provider
 
      Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
@@ -254,7 +323,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse]
+        Response[DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ServerlessEmbeddingResponse]
     """
 
     kwargs = _get_kwargs(
@@ -270,7 +339,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ServerlessEmbeddingRequest,
-) -> ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse | None:
+) -> (
+    DetailError
+    | ErrorResponse
+    | ErrorResponse
+    | HTTPValidationError
+    | LegacyValidationError
+    | ServerlessEmbeddingResponse
+    | None
+):
     """Create embeddings on a routed provider
 
      Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
@@ -294,7 +371,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | HTTPValidationError | ServerlessEmbeddingResponse
+        DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ServerlessEmbeddingResponse
     """
 
     return (

@@ -5,10 +5,12 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.detail_error import DetailError
 from ...models.embedding_request import EmbeddingRequest
 from ...models.embedding_response import EmbeddingResponse
 from ...models.error_response import ErrorResponse
 from ...models.http_validation_error import HTTPValidationError
+from ...models.legacy_validation_error import LegacyValidationError
 from ...types import Response
 
 
@@ -33,7 +35,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> EmbeddingResponse | ErrorResponse | HTTPValidationError | None:
+) -> (
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | None
+):
     if response.status_code == 200:
         _response_200 = response.json()
         if not isinstance(_response_200, dict):
@@ -51,10 +55,29 @@ def _parse_response(
         return response_400
 
     if response.status_code == 401:
-        _response_401 = response.json()
-        if not isinstance(_response_401, dict):
-            raise TypeError(f"response_401: expected object, got {type(_response_401).__name__}")
-        response_401 = ErrorResponse.from_dict(_response_401)
+
+        def _parse_response_401(data: object) -> DetailError | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_401_type_0 = data
+                if not isinstance(_response_401_type_0, dict):
+                    raise TypeError(f"response_401_type_0: expected object, got {type(_response_401_type_0).__name__}")
+                response_401_type_0 = ErrorResponse.from_dict(_response_401_type_0)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_401: expected dict[str, Any], got {type(data).__name__}")
+            _response_401_type_1 = data
+            if not isinstance(_response_401_type_1, dict):
+                raise TypeError(f"response_401_type_1: expected object, got {type(_response_401_type_1).__name__}")
+            response_401_type_1 = DetailError.from_dict(_response_401_type_1)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
 
         return response_401
 
@@ -66,14 +89,6 @@ def _parse_response(
 
         return response_403
 
-    if response.status_code == 404:
-        _response_404 = response.json()
-        if not isinstance(_response_404, dict):
-            raise TypeError(f"response_404: expected object, got {type(_response_404).__name__}")
-        response_404 = ErrorResponse.from_dict(_response_404)
-
-        return response_404
-
     if response.status_code == 413:
         _response_413 = response.json()
         if not isinstance(_response_413, dict):
@@ -83,10 +98,29 @@ def _parse_response(
         return response_413
 
     if response.status_code == 422:
-        _response_422 = response.json()
-        if not isinstance(_response_422, dict):
-            raise TypeError(f"response_422: expected object, got {type(_response_422).__name__}")
-        response_422 = HTTPValidationError.from_dict(_response_422)
+
+        def _parse_response_422(data: object) -> HTTPValidationError | LegacyValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_422_type_0 = data
+                if not isinstance(_response_422_type_0, dict):
+                    raise TypeError(f"response_422_type_0: expected object, got {type(_response_422_type_0).__name__}")
+                response_422_type_0 = HTTPValidationError.from_dict(_response_422_type_0)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_422: expected dict[str, Any], got {type(data).__name__}")
+            _response_422_type_1 = data
+            if not isinstance(_response_422_type_1, dict):
+                raise TypeError(f"response_422_type_1: expected object, got {type(_response_422_type_1).__name__}")
+            response_422_type_1 = LegacyValidationError.from_dict(_response_422_type_1)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
 
         return response_422
 
@@ -138,7 +172,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[EmbeddingResponse | ErrorResponse | HTTPValidationError]:
+) -> Response[
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -151,10 +187,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EmbeddingRequest,
-) -> Response[EmbeddingResponse | ErrorResponse | HTTPValidationError]:
+) -> Response[
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError
+]:
     """Create embeddings
 
-     Embeds one text or a batch of texts with a Mistral embedding model.
+     Embeds one text or a batch of texts with a Mistral embedding model. The real service answers float
+    arrays even when `encoding_format: base64` is asked (reported); a deployment that honours base64
+    sends
+    base64 strings. An unknown model is a 400 (`invalid_model`), not a 404.
 
     Args:
         body (EmbeddingRequest): A Mistral embeddings request. Unknown keys are rejected, as
@@ -165,7 +206,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EmbeddingResponse | ErrorResponse | HTTPValidationError]
+        Response[DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError]
     """
 
     kwargs = _get_kwargs(
@@ -183,10 +224,15 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: EmbeddingRequest,
-) -> EmbeddingResponse | ErrorResponse | HTTPValidationError | None:
+) -> (
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | None
+):
     """Create embeddings
 
-     Embeds one text or a batch of texts with a Mistral embedding model.
+     Embeds one text or a batch of texts with a Mistral embedding model. The real service answers float
+    arrays even when `encoding_format: base64` is asked (reported); a deployment that honours base64
+    sends
+    base64 strings. An unknown model is a 400 (`invalid_model`), not a 404.
 
     Args:
         body (EmbeddingRequest): A Mistral embeddings request. Unknown keys are rejected, as
@@ -197,7 +243,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EmbeddingResponse | ErrorResponse | HTTPValidationError
+        DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError
     """
 
     return sync_detailed(
@@ -210,10 +256,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: EmbeddingRequest,
-) -> Response[EmbeddingResponse | ErrorResponse | HTTPValidationError]:
+) -> Response[
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError
+]:
     """Create embeddings
 
-     Embeds one text or a batch of texts with a Mistral embedding model.
+     Embeds one text or a batch of texts with a Mistral embedding model. The real service answers float
+    arrays even when `encoding_format: base64` is asked (reported); a deployment that honours base64
+    sends
+    base64 strings. An unknown model is a 400 (`invalid_model`), not a 404.
 
     Args:
         body (EmbeddingRequest): A Mistral embeddings request. Unknown keys are rejected, as
@@ -224,7 +275,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[EmbeddingResponse | ErrorResponse | HTTPValidationError]
+        Response[DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError]
     """
 
     kwargs = _get_kwargs(
@@ -240,10 +291,15 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: EmbeddingRequest,
-) -> EmbeddingResponse | ErrorResponse | HTTPValidationError | None:
+) -> (
+    DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | None
+):
     """Create embeddings
 
-     Embeds one text or a batch of texts with a Mistral embedding model.
+     Embeds one text or a batch of texts with a Mistral embedding model. The real service answers float
+    arrays even when `encoding_format: base64` is asked (reported); a deployment that honours base64
+    sends
+    base64 strings. An unknown model is a 400 (`invalid_model`), not a 404.
 
     Args:
         body (EmbeddingRequest): A Mistral embeddings request. Unknown keys are rejected, as
@@ -254,7 +310,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        EmbeddingResponse | ErrorResponse | HTTPValidationError
+        DetailError | ErrorResponse | EmbeddingResponse | ErrorResponse | HTTPValidationError | LegacyValidationError
     """
 
     return (

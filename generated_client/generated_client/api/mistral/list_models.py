@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.detail_error import DetailError
 from ...models.error_response import ErrorResponse
 from ...models.model_list import ModelList
 from ...types import Response
@@ -22,7 +23,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | ModelList | None:
+) -> DetailError | ErrorResponse | ErrorResponse | ModelList | None:
     if response.status_code == 200:
         _response_200 = response.json()
         if not isinstance(_response_200, dict):
@@ -40,10 +41,29 @@ def _parse_response(
         return response_400
 
     if response.status_code == 401:
-        _response_401 = response.json()
-        if not isinstance(_response_401, dict):
-            raise TypeError(f"response_401: expected object, got {type(_response_401).__name__}")
-        response_401 = ErrorResponse.from_dict(_response_401)
+
+        def _parse_response_401(data: object) -> DetailError | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_401_type_0 = data
+                if not isinstance(_response_401_type_0, dict):
+                    raise TypeError(f"response_401_type_0: expected object, got {type(_response_401_type_0).__name__}")
+                response_401_type_0 = ErrorResponse.from_dict(_response_401_type_0)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_401: expected dict[str, Any], got {type(data).__name__}")
+            _response_401_type_1 = data
+            if not isinstance(_response_401_type_1, dict):
+                raise TypeError(f"response_401_type_1: expected object, got {type(_response_401_type_1).__name__}")
+            response_401_type_1 = DetailError.from_dict(_response_401_type_1)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
 
         return response_401
 
@@ -103,7 +123,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | ModelList]:
+) -> Response[DetailError | ErrorResponse | ErrorResponse | ModelList]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -115,7 +135,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | ModelList]:
+) -> Response[DetailError | ErrorResponse | ErrorResponse | ModelList]:
     """List available models
 
      Lists the models the key may use. Embedding models are the ones whose id ends in `-embed`
@@ -126,7 +146,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | ModelList]
+        Response[DetailError | ErrorResponse | ErrorResponse | ModelList]
     """
 
     kwargs = _get_kwargs()
@@ -141,7 +161,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorResponse | ModelList | None:
+) -> DetailError | ErrorResponse | ErrorResponse | ModelList | None:
     """List available models
 
      Lists the models the key may use. Embedding models are the ones whose id ends in `-embed`
@@ -152,7 +172,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | ModelList
+        DetailError | ErrorResponse | ErrorResponse | ModelList
     """
 
     return sync_detailed(
@@ -163,7 +183,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | ModelList]:
+) -> Response[DetailError | ErrorResponse | ErrorResponse | ModelList]:
     """List available models
 
      Lists the models the key may use. Embedding models are the ones whose id ends in `-embed`
@@ -174,7 +194,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorResponse | ModelList]
+        Response[DetailError | ErrorResponse | ErrorResponse | ModelList]
     """
 
     kwargs = _get_kwargs()
@@ -187,7 +207,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorResponse | ModelList | None:
+) -> DetailError | ErrorResponse | ErrorResponse | ModelList | None:
     """List available models
 
      Lists the models the key may use. Embedding models are the ones whose id ends in `-embed`
@@ -198,7 +218,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorResponse | ModelList
+        DetailError | ErrorResponse | ErrorResponse | ModelList
     """
 
     return (
