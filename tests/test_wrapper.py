@@ -152,7 +152,7 @@ def test_options_of_the_other_service_are_refused_by_name(server: Any) -> None:
 
 
 def test_list_models(embedder: Embedder) -> None:
-    assert embedder.list_models() == ["mistral-embed", "codestral-embed"]
+    assert embedder.list_models() == ["mistral-embed-2312", "mistral-embed", "codestral-embed-2505", "codestral-embed"]
 
 
 # --- bad input ---------------------------------------------------------------------------------------------------
@@ -506,7 +506,12 @@ def test_the_async_client_has_the_same_surface(server: Any) -> None:
         assert not custom.is_closed
         await custom.aclose()
         async with AsyncEmbedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as mistral:
-            assert await mistral.list_models() == ["mistral-embed", "codestral-embed"]
+            assert await mistral.list_models() == [
+                "mistral-embed-2312",
+                "mistral-embed",
+                "codestral-embed-2505",
+                "codestral-embed",
+            ]
             with pytest.raises(InputError, match="input 1"):
                 await mistral.embed(["a", ""])
 
