@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     binary = Path(sys.executable).parent
     env = {**os.environ, "MISTRAL_API_KEY": "dev-token"}
     with (
-        ServerProcess([str(binary / "reference-server")]) as url,
+        # Measured on the base64 path (a gateway honouring it), as the README figures were.
+        ServerProcess([str(binary / "reference-server"), "--honour-base64"]) as url,
         tempfile.TemporaryDirectory(prefix="embedkit-memory-") as scratch,
     ):
         folder = Path(scratch)

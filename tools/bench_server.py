@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pin = ["taskset", "-c", "0"] if sys.platform == "linux" and (os.cpu_count() or 1) > 1 else []
-    server = ServerProcess([*pin, sys.executable, "-m", "reference_server"])
+    server = ServerProcess([*pin, sys.executable, "-m", "reference_server", "--honour-base64"])
     with server as url:
         if pin:
             os.sched_setaffinity(0, {1})
