@@ -134,6 +134,55 @@ def test_json_that_is_not_json_text_is_a_400(server: Any, auth: dict[str, str], 
     assert message in assert_conforms(response, MISTRAL, "POST")["message"]
 
 
+@pytest.mark.parametrize("where", ["top", "input", "metadata"])
+@pytest.mark.parametrize("depth", [300, 2000, 100_000])
+def test_deeply_nested_json_gets_a_documented_4xx_never_a_500(
+    server: Any, auth: dict[str, str], where: str, depth: int
+) -> None:
+    nested = "[" * depth + "]" * depth
+    raw = {
+        "top": nested,
+        "input": '{"model": "mistral-embed", "input": ' + nested + "}",
+        "metadata": '{"model": "mistral-embed", "input": "x", "metadata": {"a": ' + nested + "}}",
+    }[where]
+    headers = {**auth, "content-type": "application/json"}
+    response = httpx.post(server.url + MISTRAL, content=raw.encode(), headers=headers, timeout=30)
+    # Free-form metadata nested 300 deep is still valid JSON the service accepts; everything else here is refused.
+    valid = where == "metadata" and depth == 300
+    assert response.status_code == 200 if valid else response.status_code in (400, 422), response.text[:300]
+    assert_conforms(response, MISTRAL, "POST")
+    if not valid:
+        assert len(response.content) < 4096  # the offending value is summarised, not echoed whole
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        (None, 200),
+        ("application/json", 200),
+        ("application/json; charset=utf-8", 200),
+        ("application/vnd.api+json", 200),
+        ("text/plain", 422),
+        ("application/x-www-form-urlencoded", 422),
+        ("multipart/form-data; boundary=x", 422),
+    ],
+)
+def test_a_body_is_read_as_json_only_when_its_content_type_says_so(
+    server: Any, auth: dict[str, str], content_type: str | None, status: int
+) -> None:
+    headers = dict(auth) if content_type is None else {**auth, "content-type": content_type}
+    request = httpx.Request("POST", server.url + MISTRAL, content=b'{"model": "mistral-embed", "input": "x"}')
+    request.headers.update(headers)
+    if content_type is None:
+        request.headers.pop("content-type", None)
+    response = httpx.Client().send(request)
+    assert response.status_code == status, response.text
+    body = assert_conforms(response, MISTRAL, "POST")
+    if status == 422:
+        assert body["detail"][0]["loc"] == ["body"]
+        assert body["detail"][0]["type"] == "model_attributes_type"
+
+
 def test_integers_beyond_64_bits_are_read_as_json_allows(server: Any, auth: dict[str, str]) -> None:
     response = embed(server, auth, model="codestral-embed", input="x", output_dimension=2**70)
     assert response.status_code == 400

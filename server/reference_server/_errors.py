@@ -143,3 +143,34 @@ class RequestValidationError(APIError):
             "type": "invalid_request_error",
             "code": 3001,
         }
+
+
+class TooManyTokens(APIError):
+    """400: a request over the token limit, in the newer wording (code 3210, 2025-10 on) or the older one (2024)."""
+
+    shapes = 2
+    family = "too_many_tokens"
+
+    def __init__(self, limit: int, got: int) -> None:
+        super().__init__(400, "Too many tokens overall, split into more batches.", param="input")
+        self.limit = limit
+        self.got = got
+
+    def body(self, shape: int, request_id: str) -> dict[str, Any]:
+        """As reported in 2025-10 (chroma-core/chroma#5597), or in 2024-05 (aurelio-labs/semantic-router#297)."""
+        if shape == 0:
+            return {
+                "object": "error",
+                "message": self.message,
+                "type": "invalid_request_prompt",
+                "param": None,
+                "code": "3210",
+                "raw_status_code": self.status,
+            }
+        return {
+            "object": "error",
+            "message": f"Too many tokens in batch. Max is {self.limit} got {self.got}",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": None,
+        }
