@@ -9,6 +9,7 @@ from ._catalogue import CORTECS_MODELS, MISTRAL_MODELS, PROVIDERS
 from ._embeddings import compute_vector, truncate
 from ._faults import FAULT_KINDS, FaultPlan
 from ._limits import Limits, estimate_tokens
+from ._ratelimit import RateLimits
 from ._runner import BackgroundServer, ServerProcess, serve
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "BackgroundServer",
     "FaultPlan",
     "Limits",
+    "RateLimits",
     "ReferenceServer",
     "ServerConfig",
     "ServerProcess",

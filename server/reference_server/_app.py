@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,7 @@ from ._embeddings import EmbeddingCache
 from ._errors import APIError, ErrorStyle, ErrorStyleName, RateLimited, RequestValidationError, Unauthorized
 from ._faults import FaultPlan
 from ._limits import Limits, check
+from ._ratelimit import RateLimiter, RateLimits
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -61,6 +63,8 @@ class ServerConfig:
     # "latest": each error in the shape most recently reported from the real service; "rotate": every reported
     # shape in turn (see _errors.py).
     error_style: ErrorStyleName = "latest"
+    # Per-key requests/s and tokens/min, as the real service limits an organisation; unlimited by default.
+    rate_limits: RateLimits = field(default_factory=RateLimits)
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not token for token in self.tokens):
@@ -138,10 +142,12 @@ class ReferenceServer:
         self.in_flight = 0
         self.peak_in_flight = 0
         self._models_body = orjson.dumps(_model_list())
-        self._handlers: dict[str, Callable[[Any], bytes]] = {
+        self.rate_limiter = RateLimiter(self.config.rate_limits)
+        # Each handler gets the parsed body and the caller's key (whose rate budget it spends).
+        self._handlers: dict[str, Callable[[Any, bytes], _Response]] = {
             "create_embeddings": self._create_embeddings,
             "create_serverless_embeddings": self._create_serverless_embeddings,
-            "list_models": lambda _: self._models_body,
+            "list_models": self._list_models,
         }
         missing = {op.operation_id for op in self.contract.operations.values()} - self._handlers.keys()
         if missing:
@@ -179,7 +185,7 @@ class ReferenceServer:
                 405, f"Method {method} not allowed on {path}", type_="invalid_request_error",
                 headers={"allow": ", ".join(methods)},
             )  # fmt: skip
-        self._authenticate(scope)
+        key = self._authenticate(scope)
         fault = self.config.faults.draw()
         if fault in ("429", "500", "503"):
             raise _fault_error(fault, self.config.faults)
@@ -204,9 +210,9 @@ class ReferenceServer:
             problems = operation.problems(body)
             if problems:
                 raise RequestValidationError(problems)
-        return fault, _Response(200, self._handlers[operation.operation_id](body))
+        return fault, self._handlers[operation.operation_id](body, key)
 
-    def _authenticate(self, scope: Scope) -> None:
+    def _authenticate(self, scope: Scope) -> bytes:
         presented = b""
         for name, value in scope["headers"]:
             if name == b"authorization":
@@ -220,6 +226,7 @@ class ReferenceServer:
             matched |= hmac.compare_digest(presented, token)
         if not presented or not matched:
             raise Unauthorized()
+        return presented
 
     async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self.config.max_body_bytes
@@ -240,12 +247,28 @@ class ReferenceServer:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    def _admit(self, key: bytes, tokens: int) -> dict[str, str]:
+        """Spend the key's rate budget, or raise the 429 saying when to retry; the limit headers of the answer."""
+        if not self.rate_limiter.limits.enabled:
+            return {}
+        wait = self.rate_limiter.admit(key, tokens)
+        headers = self.rate_limiter.headers(key, tokens)
+        if wait > 0:
+            headers["retry-after"] = str(max(1, math.ceil(wait)))
+            headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+            raise RateLimited(headers=headers)
+        return headers
+
+    def _list_models(self, body: None, key: bytes) -> _Response:
+        return _Response(200, self._models_body, self._admit(key, 0))
+
     def _embed(
-        self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int, *, honours_base64: bool
-    ) -> tuple[bytes, int]:
+        self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int, key: bytes, *, honours_base64: bool
+    ) -> tuple[bytes, int, dict[str, str]]:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
         tokens = check(texts, self.config.limits)
+        headers = self._admit(key, tokens)
         self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")
         encoding = body.get("encoding_format", "float") if honours_base64 or self.config.honour_base64 else "float"
@@ -256,18 +279,18 @@ class ReferenceServer:
             b'{"object":"embedding","embedding":%s,"index":%d}' % (fragment, index)
             for index, fragment in enumerate(fragments)
         )
-        return items, tokens
+        return items, tokens, headers
 
-    def _create_embeddings(self, body: dict[str, Any]) -> bytes:
+    def _create_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
         model = catalogue.mistral_model(body["model"])
         dimension = model.dimension_for(body.get("output_dimension"))
-        items, tokens = self._embed(model, body, dimension, honours_base64=False)
+        items, tokens, headers = self._embed(model, body, dimension, key, honours_base64=False)
         # The model is named as it was asked for (a versioned id or its alias).
-        return b'{"id":"embd-%s","object":"list","model":%s,"data":[%s],"usage":%s}' % (
+        return _Response(200, b'{"id":"embd-%s","object":"list","model":%s,"data":[%s],"usage":%s}' % (
             uuid.uuid4().hex.encode(), orjson.dumps(body["model"]), items, _usage(tokens),
-        )  # fmt: skip
+        ), headers)  # fmt: skip
 
-    def _create_serverless_embeddings(self, body: dict[str, Any]) -> bytes:
+    def _create_serverless_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
         model = catalogue.cortecs_model(body["model"])
         provider = catalogue.choose_provider(
             model.name,
@@ -277,11 +300,14 @@ class ReferenceServer:
             # null means the default, which is true
             allow_quantization=body.get("allow_quantization") is not False,
         )
-        items, tokens = self._embed(model, body, model.default_dimension, honours_base64=provider.honours_base64)
-        return b'{"id":"cmpl_%s","object":"list","created":%d,"provider":%s,"model":%s,"data":[%s],"usage":%s}' % (
+        items, tokens, headers = self._embed(
+            model, body, model.default_dimension, key, honours_base64=provider.honours_base64
+        )
+        answer = b'{"id":"cmpl_%s","object":"list","created":%d,"provider":%s,"model":%s,"data":[%s],"usage":%s}' % (
             uuid.uuid4().hex.encode(), int(time.time()), orjson.dumps(provider.name), orjson.dumps(model.name),
             items, _usage(tokens),
         )  # fmt: skip
+        return _Response(200, answer, headers)
 
     async def _send(self, send: Send, response: _Response, fault: str | None, request_id: str) -> None:
         body = response.body

@@ -9,6 +9,7 @@ import sys
 from ._app import DEV_TOKEN, MAX_BODY_BYTES, ServerConfig
 from ._errors import ERROR_STYLES
 from ._faults import FAULT_KINDS, FaultPlan
+from ._ratelimit import RateLimits
 from ._runner import serve
 
 
@@ -54,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
         help="error bodies in the shape most recently reported from Mistral (latest), or every reported shape in "
         "turn (rotate); default: %(default)s ($REFERENCE_SERVER_ERROR_STYLE)",
     )
+    limits = parser.add_argument_group("rate limits per key, like the real service's (off by default)")
+    limits.add_argument(
+        "--requests-per-second",
+        type=float,
+        default=float(env("REFERENCE_SERVER_REQUESTS_PER_SECOND", "0")) or None,
+        help="429 with Retry-After past this many requests per second per key ($REFERENCE_SERVER_REQUESTS_PER_SECOND)",
+    )
+    limits.add_argument(
+        "--tokens-per-minute",
+        type=int,
+        default=int(env("REFERENCE_SERVER_TOKENS_PER_MINUTE", "0")) or None,
+        help="429 with Retry-After past this many tokens per minute per key ($REFERENCE_SERVER_TOKENS_PER_MINUTE)",
+    )
     faults = parser.add_argument_group("fault injection (off unless --fault-rate > 0)")
     faults.add_argument(
         "--fault-rate",
@@ -98,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             honour_base64=args.honour_base64,
             error_style=args.error_style,
+            rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute),
         )
     except ValueError as error:
         print(f"reference-server: {error}", file=sys.stderr)
