@@ -66,26 +66,24 @@ def post(server: Any, key: str, text: str = "hello") -> httpx.Response:
 
 
 def test_the_server_answers_429_as_mistral_does_with_retry_after_and_limit_headers() -> None:
-    config = ServerConfig(tokens=("k1", "k2"), rate_limits=RateLimits(requests_per_second=3, tokens_per_minute=10**6))
+    # One request every two seconds: the burst after the first is refused however slow this machine is.
+    config = ServerConfig(tokens=("k1", "k2"), rate_limits=RateLimits(requests_per_second=0.5, tokens_per_minute=10**6))
     with BackgroundServer(config) as server:
-        answers = [post(server, "k1") for _ in range(6)]
-        statuses = [answer.status_code for answer in answers]
-        # Three pass at once (a second's worth); the burst beyond is refused (a few may pass as the bucket refills).
-        assert statuses[:3] == [200, 200, 200]
-        assert 429 in statuses
-        refused = answers[statuses.index(429)]
+        answers = [post(server, "k1") for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 429, 429]
+        refused = answers[1]
         body = assert_conforms(refused, ROUTE, "POST")
         assert body["type"] == "rate_limited"
         assert body["code"] == "1300"
-        assert 1 <= int(refused.headers["retry-after"]) <= 1
-        assert 0 < int(refused.headers["retry-after-ms"]) <= 1000
+        assert 1 <= int(refused.headers["retry-after"]) <= 2
+        assert 0 < int(refused.headers["retry-after-ms"]) <= 2000
         ok = answers[0]
-        assert ok.headers["x-ratelimit-limit-req-minute"] == "180"
+        assert ok.headers["x-ratelimit-limit-req-minute"] == "30"
         assert ok.headers["x-ratelimit-limit-tokens-minute"] == "1000000"
         assert int(ok.headers["x-ratelimit-tokens-query-cost"]) == ok.json()["usage"]["total_tokens"]
         assert int(ok.headers["x-ratelimit-remaining-tokens-minute"]) < 10**6
         assert post(server, "k2").status_code == 200  # another key has its own budget
-        assert server.app.rate_limiter.refused == statuses.count(429)
+        assert server.app.rate_limiter.refused == 2
 
 
 def test_a_token_limit_refuses_what_would_exceed_it_and_says_when_it_would_pass() -> None:
