@@ -83,15 +83,19 @@ class BaseEmbedder(Generic[HttpClient]):
     @classmethod
     def mistral(cls, **kwargs: Any) -> Self:
         """A client for Mistral AI (`https://api.mistral.ai`; key from `MISTRAL_API_KEY`)."""
+        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))  # masked at once: this frame's locals are printable
         return cls("mistral", **kwargs)
 
     @classmethod
     def cortecs(cls, **kwargs: Any) -> Self:
         """A client for cortecs.ai serverless embeddings (`https://cortecs.ai`; key from `CORTECS_API_KEY`)."""
+        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))
         return cls("cortecs", **kwargs)
 
     def __repr__(self) -> str:
-        settings = self._settings
+        settings = getattr(self, "_settings", None)
+        if settings is None:  # a constructor that failed (a traceback recorder may still print `self`)
+            return f"{type(self).__name__}(<not constructed>)"
         return f"{type(self).__name__}({settings.service.name!r}, base_url={settings.base_url!r}, model={self.model!r})"
 
     @property

@@ -30,6 +30,7 @@ from ._errors import (
     InputError,
     InputTooLongError,
     PartialResult,
+    ResponseValidationError,
 )
 from ._options import REQUEST_FIELDS, Options, check_bool, check_int, unknown_option
 from ._policy import DEFAULT_TIMEOUT, Outcome, RetryPolicy, Step, after_error_status, short
@@ -264,12 +265,17 @@ class Call:
                     f"input {index} alone is too large for the service: {outcome.error.message}", index=index
                 ) from outcome.error
             return outcome
+        wrong: tuple[str, int | None] | None = None
         try:
             decoded = decode_into(response.content, batch, self.matrix)
         except APIConnectionError as damaged:
             return Outcome(Step.RETRY, damaged)
-        except EmbeddingError as wrong:
-            raise scrubbed(wrong, self.settings.key) from None
+        except ResponseValidationError as invalid:
+            wrong = (short(invalid.message, self.settings.key), invalid.index)
+        if wrong is not None:
+            # Raised anew, outside the handler: the decoder's frames (whose locals hold the body, which could
+            # echo the key) are in neither this error's traceback nor its context.
+            raise ResponseValidationError(wrong[0], index=wrong[1])
         self.record(batch, decoded)
         return Outcome(Step.DONE)
 
@@ -357,13 +363,3 @@ def refuse_unordered(texts: Any) -> Any:
     if texts is not None and not isinstance(texts, Iterable | bytes | bytearray):
         raise InputError(f"texts must be a string or an iterable of strings, got {type(texts).__name__}")
     return texts
-
-
-def scrubbed(error: EmbeddingError, key: APIKey) -> EmbeddingError:
-    """`error` with the key masked in its message (a service could echo it into a 200 body)."""
-    message = short(str(error.args[0]) if error.args else "", key, 1000)
-    if message != (error.args[0] if error.args else ""):
-        error.args = (message, *error.args[1:])
-        if hasattr(error, "message"):
-            error.message = message
-    return error
