@@ -438,7 +438,7 @@ ENCODED = "AAAAPwAAgD4="  # float32 little-endian [0.5, 0.25]
         (body([(0, VECTOR), (0, VECTOR)]), "index 0 is missing, repeated or out of range"),
         (body([(0, VECTOR), (2, VECTOR)]), "index 2 is missing, repeated or out of range"),
         (body([(0, VECTOR), (1, [0.5])]), "the embedding of input 1 has 1 values, others 2"),
-        (body([(0, ENCODED), (1, "AAAAPwAAgD4AAAAA")]), "the embedding of input 1 is 12 bytes, expected 8"),
+        (body([(0, ENCODED), (1, "AAAAPwAAgD4AAAAA")]), "the embedding of input 1 is 12 bytes, others 8"),
         (body([(0, ENCODED), (1, "AAAAP!!!gD4=")]), "the embedding of input 1 is invalid base64"),
         (body([(0, VECTOR), (1, ["a", "b"])]), "the embedding of input 1 has a wrong value at position 0: is a string"),
         (body([(0, {"x": 1}), (1, VECTOR)]), "the embedding of input 0 is dict, not an array"),

@@ -113,10 +113,6 @@ class DecodedBatch:
     encoding: str = "float"
 
 
-def _base64_size(text: str) -> int:
-    return len(text) // 4 * 3 - (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
-
-
 def parse_json(content: bytes) -> Any:
     """The body as JSON; a body that is not JSON at all is damaged in transit (retried), not a wrong answer."""
     try:
@@ -250,23 +246,24 @@ def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBa
             raise numbering.error(position, f"is {kind}, not an array or a base64 string")
         if isinstance(embedding, str) != encoded:
             raise numbering.error(position, "mixes base64 and array encodings with the other embeddings")
-    width = _base64_size(embeddings[0]) if encoded else len(embeddings[0])
+    raw: list[bytes] = []
     if encoded:
-        if width % itemsize:
-            raise numbering.error(0, f"is {width} bytes of base64, not a whole number of {matrix.dtype.name} values")
-        width //= itemsize
+        for position, embedding in enumerate(embeddings):
+            try:
+                raw.append(pybase64.b64decode(embedding, validate=True))
+            except ValueError as error:
+                raise numbering.error(position, f"is invalid base64 ({error})") from None
+            if len(raw[position]) != len(raw[0]):
+                raise numbering.error(position, f"is {len(raw[position])} bytes, others {len(raw[0])}")
+        if len(raw[0]) % itemsize:
+            raise numbering.error(0, f"is {len(raw[0])} bytes, not a whole number of {matrix.dtype.name} values")
+    width = len(raw[0]) // itemsize if encoded else len(embeddings[0])
     if width == 0:
         raise numbering.error(0, "is empty")
     rows = matrix.rows_for(batch, width)
     if encoded:
-        for position, embedding in enumerate(embeddings):
-            try:
-                raw = pybase64.b64decode(embedding, validate=True)
-            except ValueError as error:
-                raise numbering.error(position, f"is invalid base64 ({error})") from None
-            if len(raw) != width * itemsize:
-                raise numbering.error(position, f"is {len(raw)} bytes, expected {width * itemsize}")
-            rows[position] = np.frombuffer(raw, dtype=matrix.dtype)
+        for position, data_bytes in enumerate(raw):
+            rows[position] = np.frombuffer(data_bytes, dtype=matrix.dtype)
     else:
         for position, embedding in enumerate(embeddings):
             if len(embedding) != width:
