@@ -12,7 +12,6 @@ request body and route.
 """
 
 from ._async_client import AsyncEmbedder
-from ._base import EmbedOptions
 from ._batching import BatchLimits
 from ._cache import EmbeddingCache
 from ._client import Embedder
@@ -27,14 +26,18 @@ from ._errors import (
     InputTooLongError,
     InsecureTransportError,
     InvalidRequestError,
+    ModelNotFoundError,
     NotFoundError,
     PartialResult,
     RateLimitError,
     ResponseValidationError,
     ServerError,
+    UnknownOptionError,
+    UnsupportedError,
 )
+from ._options import EmbedOptions
+from ._policy import RetryPolicy
 from ._result import EmbeddingResult, Usage
-from ._retry import RetryPolicy
 from ._similarity import cosine_similarity, normalize, top_k
 
 __all__ = [
@@ -54,12 +57,15 @@ __all__ = [
     "InputTooLongError",
     "InsecureTransportError",
     "InvalidRequestError",
+    "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
     "RateLimitError",
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",
+    "UnknownOptionError",
+    "UnsupportedError",
     "Usage",
     "cosine_similarity",
     "normalize",

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Unpack
+from typing import Any, Unpack
 
 import httpx
-from generated_client.models import ModelList
 
-from ._base import BaseEmbedder, EmbedOptions
+from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batching import Batch
-from ._core import Call, Step, after_exception, after_response, logger, next_wait, status_error
+from ._core import Call, logger
+from ._policy import Attempts, Outcome, Step, after_exception, next_wait
 from ._result import EmbeddingResult
-from ._retry import Attempts
 
 
 class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
@@ -24,51 +23,84 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         return httpx.AsyncClient(timeout=self._settings.timeout, limits=limits)
 
     async def embed(self, texts: str | Iterable[str], **options: Unpack[EmbedOptions]) -> EmbeddingResult:
-        """Embed `texts`; see `Embedder.embed`."""
-        call = self._start(texts, options)
+        """Embed `texts`; see `Embedder.embed`. Cancelling the task stops its requests (none starts after).
+
+        Blocking work (the cache lookup, decoding each answer, the cache write) runs in worker threads, so the
+        event loop stays free for the other tasks.
+        """
+        call = await asyncio.to_thread(self._start, texts, options)
         pending = iter(call.batches)
 
         async def worker() -> None:
             # No lock needed: taking a batch and checking for errors happen between awaits, on one thread.
-            while not call.errors:
+            while not call.stopped.is_set():
                 batch = next(pending, None)
                 if batch is None:
                     return
                 try:
                     await self._send(call, batch)
-                except BaseException as error:  # kept, and raised by call.result(): nothing is swallowed
+                except Exception as error:  # kept, and raised by call.result(): nothing is swallowed
                     call.fail(error)
+                # BaseException (CancelledError, KeyboardInterrupt) propagates: the task group cancels the others.
 
         workers = min(self._settings.max_concurrency, len(call.batches))
-        await asyncio.gather(*(worker() for _ in range(workers)))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(worker())
+        except BaseException:
+            call.stopped.set()
+            call.progress.close()
+            raise
         return call.result()
 
-    async def _send(self, call: Call, batch: Batch) -> None:
-        request = call.request(batch)
+    async def _attempts(
+        self, request: dict[str, Any], answer: Callable[[httpx.Response], Awaitable[Outcome]]
+    ) -> Outcome:
+        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says."""
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
-            logger.debug("sending inputs %d-%d, attempt %d", batch.start, batch.stop - 1, attempts.count)
             try:
                 response = await self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
-                outcome = after_response(response, batch, call)
-            if outcome.step is Step.DONE:
-                return
-            if outcome.step is Step.SPLIT:
-                for half in batch.halves():
+                outcome = await answer(response)
+            if outcome.step in (Step.DONE, Step.SPLIT):
+                return outcome
+            wait = next_wait(outcome, attempts)
+            logger.debug(
+                "attempt %d failed (%s); retrying in %.2fs", attempts.count, type(outcome.error).__name__, wait
+            )
+            await asyncio.sleep(wait)
+
+    async def _send(self, call: Call, batch: Batch) -> None:
+        logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
+
+        async def answer(response: httpx.Response) -> Outcome:
+            return await asyncio.to_thread(call.answer, response, batch)
+
+        outcome = await self._attempts(call.request(batch), answer)
+        if outcome.step is Step.SPLIT:
+            logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
+            for half in batch.halves():
+                if not call.stopped.is_set():
                     await self._send(call, half)
-                return
-            await asyncio.sleep(next_wait(outcome, attempts))
 
     async def list_models(self) -> list[str]:
-        """The ids of the models the key may use (Mistral's `GET /v1/models`)."""
-        response = await self._http.request(**self._models_request())
-        if response.status_code != 200:
-            raise status_error(response, self._settings.key)
-        return [card.id for card in ModelList.from_dict(response.json()).data]
+        """The ids of the models the key may use; see `Embedder.list_models`."""
+        found: list[str] = []
+
+        async def answer(response: httpx.Response) -> Outcome:
+            outcome = models_answer(response, self._settings.key)
+            if isinstance(outcome, list):
+                found.extend(outcome)
+                return Outcome(Step.DONE)
+            return outcome
+
+        await self._attempts(self._models_request(), answer)
+        return found
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was passed in (then its owner closes it)."""

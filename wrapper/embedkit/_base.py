@@ -2,40 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, Literal, Self, TypedDict, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 import httpx
 
 from ._cache import EmbeddingCache
 from ._core import Call, Settings
-from ._retry import RetryPolicy
+from ._decode import parse_json
+from ._errors import APIConnectionError, InputError, ResponseValidationError
+from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
+from ._policy import Outcome, RetryPolicy, Step, after_error_status
+from ._security import APIKey
 from ._services import ServiceName
 
+__all__ = ["BaseEmbedder", "EmbedOptions"]
+
 HttpClient = TypeVar("HttpClient", httpx.Client, httpx.AsyncClient)
-
-
-class EmbedOptions(TypedDict, total=False):
-    """Per-call options of `embed`; request fields default to the client's, then to the service's.
-
-    Request fields: `model`; Mistral `output_dimension`, `output_dtype`; cortecs `preference`,
-    `allowed_providers`, `eu_native`, `allow_quantization`; both `encoding_format` (base64 unless set).
-    Call behaviour: `normalize` (unit-length float rows), `truncate` (cut over-long inputs instead of raising),
-    `progress` (force the progress bar on or off).
-    """
-
-    model: str
-    output_dimension: int
-    output_dtype: Literal["float", "int8", "uint8", "binary", "ubinary"]
-    encoding_format: Literal["float", "base64"]
-    preference: Literal["speed", "cost", "balanced"]
-    allowed_providers: Sequence[str]
-    eu_native: bool
-    allow_quantization: bool
-    normalize: bool
-    truncate: bool
-    progress: bool
 
 
 class BaseEmbedder(Generic[HttpClient]):
@@ -60,12 +44,20 @@ class BaseEmbedder(Generic[HttpClient]):
         cache: EmbeddingCache | str | Path | None = None,
         **options: Any,
     ) -> None:
+        # The key is wrapped (masked repr) and the bare string dropped at once, so no frame of this call holds it
+        # in a local that a traceback recorder could print.
+        key = wrap_key(api_key)
+        del api_key
+        if http_client is not None and not isinstance(http_client, httpx.Client | httpx.AsyncClient):
+            raise InputError(
+                f"http_client must be an httpx client, got {type(http_client).__name__}", argument="http_client"
+            )
         self._owns_cache = isinstance(cache, str | Path)
         if isinstance(cache, str | Path):
             cache = EmbeddingCache(cache)
         self._settings = Settings.resolve(
             service,
-            api_key=api_key,
+            api_key=key,
             base_url=base_url,
             allow_insecure_http=allow_insecure_http,
             max_concurrency=max_concurrency,
@@ -81,7 +73,8 @@ class BaseEmbedder(Generic[HttpClient]):
         )
         self._owns_http = http_client is None
         # One pool sized to the concurrency: a connection per worker, reused across batches.
-        limits = httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency)
+        concurrency = self._settings.max_concurrency
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._http: HttpClient = http_client if http_client is not None else self._new_http(limits)
 
     def _new_http(self, limits: httpx.Limits) -> HttpClient:
@@ -90,15 +83,19 @@ class BaseEmbedder(Generic[HttpClient]):
     @classmethod
     def mistral(cls, **kwargs: Any) -> Self:
         """A client for Mistral AI (`https://api.mistral.ai`; key from `MISTRAL_API_KEY`)."""
+        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))  # masked at once: this frame's locals are printable
         return cls("mistral", **kwargs)
 
     @classmethod
     def cortecs(cls, **kwargs: Any) -> Self:
         """A client for cortecs.ai serverless embeddings (`https://cortecs.ai`; key from `CORTECS_API_KEY`)."""
+        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))
         return cls("cortecs", **kwargs)
 
     def __repr__(self) -> str:
-        settings = self._settings
+        settings = getattr(self, "_settings", None)
+        if settings is None:  # a constructor that failed (a traceback recorder may still print `self`)
+            return f"{type(self).__name__}(<not constructed>)"
         return f"{type(self).__name__}({settings.service.name!r}, base_url={settings.base_url!r}, model={self.model!r})"
 
     @property
@@ -106,15 +103,16 @@ class BaseEmbedder(Generic[HttpClient]):
         """The model used when a call does not name one."""
         return self._settings.options.model or self._settings.service.default_model
 
-    def _start(self, texts: str | Iterable[str], options: EmbedOptions) -> Call:
-        request_fields = {k: v for k, v in options.items() if k not in ("normalize", "truncate", "progress")}
+    def _start(self, texts: str | Iterable[str], options: EmbedOptions | Mapping[str, Any]) -> Call:
+        checked = check_options(options, allowed=EMBED_FIELDS)
+        request_fields = {k: v for k, v in checked.items() if k not in CALL_FIELDS}
         return Call.start(
             self._settings,
             texts,
             request_fields,
-            normalize=options.get("normalize", False),
-            truncate=options.get("truncate", False),
-            progress=options.get("progress"),
+            normalize=checked.get("normalize", False),
+            truncate=checked.get("truncate", False),
+            progress=checked.get("progress"),
         )
 
     def _close_cache(self) -> None:
@@ -124,5 +122,44 @@ class BaseEmbedder(Generic[HttpClient]):
     def _models_request(self) -> dict[str, Any]:
         request = self._settings.service.models_request()
         request["url"] = self._settings.base_url + request["url"]
-        request["headers"] = self._settings.headers()
+        request["headers"] = {**request.get("headers", {}), "User-Agent": "embedkit"}
+        request["auth"] = self._settings.auth
         return request
+
+
+def wrap_key(api_key: Any) -> APIKey | None:
+    """The caller's key, masked; None when not given (the environment is read later)."""
+    if api_key is None or isinstance(api_key, APIKey):
+        return api_key
+    if not isinstance(api_key, str):
+        raise InputError(f"api_key must be a string, got {type(api_key).__name__}", argument="api_key")
+    return APIKey(api_key)
+
+
+def models_answer(response: httpx.Response, key: APIKey) -> Outcome | list[str]:
+    """What an answer to `GET /v1/models` means: the ids, or what the policy says (a size refusal fails here)."""
+    if response.status_code != 200:
+        outcome = after_error_status(response, key)
+        return Outcome(Step.FAIL, outcome.error) if outcome.step is Step.SPLIT else outcome
+    try:
+        return model_ids(parse_json(response.content))
+    except APIConnectionError as damaged:
+        return Outcome(Step.RETRY, damaged)
+
+
+def model_ids(payload: object) -> list[str]:
+    """The ids of a `GET /v1/models` answer, read tolerantly.
+
+    A card may carry fields or values (a new `type`) this version does not know; only `id` is needed, so the
+    generated `ModelCard` (whose enums are closed) is not used here.
+    """
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise ResponseValidationError("the models answer has no `data` array")
+    ids = []
+    for position, card in enumerate(data):
+        identifier = card.get("id") if isinstance(card, dict) else None
+        if not isinstance(identifier, str) or not identifier:
+            raise ResponseValidationError(f"model card {position} has no string `id`")
+        ids.append(identifier)
+    return ids

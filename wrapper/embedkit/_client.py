@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Unpack
+from typing import Any, Unpack
 
 import httpx
-from generated_client.models import ModelList
 
-from ._base import BaseEmbedder, EmbedOptions
+from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batching import Batch
-from ._core import Call, Step, after_exception, after_response, logger, next_wait, status_error
+from ._core import Call, logger
+from ._policy import Attempts, Outcome, Step, after_exception, next_wait
 from ._result import EmbeddingResult
-from ._retry import Attempts
 
 # Guards the lazy creation of each client's thread pool (rare, so one lock serves every client).
 _POOL_CREATION = threading.Lock()
@@ -33,6 +32,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
     """
 
     _threads: ThreadPoolExecutor | None = None
+    _interrupted = False
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
         return httpx.Client(timeout=self._settings.timeout, limits=limits)
@@ -49,22 +49,33 @@ class Embedder(BaseEmbedder[httpx.Client]):
         lock = threading.Lock()
 
         def worker() -> None:
-            while not call.errors:
+            while not call.stopped.is_set():
                 with lock:
                     batch = next(pending, None)
                 if batch is None:
                     return
                 try:
                     self._send(call, batch)
-                except BaseException as error:  # kept, and raised by call.result(): nothing is swallowed
+                except Exception as error:  # kept, and raised by call.result(): nothing is swallowed
                     call.fail(error)
+                except BaseException:
+                    call.stopped.set()
+                    raise
 
         workers = min(self._settings.max_concurrency, len(call.batches))
-        if workers <= 1:
-            worker()
-        else:
-            for future in [self._pool().submit(worker) for _ in range(workers)]:
-                future.result()
+        try:
+            if workers <= 1:
+                worker()
+            else:
+                for future in [self._pool().submit(worker) for _ in range(workers)]:
+                    future.result()
+        except BaseException:
+            # Ctrl-C (or any exit) while batches remain: no batch starts after this, waits end now, and close()
+            # does not wait for the requests already on the wire.
+            call.stopped.set()
+            self._interrupted = True
+            call.progress.close()
+            raise
         return call.result()
 
     def _pool(self) -> ThreadPoolExecutor:
@@ -75,37 +86,61 @@ class Embedder(BaseEmbedder[httpx.Client]):
                 self._threads = ThreadPoolExecutor(self._settings.max_concurrency, thread_name_prefix="embedkit")
             return self._threads
 
-    def _send(self, call: Call, batch: Batch) -> None:
-        request = call.request(batch)
+    def _attempts(
+        self, request: dict[str, Any], answer: Callable[[httpx.Response], Outcome], stopped: threading.Event | None
+    ) -> Outcome:
+        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says."""
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
-            logger.debug("sending inputs %d-%d, attempt %d", batch.start, batch.stop - 1, attempts.count)
             try:
                 response = self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
-                outcome = after_response(response, batch, call)
-            if outcome.step is Step.DONE:
-                return
-            if outcome.step is Step.SPLIT:
-                for half in batch.halves():
+                outcome = answer(response)
+            if outcome.step in (Step.DONE, Step.SPLIT):
+                return outcome
+            wait = next_wait(outcome, attempts)
+            logger.debug(
+                "attempt %d failed (%s); retrying in %.2fs", attempts.count, type(outcome.error).__name__, wait
+            )
+            if stopped is None:
+                time.sleep(wait)
+            elif stopped.wait(wait):
+                return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
+
+    def _send(self, call: Call, batch: Batch) -> None:
+        logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
+        outcome = self._attempts(call.request(batch), lambda response: call.answer(response, batch), call.stopped)
+        if outcome.step is Step.SPLIT:
+            logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
+            for half in batch.halves():
+                if not call.stopped.is_set():
                     self._send(call, half)
-                return
-            time.sleep(next_wait(outcome, attempts))
 
     def list_models(self) -> list[str]:
-        """The ids of the models the key may use (Mistral's `GET /v1/models`)."""
-        response = self._http.request(**self._models_request())
-        if response.status_code != 200:
-            raise status_error(response, self._settings.key)
-        return [card.id for card in ModelList.from_dict(response.json()).data]
+        """The ids of the models the key may use (Mistral's `GET /v1/models`), retried like `embed`.
+
+        cortecs: raises `UnsupportedError` (the contract has no cortecs models route yet).
+        """
+        found: list[str] = []
+
+        def answer(response: httpx.Response) -> Outcome:
+            outcome = models_answer(response, self._settings.key)
+            if isinstance(outcome, list):
+                found.extend(outcome)
+                return Outcome(Step.DONE)
+            return outcome
+
+        self._attempts(self._models_request(), answer, None)
+        return found
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in (then its owner closes it)."""
         if self._threads is not None:
-            self._threads.shutdown()
+            # After an interrupt, the requests still on the wire are not waited for: they end with the process.
+            self._threads.shutdown(wait=not self._interrupted, cancel_futures=True)
             self._threads = None
         if self._owns_http:
             self._http.close()

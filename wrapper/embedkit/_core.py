@@ -1,53 +1,78 @@
-"""What the sync and async clients share: settings, one call's state, and what to do after each answer.
+"""What the sync and async clients share: the client's settings, and one call's state.
 
-Nothing here sends or sleeps: the clients do that, each in its own way, and ask `next_step` what an answer
-means (done, split the batch, retry after a wait, or fail), so the policy exists once.
+Nothing here sends or sleeps: the clients do that, each in its own way. What an answer means (done, split
+the batch, retry after a wait, or fail) is decided in `_policy.py`; a `Call` only applies it to its own
+batches, rows and numbering.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
-import re
 import threading
+from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 import httpx
 import numpy as np
-from generated_client.models import ErrorResponse, HTTPValidationError
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
 from ._cache import EmbeddingCache, text_key
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
 from ._errors import (
     APIConnectionError,
-    APIError,
-    APIStatusError,
-    APITimeoutError,
     AuthenticationError,
     EmbeddingError,
     InputError,
     InputTooLongError,
-    InvalidRequestError,
-    NotFoundError,
     PartialResult,
-    RateLimitError,
-    ServerError,
+    ResponseValidationError,
 )
+from ._options import REQUEST_FIELDS, Options, check_bool, check_int, unknown_option
+from ._policy import DEFAULT_TIMEOUT, Outcome, RetryPolicy, Step, after_error_status, short
 from ._progress import Progress
 from ._result import EmbeddingResult, Usage
-from ._retry import DEFAULT_TIMEOUT, Attempts, RetryPolicy, is_retryable_status, retry_after
 from ._security import APIKey, check_transport
-from ._services import SERVICES, Options, Service
+from ._services import SERVICES, Service
 from ._similarity import normalize
 
 logger = logging.getLogger("embedkit")
 
-# How the real service (and the reference server) says a batch was too large after all.
-TOO_LARGE = re.compile(r"too many (tokens|inputs)", re.IGNORECASE)
+
+class BearerAuth(httpx.Auth):
+    """Sets `Authorization: Bearer <key>` inside httpx, on the request object only.
+
+    So no embedkit frame ever holds the header or the bare key in a local: a traceback recorded with its
+    locals (Sentry, `pytest -l`) shows the masked `APIKey` at most.
+    """
+
+    def __init__(self, key: APIKey) -> None:
+        self._key = key
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer " + self._key.reveal()
+        yield request
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self._key!r})"
+
+
+def _timeout(value: Any) -> httpx.Timeout:
+    """A usable timeout: None is the default; a number must be positive and finite (seconds)."""
+    if value is None:
+        return DEFAULT_TIMEOUT
+    if isinstance(value, httpx.Timeout):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InputError(
+            f"timeout must be a positive, finite number of seconds (or an httpx.Timeout), got {value!r}",
+            argument="timeout",
+        )
+    return httpx.Timeout(float(value))
 
 
 @dataclass(frozen=True)
@@ -70,51 +95,81 @@ class Settings:
         cls,
         service: str,
         *,
-        api_key: str | None,
+        api_key: APIKey | None,
         base_url: str | None,
         allow_insecure_http: bool,
-        max_concurrency: int,
-        max_retries: int,
-        retry: RetryPolicy | None,
-        timeout: float | httpx.Timeout | None,
-        batch_size: int,
-        max_batch_tokens: int,
-        max_input_tokens: int,
-        progress: bool | None,
-        options: dict[str, Any],
+        max_concurrency: Any,
+        max_retries: Any,
+        retry: Any,
+        timeout: Any,
+        batch_size: Any,
+        max_batch_tokens: Any,
+        max_input_tokens: Any,
+        progress: Any,
+        options: Mapping[str, Any],
         cache: EmbeddingCache | None = None,
     ) -> Settings:
-        """Settings from a client's arguments; raises on anything unusable, before any request."""
+        """Settings from a client's arguments; raises on anything unusable (naming the argument), before any request."""
         if service not in SERVICES:
-            raise ValueError(f"service must be one of {sorted(SERVICES)}, got {service!r}")
+            raise InputError(
+                f"service must be one of {', '.join(sorted(SERVICES))}, got {service!r}", argument="service"
+            )
         definition = SERVICES[service]
-        key = api_key if api_key is not None else os.environ.get(definition.key_variable)
-        if not key:
+        if api_key is None:
+            from_environment = os.environ.get(definition.key_variable)
+            api_key = APIKey(from_environment) if from_environment else None
+        if api_key is None or not api_key.reveal():
             raise AuthenticationError(f"no API key: pass api_key=... or set {definition.key_variable}")
+        if base_url is not None and not isinstance(base_url, str):
+            raise InputError(f"base_url must be a string, got {type(base_url).__name__}", argument="base_url")
         url = (base_url or os.environ.get(definition.base_url_variable) or definition.default_base_url).rstrip("/")
-        check_transport(url, allow_insecure_http=allow_insecure_http)
-        if max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be at least 1, got {max_concurrency}")
+        check_transport(url, allow_insecure_http=check_bool("allow_insecure_http", allow_insecure_http))
+        unknown = sorted(set(options) - set(REQUEST_FIELDS))
+        if unknown:
+            valid = [*REQUEST_FIELDS, *CONSTRUCTOR_ARGUMENTS]
+            raise unknown_option(unknown[0], valid, f"{definition.name} client")
         defaults = Options().merged(options)
         definition.check(defaults)
-        if timeout is None:
-            timeout = DEFAULT_TIMEOUT
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise InputError(f"retry must be a RetryPolicy, got {type(retry).__name__}", argument="retry")
+        if retry is None:
+            retry = RetryPolicy(max_retries=check_int("max_retries", max_retries, minimum=0))
+        inputs = check_int("batch_size", batch_size, minimum=1)
+        tokens = check_int("max_batch_tokens", max_batch_tokens, minimum=1)
+        per_input = check_int("max_input_tokens", max_input_tokens, minimum=1)
+        if per_input > tokens:
+            raise InputError(
+                f"max_input_tokens ({per_input}) cannot exceed max_batch_tokens ({tokens})", argument="max_input_tokens"
+            )
+        if progress is not None:
+            progress = check_bool("progress", progress)
+        if cache is not None and not isinstance(cache, EmbeddingCache):
+            raise InputError(f"cache must be a path or an EmbeddingCache, got {type(cache).__name__}", argument="cache")
         return cls(
             service=definition,
             base_url=url,
-            key=APIKey(key),
+            key=api_key,
             options=defaults,
-            limits=BatchLimits(max_inputs=batch_size, max_tokens=max_batch_tokens, max_input_tokens=max_input_tokens),
-            retry=retry if retry is not None else RetryPolicy(max_retries=max_retries),
-            max_concurrency=max_concurrency,
-            timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
+            limits=BatchLimits(max_inputs=inputs, max_tokens=tokens, max_input_tokens=per_input),
+            retry=retry,
+            max_concurrency=check_int("max_concurrency", max_concurrency, minimum=1),
+            timeout=_timeout(timeout),
             progress=progress,
             cache=cache,
         )
 
-    def headers(self) -> dict[str, str]:
-        """Headers of every request; the key is revealed here only."""
-        return {"Authorization": f"Bearer {self.key.reveal()}", "User-Agent": "embedkit"}
+    @property
+    def auth(self) -> BearerAuth:
+        """The request's authentication; the key is revealed inside httpx only."""
+        return BearerAuth(self.key)
+
+
+# Constructor arguments, for "did you mean" when an unknown keyword reaches the options.
+CONSTRUCTOR_ARGUMENTS = (
+    "api_key", "base_url", "max_concurrency", "max_retries", "retry", "timeout", "batch_size", "max_batch_tokens",
+    "max_input_tokens", "progress", "http_client", "allow_insecure_http", "cache",
+)  # fmt: skip
+HEADERS = {"User-Agent": "embedkit"}
 
 
 @dataclass
@@ -137,6 +192,9 @@ class Call:
     providers: list[str] = field(default_factory=list)
     model: str = ""
     errors: list[BaseException] = field(default_factory=list)
+    encodings: dict[str, int] = field(default_factory=dict)
+    # Set on the first failure or an interrupt: no batch starts after it, and retry waits end early.
+    stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -149,8 +207,10 @@ class Call:
         settings.service.check(options)
         dtype = options.output_dtype or "float"
         if normalize and dtype != "float":
-            raise InputError(f"normalize=True applies to float vectors, not output_dtype={dtype!r}")
-        checked = fit(check_texts(texts), settings.limits, truncate=truncate)
+            raise InputError(
+                f"normalize=True applies to float vectors, not output_dtype={dtype!r}", argument="normalize"
+            )
+        checked = fit(check_texts(refuse_unordered(texts)), settings.limits, truncate=truncate)
         value_dtype, width = VALUE_DTYPES[dtype], expected_width(dtype, options.output_dimension)
         namespace, pending, keys = "", checked, []
         hits, hit_rows = np.zeros(0, dtype=np.intp), np.zeros((0, width or 0), value_dtype)
@@ -184,11 +244,40 @@ class Call:
         return call
 
     def request(self, batch: Batch) -> dict[str, Any]:
-        """The httpx arguments for one batch."""
+        """The httpx arguments for one batch (authentication is added by httpx: see `BearerAuth`)."""
         kwargs = self.settings.service.request(self.pending[batch.start : batch.stop], self.options)
-        kwargs["headers"] = {**kwargs.get("headers", {}), **self.settings.headers()}
+        kwargs["headers"] = {**kwargs.get("headers", {}), **HEADERS}
         kwargs["url"] = self.settings.base_url + kwargs["url"]
+        kwargs["auth"] = self.settings.auth
         return kwargs
+
+    def answer(self, response: httpx.Response, batch: Batch) -> Outcome:
+        """What an answer to `batch` means for this call: rows recorded (DONE), or what the policy says.
+
+        Blocking work (decoding, the cache write): the async client runs it off the event loop.
+        """
+        if response.status_code != 200:
+            outcome = after_error_status(response, self.settings.key)
+            if outcome.step is Step.SPLIT and len(batch) == 1:
+                assert outcome.error is not None
+                index = self.matrix.input_index(batch.start)
+                raise InputTooLongError(
+                    f"input {index} alone is too large for the service: {outcome.error.message}", index=index
+                ) from outcome.error
+            return outcome
+        wrong: tuple[str, int | None] | None = None
+        try:
+            decoded = decode_into(response.content, batch, self.matrix)
+        except APIConnectionError as damaged:
+            return Outcome(Step.RETRY, damaged)
+        except ResponseValidationError as invalid:
+            wrong = (short(invalid.message, self.settings.key), invalid.index)
+        if wrong is not None:
+            # Raised anew, outside the handler: the decoder's frames (whose locals hold the body, which could
+            # echo the key) are in neither this error's traceback nor its context.
+            raise ResponseValidationError(wrong[0], index=wrong[1])
+        self.record(batch, decoded)
+        return Outcome(Step.DONE)
 
     def record(self, batch: Batch, decoded: DecodedBatch) -> None:
         """A batch's rows are in the matrix: count its usage, note its provider, advance the progress bar."""
@@ -200,6 +289,7 @@ class Call:
             self.matrix.commit(batch, decoded.rows)
             self.usage = self.usage + decoded.usage
             self.model = decoded.model or self.model
+            self.encodings[decoded.encoding] = self.encodings.get(decoded.encoding, 0) + 1
             if decoded.provider and decoded.provider not in self.providers:
                 self.providers.append(decoded.provider)
             self.progress.advance(len(batch))
@@ -208,6 +298,7 @@ class Call:
         """Keep a batch's final error; the clients stop starting batches once there is one."""
         with self._lock:
             self.errors.append(error)
+        self.stopped.set()
 
     def result(self) -> EmbeddingResult:
         """The finished call, or its first error carrying the rows that did finish (later errors as notes)."""
@@ -225,7 +316,12 @@ class Call:
         if self.normalize:
             vectors = normalize(vectors)
         return EmbeddingResult(
-            vectors=vectors, model=self.model, usage=self.usage, providers=tuple(self.providers), cached=self.cached
+            vectors=vectors,
+            model=self.model,
+            usage=self.usage,
+            providers=tuple(self.providers),
+            cached=self.cached,
+            encodings=dict(self.encodings),
         )
 
 
@@ -252,96 +348,18 @@ def cache_namespace(settings: Settings, options: Options) -> str:
     return json.dumps(parts, sort_keys=True)
 
 
-class Step(Enum):
-    """What a client does after an answer."""
+def refuse_unordered(texts: Any) -> Any:
+    """Refuse what iterates but is not a sequence of texts, or does not iterate at all.
 
-    DONE = "done"
-    SPLIT = "split"
-    RETRY = "retry"
-    FAIL = "fail"
-
-
-@dataclass
-class Outcome:
-    """An answer's meaning: `step`; for RETRY and FAIL the error (raised when no retry is left), and the asked wait."""
-
-    step: Step
-    error: APIError | None = None
-    asked_wait: float | None = None
-
-
-def after_exception(error: httpx.HTTPError) -> Outcome:
-    """A request that got no answer: always worth another attempt."""
-    if isinstance(error, httpx.TimeoutException):
-        return Outcome(Step.RETRY, APITimeoutError(f"no answer in time ({type(error).__name__})"))
-    return Outcome(Step.RETRY, APIConnectionError(f"{type(error).__name__}: {error}"))
-
-
-def after_response(response: httpx.Response, batch: Batch, call: Call) -> Outcome:
-    """A request that got an answer: decode it, or decide between split, retry and failure."""
-    if response.status_code == 200:
-        try:
-            decoded = decode_into(response.content, batch, call.matrix)
-        except APIConnectionError as damaged:
-            return Outcome(Step.RETRY, damaged)
-        call.record(batch, decoded)
-        return Outcome(Step.DONE)
-    error = status_error(response, call.settings.key)
-    if isinstance(error, InvalidRequestError) and TOO_LARGE.search(error.message):
-        if len(batch) > 1:
-            logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
-            return Outcome(Step.SPLIT)
-        raise InputTooLongError(
-            f"input {batch.start} alone is too large for the service: {error.message}", index=batch.start
-        ) from error
-    if is_retryable_status(response.status_code):
-        return Outcome(Step.RETRY, error, retry_after(response.headers))
-    return Outcome(Step.FAIL, error)
-
-
-def next_wait(outcome: Outcome, attempts: Attempts) -> float:
-    """Seconds to wait before retrying, or the outcome's error (with the attempt count) when retries are spent."""
-    assert outcome.error is not None
-    wait = None if outcome.step is Step.FAIL else attempts.next_wait(outcome.asked_wait)
-    if wait is None:
-        outcome.error.attempts = attempts.count
-        raise outcome.error
-    logger.debug("attempt %d failed (%s); retrying in %.2fs", attempts.count, type(outcome.error).__name__, wait)
-    return wait
-
-
-STATUS_ERRORS: dict[int, type[APIStatusError]] = {
-    400: InvalidRequestError,
-    401: AuthenticationError,
-    403: AuthenticationError,
-    404: NotFoundError,
-    413: InvalidRequestError,
-    422: InvalidRequestError,
-    429: RateLimitError,
-}
-
-
-def status_error(response: httpx.Response, key: APIKey) -> APIStatusError:
-    """The typed error for an error status, with the service's message and details, read by the generated models."""
-    status = response.status_code
-    kind = STATUS_ERRORS.get(status, ServerError if status >= 500 else APIStatusError)
-    request_id = response.headers.get("x-request-id")
-    message, details, body = response.reason_phrase or "error", [], None
-    try:
-        body = response.json()
-    except ValueError:
-        message = key.scrub(response.text[:500]) or message
-    if isinstance(body, dict):
-        try:
-            if status == 422:
-                parsed = HTTPValidationError.from_dict(body)
-                details = [item.to_dict() for item in parsed.detail]
-                message = "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details) or message
-            else:
-                message = ErrorResponse.from_dict(body).message
-        except (KeyError, TypeError, ValueError):
-            message = str(body)[:500]
-    message = key.scrub(message)
-    if kind is InvalidRequestError:
-        return InvalidRequestError(message, details=details, status=status, request_id=request_id, body=body)
-    return kind(message, status=status, request_id=request_id, body=body)
+    A mapping would embed its keys; a set would give rows in hash order, not the caller's.
+    """
+    if isinstance(texts, str):
+        return texts
+    if isinstance(texts, Mapping | AbstractSet):
+        raise InputError(
+            f"texts must be a string or an ordered iterable of strings, got a {type(texts).__name__}; "
+            "pass list(mapping.values()) or sorted(set) to say which texts, in which order"
+        )
+    if texts is not None and not isinstance(texts, Iterable | bytes | bytearray):
+        raise InputError(f"texts must be a string or an iterable of strings, got {type(texts).__name__}")
+    return texts

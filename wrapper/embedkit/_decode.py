@@ -2,14 +2,19 @@
 
 The body is parsed once with orjson; each base64 vector is decoded with a SIMD decoder (pybase64) straight
 into its row of a matrix allocated once per call, so no Python float is ever created on the base64 path.
-Everything is checked against what was asked: one item per input, every index present once and in range,
-the same width for every vector (and the asked `output_dimension`), and the exact byte length. Anything
-else is a `ResponseValidationError`; a body that is not JSON at all is a damaged response
-(`APIConnectionError`), which the clients retry.
+Float arrays (what the real Mistral answers, even to a base64 request) are converted with one numpy call
+per batch. Everything is checked against what was asked: one item per input, every index present once and in
+range, the same non-zero width for every vector (and the asked `output_dimension`), the exact byte length,
+numbers only (no `null`, `true` or numeric strings), finite float32 values, integers within the asked integer
+dtype. Anything else is a `ResponseValidationError` naming the input; a body that is not JSON at all is a
+damaged response (`APIConnectionError`), which the clients retry.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -66,12 +71,17 @@ class OutputMatrix:
             elif width != self.width:
                 if self.asked_width:
                     raise ResponseValidationError(f"asked for vectors of {self.width} values, received {width}")
+                first, last = self.input_index(batch.start), self.input_index(batch.stop - 1)
                 raise ResponseValidationError(
-                    f"vectors for inputs {batch.start}-{batch.stop - 1} have {width} values, others {self.width}"
+                    f"vectors for inputs {first}-{last} have {width} values, others {self.width}"
                 )
             if self.positions is None:
                 return self.array[batch.start : batch.stop]
             return np.empty((len(batch), width), self.dtype)
+
+    def input_index(self, pending: int) -> int:
+        """The caller's index of the `pending`-th text sent (they differ when cache hits were not sent)."""
+        return pending if self.positions is None else int(self.positions[pending])
 
     def commit(self, batch: Batch, rows: np.ndarray[Any, Any]) -> None:
         """Mark a decoded batch's rows finished (copying them to their places when scattered)."""
@@ -94,76 +104,172 @@ class OutputMatrix:
 
 @dataclass(frozen=True)
 class DecodedBatch:
-    """What a batch's response said besides its vectors."""
+    """What a batch's response said besides its vectors; `encoding` is how the vectors came ("base64" or "float")."""
 
     model: str
     usage: Usage
     provider: str | None
     rows: np.ndarray[Any, Any] | None = None
+    encoding: str = "float"
 
 
-def _base64_size(text: str) -> int:
-    return len(text) // 4 * 3 - (2 if text.endswith("==") else 1 if text.endswith("=") else 0)
+def parse_json(content: bytes) -> Any:
+    """The body as JSON; a body that is not JSON at all is damaged in transit (retried), not a wrong answer."""
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        damaged = error
+    # orjson refuses a few bodies Python's parser reads (integers past 64 bits, NaN tokens): those are answers,
+    # read exactly by the slow parser and checked like any other, not damage to retry.
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ResponseValidationError("the response is JSON nested too deeply to be embeddings") from None
+    except ValueError:
+        raise APIConnectionError(f"the response body is not JSON (damaged or cut short): {damaged}") from None
 
 
-def _width(embedding: Any, itemsize: int) -> int:
-    if isinstance(embedding, str):
-        size = _base64_size(embedding)
-        if size % itemsize:
-            raise ResponseValidationError(f"a base64 vector of {size} bytes is not a whole number of values")
-        return size // itemsize
-    if isinstance(embedding, list):
-        return len(embedding)
-    raise ResponseValidationError(f"an embedding is {type(embedding).__name__}, not an array or a base64 string")
+class _Batch:
+    """Error messages in the caller's numbering: position i of a batch is input `number(i)` of the call."""
+
+    def __init__(self, batch: Batch, matrix: OutputMatrix) -> None:
+        self.batch, self.matrix = batch, matrix
+
+    def number(self, position: int) -> int:
+        return self.matrix.input_index(self.batch.start + position)
+
+    def error(self, position: int, problem: str) -> ResponseValidationError:
+        number = self.number(position)
+        return ResponseValidationError(f"the embedding of input {number} {problem}", index=number)
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _value_problem(value: Any, dtype: np.dtype[Any]) -> str | None:
+    """What is wrong with one JSON value of an embedding array (None: nothing); the slow path, for messages."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = {bool: "a boolean", str: "a string", type(None): "null"}.get(type(value), type(value).__name__)
+        return f"is {kind}, not a number"
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if dtype.kind == "f":
+        return None if abs(number) <= FLOAT32_MAX else "is not a finite float32"
+    info = np.iinfo(dtype)
+    if not (math.isfinite(number) and number == int(number)):
+        return f"is not an integer ({dtype.name} was asked)"
+    if not info.min <= value <= info.max:
+        return f"is outside {dtype.name}'s range {info.min}..{info.max}"
+    return None
+
+
+def _diagnose(arrays: list[Any], numbering: _Batch, dtype: np.dtype[Any]) -> ResponseValidationError | None:
+    """The first wrong value of JSON embedding arrays, named by input and position (None: all are right)."""
+    for position, values in enumerate(arrays):
+        for component, value in enumerate(values):
+            problem = _value_problem(value, dtype)
+            if problem is not None:
+                return numbering.error(position, f"has a wrong value at position {component}: {problem}")
+    return None
+
+
+def _arrays_into(arrays: list[Any], rows: np.ndarray[Any, Any], numbering: _Batch, suspicious: bool) -> None:
+    """JSON arrays (in row order) into `rows`: numbers only, finite, integers in range for the integer dtypes.
+
+    One numpy conversion and a few whole-batch checks; the per-value walk runs only when numpy could not
+    convert (then it names what was wrong), or when the body holds a `true`/`false` token (numpy would read a
+    boolean as a number without a word).
+    """
+    try:
+        values = np.array(arrays)
+    except (ValueError, TypeError, OverflowError):
+        values = np.array(None)
+    exact = values.dtype.kind in "iuf" and values.shape == rows.shape
+    if not exact or (suspicious and any(bool in set(map(type, array)) for array in arrays)):
+        error = _diagnose(arrays, numbering, rows.dtype)
+        if error is not None:
+            raise error
+        # Every value is a number in range, just not one numpy reads at once (an integer past 64 bits).
+        values = np.array([[float(value) for value in array] for array in arrays])
+    if rows.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            rows[...] = values
+        return
+    info = np.iinfo(rows.dtype)
+    in_range = values.min() >= info.min and values.max() <= info.max
+    if not in_range or (values.dtype.kind == "f" and not np.array_equal(values, np.trunc(values))):
+        raise _diagnose(arrays, numbering, rows.dtype) or ResponseValidationError("integer vectors out of range")
+    rows[...] = values
 
 
 def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
     """Check a 200 body against its batch and write its vectors into the matrix rows of that batch."""
-    try:
-        payload = orjson.loads(content)
-    except orjson.JSONDecodeError as error:
-        raise APIConnectionError(f"the response body is not JSON (damaged or cut short): {error}") from None
+    payload = parse_json(content)
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
         raise ResponseValidationError("the response has no `data` array")
     if len(data) != len(batch):
+        first, last = matrix.input_index(batch.start), matrix.input_index(batch.stop - 1)
         raise ResponseValidationError(
-            f"sent {len(batch)} inputs ({batch.start}-{batch.stop - 1}), received {len(data)} embeddings"
+            f"sent {len(batch)} inputs ({first}-{last}), received {len(data)} embeddings"
+            if len(batch)
+            else f"sent no inputs, received {len(data)} embeddings"
         )
-    if not data:
-        return DecodedBatch(str(payload.get("model", "")), Usage.from_json(payload.get("usage") or {}), None)
-    itemsize = matrix.dtype.itemsize
-    width = _width(data[0].get("embedding") if isinstance(data[0], dict) else None, itemsize)
-    rows = matrix.rows_for(batch, width)
-    seen = np.zeros(len(batch), dtype=bool)
-    for item in data:
-        index = item.get("index") if isinstance(item, dict) else None
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(batch) or seen[index]:
-            raise ResponseValidationError(f"embedding index {index!r} is missing, repeated or out of range")
-        seen[index] = True
-        embedding = item.get("embedding")
-        if isinstance(embedding, str):
-            try:
-                raw = pybase64.b64decode(embedding, validate=True)
-            except ValueError as error:
-                raise ResponseValidationError(f"embedding {batch.start + index}: invalid base64 ({error})") from None
-            if len(raw) != width * itemsize:
-                raise ResponseValidationError(
-                    f"embedding {batch.start + index}: {len(raw)} bytes, expected {width * itemsize}"
-                )
-            rows[index] = np.frombuffer(raw, dtype=matrix.dtype)
-        elif isinstance(embedding, list) and len(embedding) == width:
-            try:
-                rows[index] = embedding
-            except (TypeError, ValueError, OverflowError) as error:
-                raise ResponseValidationError(f"embedding {batch.start + index}: {error}") from None
-        else:
-            raise ResponseValidationError(f"embedding {batch.start + index} does not have {width} values")
-    usage = payload.get("usage")
-    provider = payload.get("provider")
-    return DecodedBatch(
-        model=str(payload.get("model", "")),
+    usage, provider, model = payload.get("usage"), payload.get("provider"), payload.get("model")
+    meta = DecodedBatch(
+        model=model if isinstance(model, str) else "",
         usage=Usage.from_json(usage if isinstance(usage, dict) else {}),
         provider=provider if isinstance(provider, str) else None,
-        rows=rows,
     )
+    if not data:
+        return meta
+    numbering = _Batch(batch, matrix)
+    ordered: list[Any] = [None] * len(batch)
+    for item in data:
+        index = item.get("index") if isinstance(item, dict) else None
+        if (
+            not isinstance(index, int)
+            or isinstance(index, bool)
+            or not 0 <= index < len(batch)
+            or ordered[index] is not None
+        ):
+            raise ResponseValidationError(f"embedding index {index!r} is missing, repeated or out of range")
+        ordered[index] = item
+    embeddings = [item.get("embedding") for item in ordered]
+    itemsize = matrix.dtype.itemsize
+    encoded = isinstance(embeddings[0], str)
+    for position, embedding in enumerate(embeddings):
+        if not isinstance(embedding, str | list):
+            kind = type(embedding).__name__ if embedding is not None else "null"
+            raise numbering.error(position, f"is {kind}, not an array or a base64 string")
+        if isinstance(embedding, str) != encoded:
+            raise numbering.error(position, "mixes base64 and array encodings with the other embeddings")
+    raw: list[bytes] = []
+    if encoded:
+        for position, embedding in enumerate(embeddings):
+            try:
+                raw.append(pybase64.b64decode(embedding, validate=True))
+            except ValueError as error:
+                raise numbering.error(position, f"is invalid base64 ({error})") from None
+            if len(raw[position]) != len(raw[0]):
+                raise numbering.error(position, f"is {len(raw[position])} bytes, others {len(raw[0])}")
+        if len(raw[0]) % itemsize:
+            raise numbering.error(0, f"is {len(raw[0])} bytes, not a whole number of {matrix.dtype.name} values")
+    width = len(raw[0]) // itemsize if encoded else len(embeddings[0])
+    if width == 0:
+        raise numbering.error(0, "is empty")
+    rows = matrix.rows_for(batch, width)
+    if encoded:
+        for position, data_bytes in enumerate(raw):
+            rows[position] = np.frombuffer(data_bytes, dtype=matrix.dtype)
+    else:
+        for position, embedding in enumerate(embeddings):
+            if len(embedding) != width:
+                raise numbering.error(position, f"has {len(embedding)} values, others {width}")
+        _arrays_into(embeddings, rows, numbering, b"true" in content or b"false" in content)
+    if matrix.dtype.kind == "f" and not np.isfinite(rows).all():
+        position = int(np.argmin(np.isfinite(rows).all(axis=1)))
+        raise numbering.error(position, "holds NaN or infinity (or a number beyond float32)")
+    return dataclasses.replace(meta, rows=rows, encoding="base64" if encoded else "float")

@@ -37,11 +37,27 @@ class EmbeddingError(Exception):
 
 
 class InputError(EmbeddingError, ValueError):
-    """An input that cannot be sent, found before anything was sent; `index` names it (None: the whole call)."""
+    """An input, option or argument that cannot be used, found before anything was sent.
 
-    def __init__(self, message: str, *, index: int | None = None) -> None:
+    `index` names the input (None: not one input); `argument` names the argument or option as the user wrote it
+    (None: the texts themselves). It is a `ValueError`, so code that already catches those keeps working.
+    """
+
+    def __init__(self, message: str, *, index: int | None = None, argument: str | None = None) -> None:
         super().__init__(message)
         self.index = index
+        self.argument = argument
+
+
+class UnknownOptionError(InputError, TypeError):
+    """An option name the client or the service does not have (a typo, or the other service's option).
+
+    Also a `TypeError`, as Python raises for an unexpected keyword argument, so either `except` catches it.
+    """
+
+
+class UnsupportedError(EmbeddingError, NotImplementedError):
+    """The service (as the contract describes it) has no such operation, so nothing was sent."""
 
 
 class InputTooLongError(InputError):
@@ -63,6 +79,8 @@ class APIError(EmbeddingError):
         request_id: str | None = None,
         attempts: int = 1,
         body: Any = None,
+        code: str | None = None,
+        type: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -70,6 +88,8 @@ class APIError(EmbeddingError):
         self.request_id = request_id
         self.attempts = attempts
         self.body = body
+        self.code = code
+        self.type = type
 
     def __str__(self) -> str:
         parts = [self.message]
@@ -83,7 +103,11 @@ class APIError(EmbeddingError):
 
 
 class APIStatusError(APIError):
-    """The service answered with an error status."""
+    """The service answered with an error status.
+
+    `message` is the service's own message; `code` and `type` its machine-readable fields when it sent them
+    (`code` always as a string: Mistral sends both `"1300"` and `3001`); `body` the parsed body, key scrubbed.
+    """
 
 
 class AuthenticationError(APIStatusError):
@@ -106,6 +130,13 @@ class NotFoundError(APIStatusError):
     """404: no such model or route at this base URL."""
 
 
+class ModelNotFoundError(InvalidRequestError, NotFoundError):
+    """The service does not know the model: Mistral answers 400 "Invalid model" (code 1500), others 404.
+
+    Both an `InvalidRequestError` and a `NotFoundError`, so code written for either status catches it.
+    """
+
+
 class ServerError(APIStatusError):
     """5xx: the service failed; retried by default, raised when retries ran out."""
 
@@ -119,4 +150,12 @@ class APITimeoutError(APIConnectionError):
 
 
 class ResponseValidationError(APIError):
-    """The service answered 200 with something that is not what was asked (count, index, dimension, bytes)."""
+    """The service answered with something that is not what was asked (count, index, dimension, bytes, values).
+
+    Never retried: a service that encodes a vector wrongly once would do it again. `index` is the input (in the
+    caller's own numbering) whose vector was wrong, when one was.
+    """
+
+    def __init__(self, message: str, *, index: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.index = index

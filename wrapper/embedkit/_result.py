@@ -48,7 +48,9 @@ class EmbeddingResult:
     `vectors` is float32 for `output_dtype="float"`, int8/uint8 for the byte dtypes, and packed int8/uint8
     (eight components per byte) for `binary`/`ubinary`. `providers` lists the cortecs providers that served
     the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the
-    client's cache instead of being sent.
+    client's cache instead of being sent. `encodings` counts the batches answered in each encoding
+    (`{"float": 3}`): the real Mistral is reported to answer float arrays even to a base64 request (FACTS.md,
+    third-party reports), which is decoded the same way but costs about four times the bytes.
     """
 
     vectors: np.ndarray[Any, Any]
@@ -56,6 +58,7 @@ class EmbeddingResult:
     usage: Usage
     providers: tuple[str, ...] = ()
     cached: int = 0
+    encodings: Mapping[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])

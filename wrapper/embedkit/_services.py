@@ -18,29 +18,10 @@ from generated_client.api.mistral import create_embeddings, list_models
 from generated_client.models import EmbeddingRequest, ServerlessEmbeddingRequest
 from generated_client.types import UNSET
 
+from ._errors import UnknownOptionError, UnsupportedError
+from ._options import Options
+
 ServiceName = Literal["mistral", "cortecs"]
-
-
-@dataclass(frozen=True)
-class Options:
-    """Every request field of both services; None means "the service's default"."""
-
-    model: str | None = None
-    output_dimension: int | None = None
-    output_dtype: Literal["float", "int8", "uint8", "binary", "ubinary"] | None = None
-    encoding_format: Literal["float", "base64"] | None = None
-    preference: Literal["speed", "cost", "balanced"] | None = None
-    allowed_providers: tuple[str, ...] | None = None
-    eu_native: bool | None = None
-    allow_quantization: bool | None = None
-
-    def merged(self, overrides: dict[str, Any]) -> Options:
-        """These options with the non-None `overrides` applied."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        if values["allowed_providers"] is not None:
-            values["allowed_providers"] = tuple(values["allowed_providers"])
-        return Options(**values)
 
 
 @dataclass(frozen=True)
@@ -59,7 +40,10 @@ class Service:
         given = {f.name for f in fields(options) if getattr(options, f.name) is not None} - {"model"}
         foreign = sorted(given - self.options)
         if foreign:
-            raise TypeError(f"{self.name} does not take {', '.join(foreign)}; its options: {sorted(self.options)}")
+            raise UnknownOptionError(
+                f"{self.name} does not take {', '.join(foreign)}; its options: {', '.join(sorted(self.options))}",
+                argument=foreign[0],
+            )
 
     def request(self, texts: list[str], options: Options) -> dict[str, Any]:
         """Httpx request arguments for embedding `texts`, built by the generated client."""
@@ -91,7 +75,13 @@ class Service:
         return kwargs
 
     def models_request(self) -> dict[str, Any]:
-        """Httpx request arguments for listing models (Mistral's API has the route)."""
+        """Httpx request arguments for listing models.
+
+        Only Mistral's route is in the contract: cortecs serves its models elsewhere (FACTS.md, "cortecs.ai's
+        current API"), and asking Mistral's route at a cortecs URL would only get a confusing 404.
+        """
+        if self.name != "mistral":
+            raise UnsupportedError(f"listing models is not available for {self.name}: the contract has no route for it")
         return list_models._get_kwargs()
 
 

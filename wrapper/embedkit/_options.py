@@ -1,0 +1,154 @@
+"""Every option of a call, from the constructor to `embed` (and the CLI): one definition, checked in one place.
+
+`EmbedOptions` is what a caller may pass (typed, for editors and mypy); `Options` is what a request is built
+from; `check_options` turns the one into the other, refusing anything that cannot be sent with an
+`InputError` that names the option as the caller wrote it, before any request. The allowed values of the
+enums come from the generated client, so they are those of openapi.yaml and nobody copies them by hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, TypedDict
+
+from generated_client.models.encoding_format import ENCODING_FORMAT_VALUES, EncodingFormat
+from generated_client.models.output_dtype import OUTPUT_DTYPE_VALUES, OutputDtype
+from generated_client.models.preference import PREFERENCE_VALUES, Preference
+
+from ._errors import InputError, UnknownOptionError
+
+# Far above any model's dimension (codestral-embed: at most 3072), low enough that a typo such as 10**30 is
+# refused by name instead of surfacing as a numpy allocation error.
+MAX_OUTPUT_DIMENSION = 65536
+
+
+class EmbedOptions(TypedDict, total=False):
+    """Per-call options of `embed`; request fields default to the client's, then to the service's.
+
+    Request fields: `model`; Mistral `output_dimension`, `output_dtype`; cortecs `preference`,
+    `allowed_providers`, `eu_native`, `allow_quantization`; both `encoding_format` (base64 unless set).
+    Call behaviour: `normalize` (unit-length float rows), `truncate` (cut over-long inputs instead of raising),
+    `progress` (force the progress bar on or off).
+    """
+
+    model: str
+    output_dimension: int
+    output_dtype: OutputDtype
+    encoding_format: EncodingFormat
+    preference: Preference
+    allowed_providers: Sequence[str]
+    eu_native: bool
+    allow_quantization: bool
+    normalize: bool
+    truncate: bool
+    progress: bool
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every request field of both services, checked; None means "the service's default"."""
+
+    model: str | None = None
+    output_dimension: int | None = None
+    output_dtype: OutputDtype | None = None
+    encoding_format: EncodingFormat | None = None
+    preference: Preference | None = None
+    allowed_providers: tuple[str, ...] | None = None
+    eu_native: bool | None = None
+    allow_quantization: bool | None = None
+
+    def merged(self, overrides: Mapping[str, Any]) -> Options:
+        """These options with the non-None `overrides` applied (checked: see `check_options`)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(check_options(overrides, allowed=REQUEST_FIELDS))
+        return Options(**values)
+
+
+REQUEST_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Options))
+CALL_FIELDS = ("normalize", "truncate", "progress")
+EMBED_FIELDS: tuple[str, ...] = REQUEST_FIELDS + CALL_FIELDS
+
+
+def unknown_option(name: str, valid: Iterable[str], where: str) -> UnknownOptionError:
+    """The error for an option name nobody has, suggesting the closest valid one (a typo is the usual cause)."""
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return UnknownOptionError(f"{where} has no option {name!r}{hint} Valid options: {', '.join(valid)}", argument=name)
+
+
+def _choice(name: str, value: Any, allowed: Iterable[str]) -> str:
+    choices = sorted(allowed)
+    if isinstance(value, str) and value in choices:
+        return value
+    close = difflib.get_close_matches(value, choices, n=1) if isinstance(value, str) else []
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise InputError(f"{name} must be one of {', '.join(choices)}; got {value!r}{hint}", argument=name)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """A real boolean: `nan`, `1` or `"false"` would be sent (or read) as something the caller did not mean."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":  # numpy's boolean, which is not a bool subclass
+        return bool(value)
+    raise InputError(f"{name} must be True or False, got {value!r} ({type(value).__name__})", argument=name)
+
+
+def check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None) -> int:
+    """An integer in range (numpy integers too; not a bool, a float or a numeric string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise InputError(f"{name} must be an integer, got {value!r} ({type(value).__name__})", argument=name)
+    number = int(value)
+    if number < minimum or (maximum is not None and number > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        raise InputError(f"{name} must be {bound}, got {number}", argument=name)
+    return number
+
+
+def _providers(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise InputError(
+            f"allowed_providers must be a list of provider names such as ['mistral'], got {value!r}",
+            argument="allowed_providers",
+        )
+    names = tuple(value)
+    for position, name in enumerate(names):
+        if not isinstance(name, str) or not name:
+            raise InputError(
+                f"allowed_providers[{position}] must be a non-empty provider name, got {name!r}",
+                argument="allowed_providers",
+            )
+    return names
+
+
+def _check_one(name: str, value: Any) -> Any:
+    if name == "model":
+        if not isinstance(value, str) or not value.strip():
+            raise InputError(f"model must be a non-empty model name, got {value!r}", argument=name)
+        return value
+    if name == "output_dimension":
+        return check_int(name, value, minimum=1, maximum=MAX_OUTPUT_DIMENSION)
+    if name == "output_dtype":
+        return _choice(name, value, OUTPUT_DTYPE_VALUES)
+    if name == "encoding_format":
+        return _choice(name, value, ENCODING_FORMAT_VALUES)
+    if name == "preference":
+        return _choice(name, value, PREFERENCE_VALUES)
+    if name == "allowed_providers":
+        return _providers(value)
+    return check_bool(name, value)  # eu_native, allow_quantization, normalize, truncate, progress
+
+
+def check_options(options: Mapping[str, Any], *, allowed: Sequence[str], where: str = "embed()") -> dict[str, Any]:
+    """`options` checked and normalised (None values dropped: they mean "the default"), or an `InputError`."""
+    checked = {}
+    for name, value in options.items():
+        if name not in allowed:
+            raise unknown_option(name, allowed, where)
+        if value is not None:
+            checked[name] = _check_one(name, value)
+    return checked
