@@ -10,6 +10,7 @@ from ._embeddings import compute_vector, truncate
 from ._faults import FAULT_KINDS, FaultPlan
 from ._limits import Limits, estimate_tokens
 from ._runner import BackgroundServer, ServerProcess, serve
+from ._tokens import count_tokens
 
 __all__ = [
     "CORTECS_MODELS",
@@ -24,6 +25,7 @@ __all__ = [
     "ServerConfig",
     "ServerProcess",
     "compute_vector",
+    "count_tokens",
     "estimate_tokens",
     "serve",
     "truncate",

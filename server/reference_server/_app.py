@@ -195,7 +195,7 @@ class ReferenceServer:
     def _embed(self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int) -> tuple[bytes, int]:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
-        tokens = check(texts, self.config.limits)
+        tokens = check(texts, self.config.limits, model.name)
         self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")
         encoding = body.get("encoding_format", "float")

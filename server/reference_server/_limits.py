@@ -1,7 +1,7 @@
-"""The request limits the real Mistral service enforces, and the token estimate they are counted with.
+"""The request limits the real Mistral service enforces, counted in the tokens `usage` reports.
 
-No tokenizer is downloaded: tokens are estimated as one per four UTF-8 bytes, rounded up, at least one per
-input. The same number is reported in `usage`, so a client can predict both the limit check and the bill.
+Tokens are counted by `_tokens` (Mistral's own tokenizers when mistral-common is installed, which the `server`
+extra does), so a client that counts with the same tokenizer can predict both the limit check and the bill.
 The limits and their messages are the ones third parties report from the real service (see FACTS.md), so a
 client that recognises "Too many tokens in batch" or "Too many inputs" works against both.
 """
@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._errors import APIError
+from ._tokens import COUNTER, count_tokens
 
-BYTES_PER_TOKEN = 4
+# The name this count had while it was an estimate; kept so that code written against it keeps meaning
+# "what the server counts".
+estimate_tokens = count_tokens
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,7 @@ class Limits:
     max_tokens_per_input: int = 8192
 
 
-def estimate_tokens(text: str) -> int:
-    """Tokens counted for one input: ceil(UTF-8 bytes / 4), at least 1."""
-    return max(1, -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN))
-
-
-def check(texts: list[str], limits: Limits) -> int:
+def check(texts: list[str], limits: Limits, model: str = "mistral-embed") -> int:
     """Total tokens of the request, or a 400 saying which limit it breaks (and, per input, which index)."""
     if len(texts) > limits.max_inputs:
         raise APIError(
@@ -38,8 +36,7 @@ def check(texts: list[str], limits: Limits) -> int:
             param="input",
         )
     total = 0
-    for index, text in enumerate(texts):
-        tokens = estimate_tokens(text)
+    for index, tokens in enumerate(COUNTER.count(texts, model)):
         if tokens > limits.max_tokens_per_input:
             raise APIError(
                 400,
