@@ -296,3 +296,14 @@ def test_the_mixed_corpus_with_the_bound_only_is_never_refused(
     assert refused == 0
     assert result.vectors.shape[0] == len(CORPUS)
     assert result.usage.total_tokens == sum(count_tokens(text, model) for text in sent)
+
+
+def test_the_server_without_mistral_common_falls_back_to_a_quarter_of_the_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reference_server import _tokens
+
+    monkeypatch.setattr(_tokens, "_load", lambda family: None)
+    counter = _tokens.TokenCounter()
+    assert not counter.exact
+    assert counter.count(["", "a", "abcde", "日本語"], "mistral-embed") == [1, 1, 2, 3]
