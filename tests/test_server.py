@@ -19,7 +19,7 @@ from reference_server import (
     BackgroundServer,
     ServerConfig,
     compute_vector,
-    estimate_tokens,
+    count_tokens,
     truncate,
 )
 
@@ -71,7 +71,7 @@ def test_the_contracts_example_requests_are_answered_as_the_contract_says(
     model_class(schema_name).from_dict(answer)
     inputs = [body["input"]] if isinstance(body["input"], str) else body["input"]
     assert [item["index"] for item in answer["data"]] == list(range(len(inputs)))
-    assert answer["usage"]["prompt_tokens"] == sum(estimate_tokens(text) for text in inputs)
+    assert answer["usage"]["prompt_tokens"] == sum(count_tokens(text, body["model"]) for text in inputs)
 
 
 def test_the_model_list_names_the_embedding_models(server: Any, auth: dict[str, str]) -> None:
@@ -232,29 +232,46 @@ def test_cortecs_lets_unknown_keys_through_as_its_contract_says(server: Any, aut
 
 def test_limits_allow_exactly_their_maximum(server: Any, auth: dict[str, str]) -> None:
     assert embed(server, auth, model="mistral-embed", input=["a"] * 512).status_code == 200
-    assert embed(server, auth, model="mistral-embed", input=["x" * 4 * 8192, "y" * 4 * 8192]).status_code == 200
-    assert estimate_tokens("x" * 4 * 8192) == 8192
+    # mistral-embed's tokenizer gives a digit a token each, and a leading "▁" one more.
+    assert count_tokens("1" * 8191) == 8192
+    assert embed(server, auth, model="mistral-embed", input=["1" * 8191, "2" * 8191]).status_code == 200
 
 
 @pytest.mark.parametrize(
-    ("inputs", "message"),
+    ("inputs", "message", "code"),
     [
-        (["a"] * 513, "Too many inputs in request, split into more batches. Max is 512 got 513"),
-        (["x" * 4 * 8192, "y" * 4 * 8192, "z"], "Too many tokens in batch. Max is 16384 got 16385"),
-        (["fine", "x" * (4 * 8192 + 1)], "Too many tokens in input 1. Max is 8192 got 8193"),
+        (["a"] * 513, "Too many inputs in request, split into more batches.", "3210"),
+        (["1" * 8191, "2" * 8191, "z"], "Too many tokens overall, split into more batches.", "3210"),
+        (["fine", "1" * 8192], "Too many tokens in input 1. Max is 8192 got 8193", None),
     ],
     ids=["inputs", "batch tokens", "input tokens"],
 )
-def test_requests_over_a_limit_get_a_400_a_client_can_recognise(
-    server: Any, auth: dict[str, str], inputs: list[str], message: str
+def test_requests_over_a_limit_get_the_400_the_real_service_sends(
+    server: Any, auth: dict[str, str], inputs: list[str], message: str, code: str | None
 ) -> None:
     response = embed(server, auth, model="mistral-embed", input=inputs)
     assert response.status_code == 400
-    assert assert_conforms(response, MISTRAL, "POST")["message"] == message
+    body = assert_conforms(response, MISTRAL, "POST")
+    assert (body["message"], body["code"]) == (message, code)
 
 
-def test_token_estimate_is_a_quarter_of_the_utf8_bytes_rounded_up() -> None:
-    assert [estimate_tokens(t) for t in ["", "a", "abcd", "abcde", "é" * 4, "日本語"]] == [1, 1, 1, 2, 2, 3]
+def test_the_older_token_limit_wording_comes_in_turn(auth: dict[str, str]) -> None:
+    with BackgroundServer(ServerConfig(error_style="rotate")) as rotating:
+        inputs = ["1" * 8191, "2" * 8191, "z"]
+        bodies = [embed(rotating, auth, model="mistral-embed", input=inputs).json() for _ in range(2)]
+    assert [body["message"] for body in bodies] == [
+        "Too many tokens overall, split into more batches.",
+        "Too many tokens in batch. Max is 16384 got 16385",
+    ]
+
+
+def test_tokens_are_counted_by_each_models_tokenizer_without_special_tokens() -> None:
+    texts = ["", "a", "abcd", "é" * 4, "日本語", "Hello world", "1" * 10]
+    # mistral-embed: v1 SentencePiece ("▁" leads; digits split; CJK by character or byte fallback).
+    assert [count_tokens(t) for t in texts] == [1, 1, 2, 4, 4, 2, 11]
+    # codestral-embed: Tekken (byte-level BPE, no leading "▁").
+    assert [count_tokens(t, "codestral-embed") for t in texts] == [1, 1, 2, 4, 2, 2, 10]
+    assert count_tokens("日本語", "codestral-embed-2505") == 2, "a versioned id counts as its alias"
 
 
 # --- vectors ----------------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from reference_server import (
     Limits,
     ServerConfig,
     compute_vector,
-    estimate_tokens,
+    count_tokens,
     truncate,
 )
 
@@ -71,7 +71,7 @@ def test_rows_are_the_inputs_in_order_with_summed_usage(embedder: Embedder) -> N
     assert result.vectors.shape == (1100, 1024)
     assert np.array_equal(result.vectors, expected(texts))
     assert result.model == "mistral-embed"
-    assert result.usage.prompt_tokens == result.usage.total_tokens == sum(estimate_tokens(t) for t in texts)
+    assert result.usage.prompt_tokens == result.usage.total_tokens == sum(count_tokens(t) for t in texts)
     assert result.usage.extra == {"request_count": 3}, "1100 inputs at 512 per request"
     assert result.providers == ()
 
@@ -188,21 +188,22 @@ def test_bad_input_names_its_index_before_anything_is_sent(
 
 
 def test_an_input_over_the_per_input_limit_is_named_or_truncated_on_request(server: Any, embedder: Embedder) -> None:
-    long_text = "word " * 7000  # 35000 bytes: about 8750 tokens, over 8192
+    long_text = "word " * 9000  # 9001 tokens ("▁word" each, and a trailing "▁"), over 8192
     before = server.app.requests
-    with pytest.raises(InputTooLongError, match="input 2 has about 8750 tokens") as caught:
+    with pytest.raises(InputTooLongError, match="input 2 has 9001 tokens") as caught:
         embedder.embed(["a", "b", long_text])
     assert caught.value.index == 2
     assert server.app.requests == before
     result = embedder.embed(["a", long_text], truncate=True)
-    assert np.array_equal(result.vectors[1], compute_vector("mistral-embed", 1024, long_text[: 8192 * 4]))
+    # Cut by token: the first 8192 "▁word" tokens, i.e. 8192 words.
+    assert np.array_equal(result.vectors[1], compute_vector("mistral-embed", 1024, long_text[: 8192 * 5 - 1]))
 
 
 # --- batching against the service's own limits --------------------------------------------------------------------
 
 
 def test_batches_respect_the_token_budget(embedder: Embedder) -> None:
-    texts = ["x" * 4 * 3000] * 12  # 3000 tokens each: 5 per request under 16384
+    texts = ["1" * 2999] * 12  # 3000 tokens each: 5 per request under 16384
     result = embedder.embed(texts)
     assert result.usage.extra["request_count"] == 3
     assert result.vectors.shape == (12, 1024)
@@ -210,7 +211,7 @@ def test_batches_respect_the_token_budget(embedder: Embedder) -> None:
 
 def test_a_batch_the_service_finds_too_large_is_split_and_resent() -> None:
     strict = Limits(max_inputs=512, max_tokens_per_request=1000, max_tokens_per_input=500)
-    texts = [f"text {i} " + "y" * 400 for i in range(40)]  # about 102 tokens each; 40 of them far over 1000
+    texts = [f"text {i} " + "y" * 380 for i in range(40)]  # 194 or 195 tokens each; 40 of them far over 1000
     with (
         BackgroundServer(ServerConfig(limits=strict)) as server,
         Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder,
@@ -222,7 +223,7 @@ def test_a_batch_the_service_finds_too_large_is_split_and_resent() -> None:
 
 def test_one_input_the_service_finds_too_large_is_named_and_finished_rows_are_kept() -> None:
     texts = [f"short text {i}" for i in range(50)]
-    texts[25] = "z" * 4 * 300  # 300 tokens: fine for the client, over this server's 100 per input
+    texts[25] = "z" * 4 * 300  # 601 tokens: fine for the client, over this server's 100 per input
     strict = Limits(max_tokens_per_input=100)
     with (
         BackgroundServer(ServerConfig(limits=strict)) as server,
@@ -235,7 +236,7 @@ def test_one_input_the_service_finds_too_large_is_named_and_finished_rows_are_ke
     assert error.partial is not None
     assert error.partial.completed_indices == list(range(25))
     assert np.array_equal(error.partial.vectors[:25], expected(texts[:25]))
-    assert error.partial.usage.prompt_tokens == sum(estimate_tokens(t) for t in texts[:25])
+    assert error.partial.usage.prompt_tokens == sum(count_tokens(t) for t in texts[:25])
 
 
 # --- concurrency -------------------------------------------------------------------------------------------------

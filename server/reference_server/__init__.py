@@ -11,6 +11,7 @@ from ._faults import FAULT_KINDS, FaultPlan
 from ._limits import Limits, estimate_tokens
 from ._ratelimit import RateLimits
 from ._runner import BackgroundServer, ServerProcess, serve
+from ._tokens import count_tokens
 
 __all__ = [
     "CORTECS_MODELS",
@@ -26,6 +27,7 @@ __all__ = [
     "ServerConfig",
     "ServerProcess",
     "compute_vector",
+    "count_tokens",
     "estimate_tokens",
     "serve",
     "truncate",

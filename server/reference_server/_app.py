@@ -267,7 +267,7 @@ class ReferenceServer:
     ) -> tuple[bytes, int, dict[str, str]]:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
-        tokens = check(texts, self.config.limits)
+        tokens = check(texts, self.config.limits, model.name)
         headers = self._admit(key, tokens)
         self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")

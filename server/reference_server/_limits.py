@@ -1,18 +1,23 @@
-"""The request limits the real Mistral service enforces, and the token estimate they are counted with.
+"""The request limits the real Mistral service enforces, counted in the tokens `usage` reports.
 
-No tokenizer is downloaded: tokens are estimated as one per four UTF-8 bytes, rounded up, at least one per
-input. The same number is reported in `usage`, so a client can predict both the limit check and the bill.
-The limits and their messages are the ones third parties report from the real service (see FACTS.md), so a
-client that recognises "Too many tokens in batch" or "Too many inputs" works against both.
+Tokens are counted by `_tokens` (Mistral's own tokenizers when mistral-common is installed, which the `server`
+extra does), so a client that counts with the same tokenizer can predict both the limit check and the bill.
+The limits, messages and codes are the ones third parties report from the real service (FACTS.md,
+tests/fixtures/reported/): too many inputs, and too many tokens in the request, are 400s with code 3210 (the token
+one also in its older wording, "Too many tokens in batch. Max is N got M", which `--error-style rotate` sends in
+turn). An input over the per-input limit has no reported wording; this server names the input.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import APIError
+from ._errors import APIError, TooManyTokens
+from ._tokens import COUNTER, count_tokens
 
-BYTES_PER_TOKEN = 4
+# The name this count had while it was an estimate; kept so that code written against it keeps meaning
+# "what the server counts".
+estimate_tokens = count_tokens
 
 
 @dataclass(frozen=True)
@@ -24,23 +29,13 @@ class Limits:
     max_tokens_per_input: int = 8192
 
 
-def estimate_tokens(text: str) -> int:
-    """Tokens counted for one input: ceil(UTF-8 bytes / 4), at least 1."""
-    return max(1, -(-len(text.encode("utf-8")) // BYTES_PER_TOKEN))
-
-
-def check(texts: list[str], limits: Limits) -> int:
+def check(texts: list[str], limits: Limits, model: str = "mistral-embed") -> int:
     """Total tokens of the request, or a 400 saying which limit it breaks (and, per input, which index)."""
     if len(texts) > limits.max_inputs:
-        raise APIError(
-            400,
-            f"Too many inputs in request, split into more batches. Max is {limits.max_inputs} got {len(texts)}",
-            param="input",
-            code="3210",  # the code Mistral is reported to send with this message (FACTS.md)
-        )
+        # Word for word as reported (raphaelmansuy/edgequake-llm#74, 2026-05): the limit is not in the message.
+        raise APIError(400, "Too many inputs in request, split into more batches.", code="3210")
     total = 0
-    for index, text in enumerate(texts):
-        tokens = estimate_tokens(text)
+    for index, tokens in enumerate(COUNTER.count(texts, model)):
         if tokens > limits.max_tokens_per_input:
             raise APIError(
                 400,
@@ -49,9 +44,5 @@ def check(texts: list[str], limits: Limits) -> int:
             )
         total += tokens
     if total > limits.max_tokens_per_request:
-        raise APIError(
-            400,
-            f"Too many tokens in batch. Max is {limits.max_tokens_per_request} got {total}",
-            param="input",
-        )
+        raise TooManyTokens(limits.max_tokens_per_request, total)
     return total

@@ -210,7 +210,9 @@ class Call:
             raise InputError(
                 f"normalize=True applies to float vectors, not output_dtype={dtype!r}", argument="normalize"
             )
-        checked = fit(check_texts(refuse_unordered(texts)), settings.limits, truncate=truncate)
+        # Counted with the tokenizer of the model this call embeds with.
+        limits = settings.limits.for_model(options.model or settings.service.default_model)
+        checked = fit(check_texts(refuse_unordered(texts)), limits, truncate=truncate)
         value_dtype, width = VALUE_DTYPES[dtype], expected_width(dtype, options.output_dimension)
         namespace, pending, keys = "", checked, []
         hits, hit_rows = np.zeros(0, dtype=np.intp), np.zeros((0, width or 0), value_dtype)
@@ -229,7 +231,7 @@ class Call:
                 hit_rows = np.frombuffer(data, value_dtype).reshape(len(hits), -1)
             pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
             keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
-        batches = list(plan(pending, settings.limits))
+        batches = list(plan(pending, limits))
         show = settings.progress if progress is None else progress
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
         call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace

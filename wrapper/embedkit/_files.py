@@ -190,10 +190,11 @@ class NpyOutput:
     def finish(self) -> None:
         """Write header and rows to the final file, in 8 MiB pieces."""
         self._handle.close()
-        header = {"descr": np.lib.format.dtype_to_descr(self.dtype or np.dtype("<f4")), "fortran_order": False,
-                  "shape": (self.rows, self.width)}  # fmt: skip
+        # numpy < 2.4 (which mistral-common needs on Python <= 3.12) leaves these two untyped; later ones type them.
+        descr = np.lib.format.dtype_to_descr(self.dtype or np.dtype("<f4"))  # type: ignore[no-untyped-call,unused-ignore]
+        header = {"descr": descr, "fortran_order": False, "shape": (self.rows, self.width)}
         with self.temporary.open("wb") as target, self.raw.open("rb") as rows:
-            np.lib.format.write_array_header_1_0(target, header)
+            np.lib.format.write_array_header_1_0(target, header)  # type: ignore[no-untyped-call,unused-ignore]
             while piece := rows.read(8 << 20):
                 target.write(piece)
         os.replace(self.temporary, self.path)
