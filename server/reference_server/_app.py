@@ -99,6 +99,10 @@ class ReferenceServer:
         self.inputs_embedded = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        # The time integral of `in_flight` (request-seconds): its change over a span, divided by the span's length,
+        # is the average number in flight, which tells a client that keeps the pipe full from one that drains it.
+        self.in_flight_seconds = 0.0
+        self._in_flight_changed = time.monotonic()
         self._models_body = orjson.dumps(_model_list())
         self._handlers: dict[str, Callable[[Any], bytes]] = {
             "create_embeddings": self._create_embeddings,
@@ -118,7 +122,7 @@ class ReferenceServer:
             return
         fault: str | None = None
         self.requests += 1
-        self.in_flight += 1
+        self._count_in_flight(+1)
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             try:
@@ -129,7 +133,13 @@ class ReferenceServer:
                 response = _json(422, {"detail": error.detail})
             await self._send(send, response, fault)
         finally:
-            self.in_flight -= 1
+            self._count_in_flight(-1)
+
+    def _count_in_flight(self, change: int) -> None:
+        now = time.monotonic()
+        self.in_flight_seconds += self.in_flight * (now - self._in_flight_changed)
+        self._in_flight_changed = now
+        self.in_flight += change
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
         path, method = scope["path"], scope["method"]
