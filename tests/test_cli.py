@@ -17,7 +17,7 @@ import pytest
 from conftest import ROOT
 from embedkit import Embedder
 from embedkit._bulk import run_job
-from embedkit._cli import _parser, _timeout, main
+from embedkit import _cli
 from embedkit._files import NpyOutput, Record
 from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
 
@@ -39,7 +39,7 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
 def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
     """`embedkit ARGUMENTS` in this process: (exit status, stdout, stderr)."""
     try:
-        status = main(list(arguments))
+        status = _cli.main(list(arguments))
     except SystemExit as exit_:
         status = int(exit_.code or 0)
     captured = capsys.readouterr()
@@ -92,7 +92,7 @@ def test_k_is_checked_and_zero_retries_is_allowed(capsys: pytest.CaptureFixture[
     status, _, err = run(capsys, "search", "out.parquet", "query", "-k", "0")
     assert status == 2
     assert "argument -k: must be at least 1" in err
-    assert _parser().parse_args(["models", "--max-retries", "0"]).max_retries == 0
+    assert _cli._parser().parse_args(["models", "--max-retries", "0"]).max_retries == 0
 
 
 # --- 2-4. inputs --------------------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_models_for_cortecs_is_refused_in_one_line(capsys: pytest.CaptureFixture
 
 def test_timeout_bounds_answers_and_the_connect_phase_keeps_its_own_default() -> None:
     def timeout(*flags: str) -> tuple[float | None, float | None]:
-        chosen = _timeout(_parser().parse_args(["models", *flags]))
+        chosen = _cli._timeout(_cli._parser().parse_args(["models", *flags]))
         return chosen.read, chosen.connect
 
     assert timeout() == (60.0, 10.0)
