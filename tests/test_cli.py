@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,9 +16,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
-from embedkit import Embedder
+from embedkit import Embedder, _cli
 from embedkit._bulk import run_job
-from embedkit import _cli
 from embedkit._files import NpyOutput, Record
 from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
 
@@ -333,16 +333,41 @@ def test_an_existing_output_is_refused_unless_overwrite_and_a_rerun_is_served_by
 
 def test_a_bulk_job_keeps_every_worker_busy_across_window_boundaries(tmp_path: Path) -> None:
     # Windows of 12 batches on 8 workers: a job that drains at each boundary runs rounds of 8 then 4, at most
-    # 6 in flight on average; one that starts the next window under the tail of the last stays near 8.
-    texts = [f"pipelined text {i}" for i in range(960)]
-    with BackgroundServer(ServerConfig(latency_ms=100)) as server:
+    # 6 in flight on average; one that starts the next window under the tail of the last sends 48 batches in 6
+    # full rounds. A long latency keeps the client's own time (CPU shared with other jobs) a small part of a round.
+    texts = [f"pipelined text {i}" for i in range(480)]
+    with BackgroundServer(ServerConfig(latency_ms=300)) as server:
         with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, max_concurrency=8, batch_size=10) as embedder:
             records = (Record(str(i), text) for i, text in enumerate(texts))
             start, busy = time.monotonic(), server.app.in_flight_seconds
             summary = run_job(embedder, records, NpyOutput(str(tmp_path / "m.npy")), window=120, options={})
             average = (server.app.in_flight_seconds - busy) / (time.monotonic() - start)
         peak = server.app.peak_in_flight
-    assert summary.rows == 960
+    assert summary.rows == 480
     assert np.array_equal(np.load(tmp_path / "m.npy"), expected(texts)), "every row, in order"
     assert peak <= 8, "the client's bound holds with two windows in flight"
     assert average > 6.5, f"{average:.2f} requests in flight on average"
+
+
+def test_an_interrupted_job_stops_within_two_rounds_and_says_how_to_resume(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("".join(f"text {i}\n" for i in range(4000)))
+    command = [sys.executable, "-m", "embedkit", "embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"),
+               "--batch-size", "10", "--max-concurrency", "2"]  # fmt: skip
+    with BackgroundServer(ServerConfig(latency_ms=100)) as server:
+        job = subprocess.Popen([*command, "--base-url", server.url], env={**os.environ, "MISTRAL_API_KEY": DEV_TOKEN},
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while server.app.requests < 10:
+            assert job.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        job.send_signal(signal.SIGINT)
+        sent = server.app.requests
+        _, err = job.communicate(timeout=60)
+        server.wait_until_idle()
+        after = server.app.requests - sent
+    assert job.returncode == 130
+    assert err.strip().splitlines()[-1] == "embedkit: interrupted (run the same command again to resume from its cache)"
+    assert after <= 2 * 2, "at most two calls of one round each were still running"
+    assert not (tmp_path / "out.npy").exists()
+    assert leftovers(tmp_path, ".out.npy") == [], "no temporary file"

@@ -1,8 +1,8 @@
 """A bulk job: a file of texts in, a file of vectors out, in bounded memory, resumable after a crash.
 
-Inputs are read as a stream and embedded a window at a time (a few batches per concurrent worker), with the
-next window's call started before the current one is written, so the client's workers never run dry at a window
-boundary; rows are written in order as windows finish, so memory holds two windows, not the corpus (and
+Inputs are read as a stream and embedded in calls of a round of batches or so, with the next call started before
+the current one ends, so the client's workers never run dry at a boundary; rows are written in order a window
+at a time, so memory holds about a window and two calls, not the corpus (and
 `_memory` keeps the C allocator from holding on to what earlier windows freed). With a
 cache, every finished batch is committed before it counts as done: a job killed at any point and rerun with
 the same arguments reads what was committed back from the cache and sends only the rest (at most the
@@ -18,6 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from ._base import EmbedOptions
@@ -68,48 +69,51 @@ def run_job(
     options: EmbedOptions,
     total: int | None = None,
     progress: bool = False,
+    step: int | None = None,
 ) -> JobSummary:
     """Embed every record into `output`, a window at a time; the output file appears only when complete.
 
-    Two windows are in flight at once: while window N's last batches run, window N+1's are already queued on
-    the client's workers, so the service sees `max_concurrency` requests throughout instead of a drain at every
-    window boundary. The client's pool (its threads, and its connections) still bounds what is in flight;
-    memory holds at most two windows; rows are written in input order. An input with no texts raises
-    `EmptyInputError` and writes nothing.
+    Texts are sent in calls of `step` texts (default and at most: `window`), two calls in flight at once: while
+    one call's last batches run, the next one's are already queued on the client's workers, so the service sees
+    `max_concurrency` requests throughout instead of a drain at every boundary. The client's pool (its threads,
+    and its connections) still bounds what is in flight. Rows are written in input order, a window at a time
+    (one Parquet row group each); memory holds about a window plus two calls. A `step` of one round of batches
+    (`max_concurrency * batch_size`, as the CLI passes) also bounds the work still running when the job is
+    interrupted to two rounds. An input with no texts raises `EmptyInputError` and writes nothing.
     """
     if window < 1:
         raise ValueError(f"window must be at least 1 text, got {window}")
+    step = min(step or window, window)
     hold_mmap_threshold()
     bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
-    rows = cached = 0
-    usage = Usage()
-    # Each window is one call; the job's bar replaces the calls' own.
+    job = _WindowWriter(output, bar, window)
+    # Each step is one call; the job's bar replaces the calls' own.
     call_options: EmbedOptions = {**options, "progress": False}
-    # Two threads: the window being finished and the next one, each waiting on its own `embed` call.
-    calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embedkit-window")
+    # Two threads: the call being finished and the next one, each waiting on its own `embed`.
+    calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embedkit-job")
     in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]] = collections.deque()
     try:
         submitted = 0
-        for chunk in windows(records, window):
+        for chunk in windows(records, step):
             in_flight.append((chunk, calls.submit(_embed_window, embedder, chunk, submitted, call_options)))
             submitted += len(chunk)
-            if len(in_flight) < 2:
-                continue
-            rows, cached, usage = _write_oldest(in_flight, output, bar, (rows, cached, usage))
+            if len(in_flight) == 2:
+                job.add(*_oldest(in_flight))
         while in_flight:
-            rows, cached, usage = _write_oldest(in_flight, output, bar, (rows, cached, usage))
+            job.add(*_oldest(in_flight))
+        job.flush()
         output.finish()
     except Exception as error:
-        # Let the other window's call end (its batches are committed to the cache, the resume record) and
-        # keep its error too, so that nothing runs on after the job has failed and nothing is swallowed.
+        # Let the other call end (its batches are committed to the cache, the resume record) and keep its
+        # error too, so that nothing runs on after the job has failed and nothing is swallowed.
         for _, future in in_flight:
             other = future.exception()
             if other is not None and other is not error:
-                error.add_note(f"another window failed too: {type(other).__name__}: {other}")
+                error.add_note(f"another part of the job failed too: {type(other).__name__}: {other}")
         output.abort()
         raise
     except BaseException:
-        # Interrupted: do not wait for the calls (closing the client stops them); drop what has not started.
+        # Interrupted: do not wait for the calls (at most two steps still run); drop what has not started.
         for _, future in in_flight:
             future.cancel()
         output.abort()
@@ -118,23 +122,43 @@ def run_job(
         calls.shutdown(wait=False, cancel_futures=True)
         if bar is not None:
             bar.close()
-    return JobSummary(rows=rows, cached=cached, usage=usage)
+    return JobSummary(rows=job.rows, cached=job.cached, usage=job.usage)
 
 
-def _write_oldest(
+def _oldest(
     in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]],
-    output: ParquetOutput | NpyOutput,
-    bar: Any,
-    totals: tuple[int, int, Usage],
-) -> tuple[int, int, Usage]:
+) -> tuple[list[Record], EmbeddingResult]:
     chunk, future = in_flight[0]
     result = future.result()
     in_flight.popleft()
-    output.write(chunk, result.vectors)
-    rows, cached, usage = totals
-    totals = rows + len(chunk), cached + result.cached, usage + result.usage
-    del result
-    release_freed_memory()
-    if bar is not None:
-        bar.update(len(chunk))
-    return totals
+    return chunk, result
+
+
+class _WindowWriter:
+    """Finished calls gathered into windows and written in order; the job's counts."""
+
+    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int) -> None:
+        self.output, self.bar, self.window = output, bar, window
+        self.records: list[Record] = []
+        self.parts: list[np.ndarray[Any, Any]] = []
+        self.rows = self.cached = 0
+        self.usage = Usage()
+
+    def add(self, chunk: list[Record], result: EmbeddingResult) -> None:
+        self.records.extend(chunk)
+        self.parts.append(result.vectors)
+        self.cached, self.usage = self.cached + result.cached, self.usage + result.usage
+        if self.bar is not None:
+            self.bar.update(len(chunk))
+        if len(self.records) >= self.window:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.records:
+            return
+        vectors = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+        self.output.write(self.records, vectors)
+        self.rows += len(self.records)
+        self.records, self.parts = [], []
+        del vectors
+        release_freed_memory()

@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--cache", help="SQLite cache and resume record; default: OUTPUT.cache.sqlite")
     job.add_argument("--no-cache", action="store_true", help="neither read nor write a cache (no resume)")
     job.add_argument(
-        "--window", type=POSITIVE, default=4096, help="texts per step (two are held in memory); default: %(default)s"
+        "--window", type=POSITIVE, default=4096, help="texts written at a time (memory); default: %(default)s"
     )
     job.add_argument("--batch-size", type=POSITIVE, default=512, help="inputs per request; default: %(default)s")
     job.add_argument(
@@ -248,6 +248,8 @@ def _embed(args: argparse.Namespace) -> int:
         summary = run_job(
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
+            # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
+            step=args.max_concurrency * args.batch_size,
         )  # fmt: skip
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
@@ -314,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EmbeddingError, TypeError, ValueError, OSError) as error:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        resume = " (run the same command again to resume from its cache)" if args.command == "embed" else ""
+        print(f"embedkit: interrupted{resume}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
