@@ -375,7 +375,7 @@ def test_batching_flags_reach_the_client(server: Any, tmp_path: Path) -> None:
     cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url, "--no-cache",
         "--max-batch-tokens", "50", "--max-input-tokens", "50")  # fmt: skip
     assert server.app.requests - before == 5, "20 inputs of ~11 tokens, at most 50 tokens per request: 4 a request"
-    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url,
+    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out2.npy"), "--base-url", server.url,
                  "--no-cache", "--max-input-tokens", "5", check=False)  # fmt: skip
     assert "record 1 (input 0)" in failed.stderr
     assert "over the limit of 5 per input" in failed.stderr

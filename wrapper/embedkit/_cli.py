@@ -231,11 +231,11 @@ def _job_cache(path: str | None) -> Iterator[EmbeddingCache | None]:
 
 
 def _embed(args: argparse.Namespace) -> int:
-    output_exists = Path(args.output).exists()
-    if output_exists and not args.overwrite:
-        raise InputError(f"{args.output} exists; pass --overwrite to replace it (cached texts are not paid for again)")
-    fmt = detect_format(args.input, args.format)
     cache_path = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
+    if Path(args.output).exists() and not args.overwrite:
+        reuse = " (texts in its cache are not paid for again)" if cache_path else ""
+        raise InputError(f"{args.output} exists; pass --overwrite to replace it{reuse}")
+    fmt = detect_format(args.input, args.format)
     options = _options(args)
     with _job_cache(cache_path) as cache, _embedder(args, cache=cache) as embedder:
         # The file records every request field, so that `search` embeds its query exactly as the rows were.
