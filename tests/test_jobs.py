@@ -186,7 +186,7 @@ def test_a_bad_record_is_named_and_no_output_appears(server: Any, tmp_path: Path
     failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.parquet"), "--base-url", server.url,
                  check=False)  # fmt: skip
     assert "record 2 (input 1)" in failed.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if "out.parquet" in p.name) == ["out.parquet.cache.sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir() if "out.parquet" in p.name) == [], "nothing was embedded: no cache"
 
 
 def test_search_finds_the_nearest_texts_with_the_files_own_model(server: Any, tmp_path: Path) -> None:
@@ -282,11 +282,11 @@ def test_a_dask_job_gives_the_single_machine_result_and_shares_the_cache(
     with cluster, distributed.Client(cluster):
         series = dd.from_pandas(pd.Series(texts), npartitions=6)
         lazy = embed_series(series, base_url=server.url, cache=str(cache), batch_size=100)
-        assert lazy.shape == (2000, 1024)
+        assert lazy.shape[1] == 1024, "the width is known before anything is computed"
         distributed_vectors = lazy.compute()
         sent = server.app.inputs_embedded
         again = embed_series(series, base_url=server.url, cache=str(cache)).compute()
-        assert server.app.inputs_embedded == sent, "a rerun is served from the shared cache, width probe included"
+        assert server.app.inputs_embedded == sent, "a rerun is served from the shared cache"
     with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder:
         single_machine = embedder.embed(texts).vectors
     assert np.array_equal(distributed_vectors, single_machine)
@@ -295,6 +295,59 @@ def test_a_dask_job_gives_the_single_machine_result_and_shares_the_cache(
         assert connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 2000
     with pytest.raises(TypeError, match="not in the task graph"):
         embed_series(series, api_key="sk-secret")
+
+
+def _count_partition(part: Any, counter: str) -> Any:
+    with open(counter, "a") as handle:  # one line per time the upstream computes a partition
+        handle.write("x\n")
+    return part
+
+
+def test_a_dask_job_reads_its_upstream_once_and_sends_nothing_from_the_driver(
+    server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+    from embedkit.dask import embed_series
+
+    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)
+    texts = [f"counted text {i}" for i in range(250)]
+    counter = tmp_path / "computed"
+    series = dd.from_pandas(pd.Series(texts), npartitions=5)
+    upstream = series.map_partitions(_count_partition, str(counter), meta=series._meta)
+    before = server.app.requests
+    lazy = embed_series(upstream, base_url=server.url, batch_size=20, options={"output_dimension": 32,
+                        "model": "codestral-embed"})  # fmt: skip
+    assert lazy.shape[1] == 32
+    assert server.app.requests == before, "no probe request on the driver"
+    assert not counter.exists(), "nothing computed before compute()"
+    vectors = lazy.compute(scheduler="synchronous")
+    assert counter.read_text().count("x") == 5, "each partition of the upstream computed once"
+    assert server.app.requests - before == 5 * 3, "50 texts a partition, 20 a batch: 3 requests each, no more"
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, model="codestral-embed") as embedder:
+        assert np.array_equal(vectors, embedder.embed(texts, output_dimension=32).vectors)
+    assert embed_series(upstream, base_url=server.url, output_dtype="binary", options={"output_dtype": "binary",
+                        "output_dimension": 64}).shape[1] == 8, "bit-packed: 64 bits in 8 values"  # fmt: skip
+    with pytest.raises(ValueError, match="pass dimension="):
+        embed_series(upstream, base_url=server.url, options={"model": "some-new-embed"})
+
+
+def test_a_dask_worker_without_the_named_key_variable_fails_naming_it(
+    server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    import pandas as pd
+    from embedkit import AuthenticationError
+    from embedkit.dask import embed_series
+
+    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)  # present, and must not be used instead
+    monkeypatch.delenv("EMBEDKIT_TEAM_KEY", raising=False)
+    series = dd.from_pandas(pd.Series(["a text", "another"]), npartitions=1)
+    before = server.app.requests
+    lazy = embed_series(series, base_url=server.url, api_key_env="EMBEDKIT_TEAM_KEY")
+    with pytest.raises(AuthenticationError, match=r"\$EMBEDKIT_TEAM_KEY \(api_key_env\) is not set"):
+        lazy.compute(scheduler="synchronous")
+    assert server.app.requests == before
 
 
 # --- the demo -----------------------------------------------------------------------------------------------------
@@ -322,7 +375,7 @@ def test_batching_flags_reach_the_client(server: Any, tmp_path: Path) -> None:
     cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url, "--no-cache",
         "--max-batch-tokens", "50", "--max-input-tokens", "50")  # fmt: skip
     assert server.app.requests - before == 5, "20 inputs of ~11 tokens, at most 50 tokens per request: 4 a request"
-    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url,
+    failed = cli("embed", str(tmp_path / "in.txt"), str(tmp_path / "out2.npy"), "--base-url", server.url,
                  "--no-cache", "--max-input-tokens", "5", check=False)  # fmt: skip
     assert "record 1 (input 0)" in failed.stderr
     assert "over the limit of 5 per input" in failed.stderr

@@ -39,13 +39,14 @@ def main() -> int:
     print(f"$ embedkit serve --port {server.port}    # the local reference server, in the background", flush=True)
     with server as url:
         OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-        for stale in (OUTPUT, OUTPUT.with_name(OUTPUT.name + ".cache.sqlite")):
+        for stale in (OUTPUT, OUTPUT.with_name(OUTPUT.name + ".cache.sqlite")):  # a fresh start, to show the cache
             stale.unlink(missing_ok=True)
         embed = ("embed", str(CORPUS.relative_to(ROOT)), str(OUTPUT.relative_to(ROOT)), "--id-field", "id",
                  "--with-text", "--base-url", url, "--batch-size", "64", "--no-progress")  # fmt: skip
         _run(*embed, env=env)
-        print("\n# the same command again: every text is read back from the cache, nothing is sent", flush=True)
-        _run(*embed, env=env)
+        print("\n# the same job again (with --overwrite, as the output exists): every text comes from the cache",
+              flush=True)  # fmt: skip
+        _run(*embed, "--overwrite", env=env)
         for query in QUERIES:
             _run("search", str(OUTPUT.relative_to(ROOT)), query, "-k", "3", "--base-url", url, env=env)
     print("\nreference server stopped", flush=True)

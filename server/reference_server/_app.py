@@ -141,6 +141,10 @@ class ReferenceServer:
         self.inputs_embedded = 0
         self.in_flight = 0
         self.peak_in_flight = 0
+        # The time integral of `in_flight` (request-seconds): its change over a span, divided by the span's length,
+        # is the average number in flight, which tells a client that keeps the pipe full from one that drains it.
+        self.in_flight_seconds = 0.0
+        self._in_flight_changed = time.monotonic()
         self._models_body = orjson.dumps(_model_list())
         self.rate_limiter = RateLimiter(self.config.rate_limits)
         # Each handler gets the parsed body and the caller's key (whose rate budget it spends).
@@ -163,7 +167,7 @@ class ReferenceServer:
         fault: str | None = None
         request_id = uuid.uuid4().hex
         self.requests += 1
-        self.in_flight += 1
+        self._count_in_flight(+1)
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         try:
             try:
@@ -173,7 +177,13 @@ class ReferenceServer:
                 response = _json(error.status, error.body(shape, request_id), error.headers)
             await self._send(send, response, fault, request_id)
         finally:
-            self.in_flight -= 1
+            self._count_in_flight(-1)
+
+    def _count_in_flight(self, change: int) -> None:
+        now = time.monotonic()
+        self.in_flight_seconds += self.in_flight * (now - self._in_flight_changed)
+        self._in_flight_changed = now
+        self.in_flight += change
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
         path, method = scope["path"], scope["method"]

@@ -1,7 +1,8 @@
 """A bulk job: a file of texts in, a file of vectors out, in bounded memory, resumable after a crash.
 
-Inputs are read as a stream and embedded a window at a time (a few batches per concurrent worker); each
-window's rows are written out before the next is read, so memory holds one window, not the corpus (and
+Inputs are read as a stream and embedded in calls of a round of batches or so, with the next call started before
+the current one ends, so the client's workers never run dry at a boundary; rows are written in order a window
+at a time, so memory holds about a window and two calls, not the corpus (and
 `_memory` keeps the C allocator from holding on to what earlier windows freed). With a
 cache, every finished batch is committed before it counts as done: a job killed at any point and rerun with
 the same arguments reads what was committed back from the cache and sends only the rest (at most the
@@ -10,11 +11,14 @@ batches that were in flight are sent twice), then writes exactly one row per inp
 
 from __future__ import annotations
 
+import collections
 import itertools
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from ._base import EmbedOptions
@@ -22,7 +26,7 @@ from ._client import Embedder
 from ._errors import InputError
 from ._files import NpyOutput, ParquetOutput, Record
 from ._memory import hold_mmap_threshold, release_freed_memory
-from ._result import Usage
+from ._result import EmbeddingResult, Usage
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,24 @@ class JobSummary:
 
 def windows(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     """Consecutive lists of at most `size` records."""
+    if size < 1:
+        raise ValueError(f"window must be at least 1 text, got {size}")
     iterator = iter(records)
     while window := list(itertools.islice(iterator, size)):
         yield window
+
+
+def _embed_window(embedder: Embedder, chunk: list[Record], offset: int, options: EmbedOptions) -> EmbeddingResult:
+    try:
+        return embedder.embed([record.text for record in chunk], **options)
+    except InputError as error:
+        # The index is the window's; name the record and its position in the whole input instead.
+        if error.index is None:
+            raise
+        bad = chunk[error.index]
+        raise type(error)(
+            f"record {bad.id} (input {offset + error.index}): {error}", index=offset + error.index
+        ) from error
 
 
 def run_job(
@@ -50,37 +69,96 @@ def run_job(
     options: EmbedOptions,
     total: int | None = None,
     progress: bool = False,
+    step: int | None = None,
 ) -> JobSummary:
-    """Embed every record into `output`, a window at a time; the output file appears only when complete."""
+    """Embed every record into `output`, a window at a time; the output file appears only when complete.
+
+    Texts are sent in calls of `step` texts (default and at most: `window`), two calls in flight at once: while
+    one call's last batches run, the next one's are already queued on the client's workers, so the service sees
+    `max_concurrency` requests throughout instead of a drain at every boundary. The client's pool (its threads,
+    and its connections) still bounds what is in flight. Rows are written in input order, a window at a time
+    (one Parquet row group each); memory holds about a window plus two calls. A `step` of one round of batches
+    (`max_concurrency * batch_size`, as the CLI passes) also bounds the work still running when the job is
+    interrupted to two rounds. An input with no texts raises `EmptyInputError` and writes nothing.
+    """
+    if window < 1:
+        raise ValueError(f"window must be at least 1 text, got {window}")
+    step = min(step or window, window)
     hold_mmap_threshold()
     bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
-    rows = cached = 0
-    usage = Usage()
-    # Each window is one call; the job's bar replaces the calls' own.
+    job = _WindowWriter(output, bar, window)
+    # Each step is one call; the job's bar replaces the calls' own.
     call_options: EmbedOptions = {**options, "progress": False}
+    # Two threads: the call being finished and the next one, each waiting on its own `embed`.
+    calls = ThreadPoolExecutor(max_workers=2, thread_name_prefix="embedkit-job")
+    in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]] = collections.deque()
     try:
-        for chunk in windows(records, window):
-            try:
-                result = embedder.embed([record.text for record in chunk], **call_options)
-            except InputError as error:
-                # The index is the window's; name the record and its position in the whole input instead.
-                if error.index is None:
-                    raise
-                bad = chunk[error.index]
-                raise type(error)(
-                    f"record {bad.id} (input {rows + error.index}): {error}", index=rows + error.index
-                ) from error
-            output.write(chunk, result.vectors)
-            rows, cached, usage = rows + len(chunk), cached + result.cached, usage + result.usage
-            del result
-            release_freed_memory()
-            if bar is not None:
-                bar.update(len(chunk))
+        submitted = 0
+        for chunk in windows(records, step):
+            in_flight.append((chunk, calls.submit(_embed_window, embedder, chunk, submitted, call_options)))
+            submitted += len(chunk)
+            if len(in_flight) == 2:
+                job.add(*_oldest(in_flight))
+        while in_flight:
+            job.add(*_oldest(in_flight))
+        job.flush()
         output.finish()
+    except Exception as error:
+        # Let the other call end (its batches are committed to the cache, the resume record) and keep its
+        # error too, so that nothing runs on after the job has failed and nothing is swallowed.
+        for _, future in in_flight:
+            other = future.exception()
+            if other is not None and other is not error:
+                error.add_note(f"another part of the job failed too: {type(other).__name__}: {other}")
+        output.abort()
+        raise
     except BaseException:
+        # Interrupted: do not wait for the calls (at most two steps still run); drop what has not started.
+        for _, future in in_flight:
+            future.cancel()
         output.abort()
         raise
     finally:
+        calls.shutdown(wait=False, cancel_futures=True)
         if bar is not None:
             bar.close()
-    return JobSummary(rows=rows, cached=cached, usage=usage)
+    return JobSummary(rows=job.rows, cached=job.cached, usage=job.usage)
+
+
+def _oldest(
+    in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]],
+) -> tuple[list[Record], EmbeddingResult]:
+    chunk, future = in_flight[0]
+    result = future.result()
+    in_flight.popleft()
+    return chunk, result
+
+
+class _WindowWriter:
+    """Finished calls gathered into windows and written in order; the job's counts."""
+
+    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int) -> None:
+        self.output, self.bar, self.window = output, bar, window
+        self.records: list[Record] = []
+        self.parts: list[np.ndarray[Any, Any]] = []
+        self.rows = self.cached = 0
+        self.usage = Usage()
+
+    def add(self, chunk: list[Record], result: EmbeddingResult) -> None:
+        self.records.extend(chunk)
+        self.parts.append(result.vectors)
+        self.cached, self.usage = self.cached + result.cached, self.usage + result.usage
+        if self.bar is not None:
+            self.bar.update(len(chunk))
+        if len(self.records) >= self.window:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.records:
+            return
+        vectors = self.parts[0] if len(self.parts) == 1 else np.concatenate(self.parts)
+        self.output.write(self.records, vectors)
+        self.rows += len(self.records)
+        self.records, self.parts = [], []
+        del vectors
+        release_freed_memory()

@@ -7,15 +7,24 @@ names): a key on the command line would sit in the shell history and the process
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import os
 import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast
+
+import httpx
 
 from ._base import EmbedOptions
 from ._bulk import run_job
+from ._cache import EmbeddingCache
 from ._client import Embedder
-from ._errors import EmbeddingError
-from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records
+from ._errors import AuthenticationError, EmbeddingError, InputError
+from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
+from ._retry import DEFAULT_TIMEOUT
+from ._services import SERVICES
 from ._similarity import top_k
 
 EXAMPLES = """examples:
@@ -26,6 +35,44 @@ EXAMPLES = """examples:
   embedkit search out.parquet "how do I reset my password" -k 5
   embedkit serve --port 8000                                      # the local reference server (key: dev-token)
 """
+
+OVERWRITE_HELP = (
+    "replace OUTPUT if it exists (without this, an existing OUTPUT is refused). An interrupted job never leaves "
+    "OUTPUT in place, so rerunning it to resume (same OUTPUT, same cache) needs no --overwrite; rerunning a "
+    "finished job does, and reads every text it already embedded back from the cache instead of paying again"
+)
+# The CLI's own figure for the connect phase when only --timeout is given: the library's.
+DEFAULT_CONNECT_TIMEOUT = DEFAULT_TIMEOUT.connect or 10.0
+
+
+def _whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type for an integer flag of at least `minimum` (argparse turns the error into a usage error)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse type for a duration: a finite number of seconds above zero (0 would mean "fail at once")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of seconds is needed, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0, got {text!r}")
+    return value
+
+
+POSITIVE = _whole_number(1)
+NON_NEGATIVE = _whole_number(0)
 
 
 def _bool_flag(group: argparse._ArgumentGroup, name: str, help_text: str) -> None:
@@ -38,12 +85,19 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
-    service.add_argument("--max-concurrency", type=int, default=8, help="requests in flight; default: %(default)s")
-    service.add_argument("--max-retries", type=int, default=5, help="default: %(default)s")
-    service.add_argument("--timeout", type=float, default=60.0, help="seconds per request; default: %(default)s")
+    service.add_argument("--max-concurrency", type=POSITIVE, default=8, help="requests in flight; default: %(default)s")
+    service.add_argument("--max-retries", type=NON_NEGATIVE, default=5, help="0: no retry; default: %(default)s")
+    service.add_argument(
+        "--timeout", type=_seconds, metavar="SECONDS",
+        help=f"seconds to wait for each answer (read, write, pool); default: {DEFAULT_TIMEOUT.read:g}",
+    )  # fmt: skip
+    service.add_argument(
+        "--connect-timeout", type=_seconds, metavar="SECONDS",
+        help=f"seconds to wait for a connection; default: {DEFAULT_CONNECT_TIMEOUT:g}, or --timeout if shorter",
+    )  # fmt: skip
     request = parser.add_argument_group("request options (each defaults to the service's)")
     request.add_argument("--model")
-    request.add_argument("--output-dimension", type=int, help="Mistral: vector size (codestral-embed: up to 3072)")
+    request.add_argument("--output-dimension", type=POSITIVE, help="Mistral: vector size (codestral-embed: up to 3072)")
     request.add_argument("--output-dtype", choices=["float", "int8", "uint8", "binary", "ubinary"], help="Mistral")
     request.add_argument("--encoding-format", choices=["float", "base64"], help="wire format; default: base64")
     request.add_argument("--preference", choices=["speed", "cost", "balanced"], help="cortecs")
@@ -65,7 +119,9 @@ def _parser() -> argparse.ArgumentParser:
         "embed", help="embed a file of texts", description="Embed every text of INPUT into OUTPUT, resumably."
     )
     embed.add_argument("input", help="a file (.txt lines, .jsonl, .csv, .parquet) or - for standard input")
-    embed.add_argument("output", help="a .parquet file (id, text hash, vector) or a .npy matrix")
+    embed.add_argument(
+        "output", help="a .parquet file (id, text hash, vector) or a .npy matrix (with OUTPUT.json: how it was made)"
+    )
     reading = embed.add_argument_group("input")
     reading.add_argument("--format", choices=FORMATS, help="default: from the file name (lines for stdin)")
     reading.add_argument("--text-field", default="text", help="JSONL/CSV/Parquet text field; default: %(default)s")
@@ -74,23 +130,26 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument("--with-text", action="store_true", help="store each text beside its vector (Parquet)")
     job.add_argument("--normalize", action="store_true", help="unit-length float vectors")
     job.add_argument("--truncate", action="store_true", help="cut over-long inputs instead of failing")
+    job.add_argument("--overwrite", action="store_true", help=OVERWRITE_HELP)
     job.add_argument("--cache", help="SQLite cache and resume record; default: OUTPUT.cache.sqlite")
     job.add_argument("--no-cache", action="store_true", help="neither read nor write a cache (no resume)")
-    job.add_argument("--window", type=int, default=4096, help="texts held in memory at once; default: %(default)s")
-    job.add_argument("--batch-size", type=int, default=512, help="inputs per request; default: %(default)s")
     job.add_argument(
-        "--max-batch-tokens", type=int, default=16384, help="estimated tokens per request; default: %(default)s"
+        "--window", type=POSITIVE, default=4096, help="texts written at a time (memory); default: %(default)s"
+    )
+    job.add_argument("--batch-size", type=POSITIVE, default=512, help="inputs per request; default: %(default)s")
+    job.add_argument(
+        "--max-batch-tokens", type=POSITIVE, default=16384, help="estimated tokens per request; default: %(default)s"
     )
     job.add_argument(
-        "--max-input-tokens", type=int, default=8192, help="estimated tokens per input; default: %(default)s"
+        "--max-input-tokens", type=POSITIVE, default=8192, help="estimated tokens per input; default: %(default)s"
     )
     _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
     _client_arguments(embed)
 
     search = commands.add_parser("search", help="find the texts nearest a query", description="Top-k search.")
-    search.add_argument("embeddings", help="a file written by `embedkit embed`")
+    search.add_argument("embeddings", help="a file written by `embedkit embed` (.parquet, or .npy with its .npy.json)")
     search.add_argument("query", help="the text to search for")
-    search.add_argument("-k", type=int, default=5, help="how many results; default: %(default)s")
+    search.add_argument("-k", type=POSITIVE, default=5, help="how many results; default: %(default)s")
     _client_arguments(search)
 
     models = commands.add_parser("models", help="list the models a key may use", description="List models.")
@@ -100,18 +159,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _embedder(args: argparse.Namespace, *, cache: str | None = None) -> Embedder:
-    key = os.environ.get(args.api_key_env) if args.api_key_env else None
-    if args.api_key_env and not key:
-        raise SystemExit(f"embedkit: ${args.api_key_env} is not set")
+def _api_key(args: argparse.Namespace) -> str:
+    """The key, from the variable the user named or the service's; the message speaks of flags, not arguments."""
+    variable = args.api_key_env or SERVICES[args.service].key_variable
+    key = os.environ.get(variable)
+    if not key:
+        hint = "" if args.api_key_env else " (or name another variable with --api-key-env)"
+        raise AuthenticationError(f"no API key: set {variable}{hint}")
+    return key
+
+
+def _timeout(args: argparse.Namespace) -> httpx.Timeout:
+    # --timeout bounds waiting for an answer; the connect phase keeps the library's shorter default, since a
+    # service that does not accept a connection in seconds is down, and waiting a minute to learn it helps no one.
+    answer: float = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT.read or 60.0)
+    connect: float = args.connect_timeout or min(answer, DEFAULT_CONNECT_TIMEOUT)
+    return httpx.Timeout(answer, connect=connect)
+
+
+def _embedder(args: argparse.Namespace, *, cache: EmbeddingCache | None = None) -> Embedder:
     return Embedder(
         args.service,
-        api_key=key,
+        api_key=_api_key(args),
         base_url=args.base_url,
         allow_insecure_http=args.allow_insecure_http,
         max_concurrency=args.max_concurrency,
         max_retries=args.max_retries,
-        timeout=args.timeout,
+        timeout=_timeout(args),
         batch_size=getattr(args, "batch_size", 512),
         max_batch_tokens=getattr(args, "max_batch_tokens", 16384),
         max_input_tokens=getattr(args, "max_input_tokens", 8192),
@@ -120,29 +194,62 @@ def _embedder(args: argparse.Namespace, *, cache: str | None = None) -> Embedder
     )
 
 
+REQUEST_FIELDS = ("model", "output_dimension", "output_dtype", "encoding_format", "preference", "allowed_providers",
+                  "eu_native", "allow_quantization")  # fmt: skip
+
+
 def _options(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> EmbedOptions:
-    fields = ("model", "output_dimension", "output_dtype", "encoding_format", "preference", "eu_native",
-              "allow_quantization")  # fmt: skip
-    options: dict[str, Any] = {k: v for k, v in (stored or {}).items() if k in fields and v is not None}
-    options.update({name: getattr(args, name) for name in fields if getattr(args, name) is not None})
+    options: dict[str, Any] = {k: v for k, v in (stored or {}).items() if k in REQUEST_FIELDS and v is not None}
+    given = {name: getattr(args, name) for name in REQUEST_FIELDS if name != "allowed_providers"}
+    options.update({name: value for name, value in given.items() if value is not None})
     if args.allowed_providers:
         options["allowed_providers"] = [p.strip() for p in args.allowed_providers.split(",") if p.strip()]
     return cast(EmbedOptions, options)
 
 
+@contextlib.contextmanager
+def _job_cache(path: str | None) -> Iterator[EmbeddingCache | None]:
+    """The job's cache; removed again if this run created it and the run failed before committing a row.
+
+    A cache with rows is the resume record of a failed job and stays; an empty one the run just made is litter.
+    """
+    if path is None:
+        yield None
+        return
+    created = not Path(path).exists()
+    cache = EmbeddingCache(path)
+    try:
+        yield cache
+    except BaseException:
+        empty = created and len(cache) == 0
+        cache.close()
+        if empty:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(path + suffix).unlink(missing_ok=True)
+        raise
+    cache.close()
+
+
 def _embed(args: argparse.Namespace) -> int:
+    cache_path = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
+    if Path(args.output).exists() and not args.overwrite:
+        reuse = " (texts in its cache are not paid for again)" if cache_path else ""
+        raise InputError(f"{args.output} exists; pass --overwrite to replace it{reuse}")
     fmt = detect_format(args.input, args.format)
-    cache = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
     options = _options(args)
-    with _embedder(args, cache=cache) as embedder:
-        metadata = {"service": args.service, "model": options.get("model", embedder.model), **options}
-        metadata.pop("allowed_providers", None)
+    with _job_cache(cache_path) as cache, _embedder(args, cache=cache) as embedder:
+        # The file records every request field, so that `search` embeds its query exactly as the rows were.
+        metadata = {"service": args.service, **options, "model": options.get("model", embedder.model)}
+        if args.normalize:
+            metadata["normalize"] = True
         records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
         output = open_output(args.output, with_text=args.with_text, metadata=metadata)
         show = sys.stderr.isatty() if args.progress is None else args.progress
         summary = run_job(
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
+            # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
+            step=args.max_concurrency * args.batch_size,
         )  # fmt: skip
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
@@ -154,10 +261,28 @@ def _embed(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     stored = load_embeddings(args.embeddings)
+    if not stored.metadata and args.model is None:
+        raise InputError(
+            f"{args.embeddings} does not say how it was made (no {sidecar_path(args.embeddings).name}); pass the "
+            "--model (and --output-dimension, --service) it was embedded with"
+        )
+    dtype = stored.metadata.get("output_dtype") or "float"
+    if dtype != "float" or stored.vectors.dtype.kind != "f":
+        kind = f"output_dtype={dtype!r}" if dtype != "float" else f"{stored.vectors.dtype} values"
+        measure = "Hamming distance" if dtype in ("binary", "ubinary") else "a quantization-aware measure"
+        raise InputError(
+            f"{args.embeddings} holds {kind} codes, which cosine search would score meaninglessly (it needs "
+            f"{measure}, not supported yet); embed with --output-dtype float to search"
+        )
     # The query must be embedded by the service (and, below, the model and options) the file was made with.
     args.service = stored.metadata.get("service", args.service)
     with _embedder(args) as embedder:
         query = embedder.embed(args.query, **_options(args, stored.metadata)).vectors
+    if query.shape[1] != stored.vectors.shape[1]:
+        raise InputError(
+            f"the query has {query.shape[1]} dimensions but {args.embeddings} has {stored.vectors.shape[1]}: "
+            "search with the model and --output-dimension the file was made with"
+        )
     indices, scores = top_k(query, stored.vectors, k=args.k)
     for rank, (index, score) in enumerate(zip(indices[0], scores[0], strict=True), 1):
         text = f"  {stored.texts[index]}" if stored.texts else ""
@@ -166,6 +291,12 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    if args.service == "cortecs":
+        # cortecs.ai lists models at another route, in another shape (FACTS: GET api.cortecs.ai/v1/models), which
+        # the contract does not describe yet: asking Mistral's route at cortecs' URL would only mislead.
+        print("embedkit: listing models is not supported for cortecs yet (it has no models route in embedkit)",
+              file=sys.stderr)  # fmt: skip
+        return 1
     with _embedder(args) as embedder:
         for model in embedder.list_models():
             print(model)
@@ -173,7 +304,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; errors are reported in one line on stderr with exit status 1."""
+    """Run one command; errors are reported in one line on stderr with exit status 1 (usage errors: 2)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         from reference_server._cli import main as serve
@@ -185,6 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     except (EmbeddingError, TypeError, ValueError, OSError) as error:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        resume = " (run the same command again to resume from its cache)" if args.command == "embed" else ""
+        print(f"embedkit: interrupted{resume}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

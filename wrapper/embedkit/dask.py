@@ -5,7 +5,7 @@
 
     frame = dd.read_parquet("corpus.parquet")
     vectors = embed_series(frame["text"], service="mistral", cache="/local/disk/embeddings.sqlite")
-    vectors.to_zarr("vectors.zarr")                  # or .compute() for a numpy matrix, row i = text i
+    matrix = vectors.compute()                       # a numpy matrix, row i = text i; the series is read once
 
 Keys never travel in the task graph: each worker reads its key from its own environment (`MISTRAL_API_KEY`,
 `CORTECS_API_KEY`, or the variable `api_key_env` names), so set it where the workers run.
@@ -29,19 +29,42 @@ from dask.delayed import delayed
 
 from ._base import EmbedOptions
 from ._client import Embedder
+from ._decode import VALUE_DTYPES, expected_width
+from ._errors import AuthenticationError
+
+# Default widths, so that the array's shape is known without embedding anything on the driver: codestral-embed's
+# 1536 is in Mistral's API document; mistral-embed's 1024 comes from third-party reports, not from Mistral's docs.
+# A partition that gets another width fails naming the fix (dimension=), so a wrong entry cannot go unnoticed.
+DEFAULT_DIMENSIONS = {"mistral-embed": 1024, "codestral-embed": 1536}
 
 
 def _client(client_arguments: dict[str, Any]) -> Embedder:
     arguments = dict(client_arguments)
     variable = arguments.pop("api_key_env", None)
     if variable is not None:
-        arguments["api_key"] = os.environ.get(variable) or None
+        # A variable the user named and the worker lacks is an error: falling back to the service's own variable
+        # would bill another key (or fail later with a message that names the wrong variable).
+        key = os.environ.get(variable)
+        if not key:
+            raise AuthenticationError(f"no API key on this worker: ${variable} (api_key_env) is not set here")
+        arguments["api_key"] = key
     return Embedder(**arguments)
 
 
-def _embed_partition(texts: Any, client_arguments: dict[str, Any], options: EmbedOptions) -> np.ndarray[Any, Any]:
+def _embed_partition(
+    texts: Any, client_arguments: dict[str, Any], options: EmbedOptions, width: int, dtype: np.dtype[Any]
+) -> np.ndarray[Any, Any]:
+    texts = texts.tolist()
+    if not texts:
+        return np.empty((0, width), dtype)
     with _client(client_arguments) as embedder:
-        return embedder.embed(texts.tolist(), **options).vectors
+        vectors = embedder.embed(texts, **options).vectors
+    if vectors.shape[1] != width:
+        raise ValueError(
+            f"the service returned {vectors.shape[1]} values per vector, not the {width} this array was declared "
+            "with: pass dimension= (the model's output dimension) to embed_series"
+        )
+    return vectors
 
 
 def embed_series(
@@ -49,27 +72,39 @@ def embed_series(
     *,
     service: str = "mistral",
     options: EmbedOptions | None = None,
+    dimension: int | None = None,
     **client_arguments: Any,
 ) -> da.Array:
     """A lazy dask array of the vectors of a dask Series of texts, row i embedding text i.
 
     `client_arguments` are `Embedder` arguments (`base_url`, `cache`, `max_concurrency`, ...), plus
-    `api_key_env`; `options` are `embed` options. The vector width is learnt by embedding the first text here.
+    `api_key_env`; `options` are `embed` options. Nothing is computed or sent here: the series is read once,
+    when the array is computed. The vector width comes from `options["output_dimension"]`, else `dimension`,
+    else the model's known default (mistral-embed, codestral-embed); another model needs `dimension=`.
+    Partition lengths are not known before the texts are read, so the row chunks are unknown (nan):
+    `.compute()` works as is; `.to_zarr()` and slicing need `.persist()` then `.compute_chunk_sizes()`.
     """
     if "api_key" in client_arguments:
         raise TypeError("pass the key through the workers' environment (api_key_env=...), not in the task graph")
     arguments = {"service": service, "progress": False, **client_arguments}
     call_options: EmbedOptions = {**(options or {}), "progress": False}
-    lengths = [int(n) for n in texts.map_partitions(len).compute()]
-    first = next((i for i, n in enumerate(lengths) if n), None)
-    if first is None:
-        return da.zeros((0, 0), dtype=np.float32)
-    with _client(arguments) as embedder:
-        sample = embedder.embed(texts.get_partition(first).head(1).tolist(), **call_options).vectors
-    width, dtype = sample.shape[1], sample.dtype
+    output_dtype = call_options.get("output_dtype") or "float"
+    if output_dtype not in VALUE_DTYPES:
+        raise ValueError(f"output_dtype must be one of {sorted(VALUE_DTYPES)}, got {output_dtype!r}")
+    model = call_options.get("model") or client_arguments.get("model") or "mistral-embed"
+    given = call_options.get("output_dimension") or client_arguments.get("output_dimension") or dimension
+    if given is None:
+        given = DEFAULT_DIMENSIONS.get(model)
+    width = expected_width(output_dtype, given)
+    if width is None:
+        raise ValueError(f"the width of {model!r} vectors is not known here: pass dimension= (its output dimension)")
+    dtype = VALUE_DTYPES[output_dtype]
     parts = [
-        da.from_delayed(delayed(_embed_partition)(part, arguments, call_options), (n, width), dtype=dtype)
-        for part, n in zip(texts.to_delayed(), lengths, strict=True)
-        if n
+        da.from_delayed(
+            delayed(_embed_partition)(part, arguments, call_options, width, dtype), (np.nan, width), dtype=dtype
+        )
+        for part in texts.to_delayed()
     ]
+    if not parts:
+        return da.zeros((0, width), dtype=dtype)
     return da.concatenate(parts, axis=0)

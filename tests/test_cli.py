@@ -1,0 +1,373 @@
+"""The CLI's edges: every numeric flag checked, every input read or named, nothing left behind, searches that
+embed the query as the file was made, no silent overwrite, and a bulk job that keeps the pipe full."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from conftest import ROOT
+from embedkit import Embedder, _cli
+from embedkit._bulk import run_job
+from embedkit._files import NpyOutput, Record
+from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
+
+TEXTS = ["The cat sat on the mat.", "A dog slept in the sun.", "Revenue grew, said the bank."]
+
+
+def expected(texts: list[str], model: str = "mistral-embed", dimension: int = 1024) -> np.ndarray:
+    return np.vstack([compute_vector(model, dimension, text) for text in texts])
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)
+    monkeypatch.setenv("CORTECS_API_KEY", DEV_TOKEN)
+    for variable in ("MISTRAL_BASE_URL", "CORTECS_BASE_URL"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    """`embedkit ARGUMENTS` in this process: (exit status, stdout, stderr)."""
+    try:
+        status = _cli.main(list(arguments))
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def leftovers(directory: Path, stem: str) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if stem in p.name)
+
+
+def read_parquet(path: Path) -> tuple[list[str], np.ndarray]:
+    table = pq.read_table(path)
+    column = table.column("vector").combine_chunks()
+    return table.column("id").to_pylist(), column.flatten().to_numpy().reshape(-1, column.type.list_size)
+
+
+# --- 1. numeric flags ---------------------------------------------------------------------------------------------
+
+BAD_FLAGS = [
+    ("--window", "0", "must be at least 1"),
+    ("--window", "-1", "must be at least 1"),
+    ("--window", "many", "a whole number is needed"),
+    ("--batch-size", "0", "must be at least 1"),
+    ("--max-batch-tokens", "0", "must be at least 1"),
+    ("--max-input-tokens", "-5", "must be at least 1"),
+    ("--max-concurrency", "0", "must be at least 1"),
+    ("--max-retries", "-1", "must be at least 0"),
+    ("--max-retries", "nan", "a whole number is needed"),
+    ("--timeout", "0", "must be a finite number of seconds above 0"),
+    ("--timeout", "-1", "must be a finite number of seconds above 0"),
+    ("--timeout", "nan", "must be a finite number of seconds above 0"),
+    ("--timeout", "inf", "must be a finite number of seconds above 0"),
+    ("--connect-timeout", "0", "must be a finite number of seconds above 0"),
+    ("--output-dimension", "0", "must be at least 1"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value", "message"), BAD_FLAGS, ids=[f"{f} {v}" for f, v, _ in BAD_FLAGS])
+def test_a_bad_numeric_flag_is_a_usage_error_and_nothing_is_written(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flag: str, value: str, message: str
+) -> None:
+    (tmp_path / "in.txt").write_text("one text\n")
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(tmp_path / "out.parquet"), f"{flag}={value}")
+    assert status == 2
+    assert f"argument {flag}: {message}" in err
+    assert leftovers(tmp_path, "out") == []
+
+
+def test_k_is_checked_and_zero_retries_is_allowed(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "search", "out.parquet", "query", "-k", "0")
+    assert status == 2
+    assert "argument -k: must be at least 1" in err
+    assert _cli._parser().parse_args(["models", "--max-retries", "0"]).max_retries == 0
+
+
+# --- 2-4. inputs --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output", ["out.parquet", "out.npy"])
+def test_an_empty_input_is_refused_the_same_way_for_parquet_and_npy(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path, output: str
+) -> None:
+    (tmp_path / "in.txt").write_text("\n   \n")  # blank lines only: no texts
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(tmp_path / output), "--base-url", server.url)
+    assert status == 1
+    assert "EmptyInputError: the input holds no texts: nothing to embed, no output written" in err
+    assert leftovers(tmp_path, "out") == [], "no output, no temporary file, no empty cache"
+
+
+def test_a_jsonl_record_without_the_id_field_is_named(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "in.jsonl").write_text('{"text": "first", "id": 7}\n\n{"text": "third"}\n')
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.jsonl"), str(tmp_path / "out.parquet"),
+                         "--id-field", "id", "--base-url", server.url)  # fmt: skip
+    assert status == 1
+    assert "InputError: line 3: no id field 'id' (fields: text)" in err
+    (tmp_path / "in.jsonl").write_text('{"text": "first", "id": true}\n')
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.jsonl"), str(tmp_path / "out.parquet"),
+                         "--id-field", "id", "--base-url", server.url)  # fmt: skip
+    assert "line 1: id field 'id' is bool, not a string or an integer" in err
+    (tmp_path / "in.jsonl").write_text('{"text": "first", "id": 7}\n{"text": "second", "id": "b"}\n')
+    status, _, _ = run(capsys, "embed", str(tmp_path / "in.jsonl"), str(tmp_path / "out.parquet"),
+                       "--id-field", "id", "--base-url", server.url)  # fmt: skip
+    assert status == 0
+    assert read_parquet(tmp_path / "out.parquet")[0] == ["7", "b"], "whole-number ids are kept, as text"
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_header_line_or_record(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    files = {
+        "in.csv": "id,text\n" + "".join(f'{i},"{t}"\n' for i, t in enumerate(TEXTS)),
+        "in.txt": "".join(f"{t}\n" for t in TEXTS),
+        "in.jsonl": "".join(json.dumps({"text": t}) + "\n" for t in TEXTS),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8-sig")  # as Excel and Notepad save UTF-8
+        output = tmp_path / f"{name}.npy"
+        status, _, err = run(capsys, "embed", str(tmp_path / name), str(output), "--base-url", server.url)
+        assert status == 0, (name, err)
+        assert np.array_equal(np.load(output), expected(TEXTS)), name
+    finished = subprocess.run(
+        [sys.executable, "-m", "embedkit", "embed", "-", str(tmp_path / "stdin.npy"), "--base-url", server.url],
+        input=("\ufeff" + "\n".join(TEXTS)).encode(), capture_output=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "MISTRAL_API_KEY": DEV_TOKEN}, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    assert np.array_equal(np.load(tmp_path / "stdin.npy"), expected(TEXTS))
+
+
+def test_a_file_that_is_not_utf8_is_named(capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_bytes("café\n".encode("latin-1"))
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url)
+    assert status == 1
+    assert f"InputError: {tmp_path / 'in.txt'}: not UTF-8 text" in err
+
+
+# --- 5. nothing left behind ---------------------------------------------------------------------------------------
+
+
+def test_a_run_that_fails_before_embedding_leaves_nothing(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "in.txt").write_text("one text\n")
+    # The input does not exist (found while counting it for the progress bar, after the output was opened).
+    status, _, err = run(capsys, "embed", str(tmp_path / "missing.txt"), str(tmp_path / "out.npy"), "--progress",
+                         "--base-url", server.url)  # fmt: skip
+    assert status == 1
+    assert "FileNotFoundError" in err
+    assert leftovers(tmp_path, "out") == []
+    # No key: refused once the cache was opened.
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--base-url", server.url)
+    assert status == 1
+    assert leftovers(tmp_path, "out") == []
+
+
+def test_a_failed_run_keeps_only_a_cache_with_committed_rows_and_resumes_from_it(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    lines = [f"text {i}" for i in range(30)] + ["x" * 40_000]  # the last window fails before it is sent
+    (tmp_path / "in.txt").write_text("\n".join(lines) + "\n")
+    command = ["embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--window", "10", "--batch-size", "5",
+               "--base-url", server.url]  # fmt: skip
+    status, _, err = run(capsys, *command)
+    assert status == 1
+    assert "record 31 (input 30)" in err
+    assert leftovers(tmp_path, "out") == ["out.npy.cache.sqlite"], "no .rows, .partial or output: only the cache"
+    (tmp_path / "in.txt").write_text("\n".join(lines[:-1]) + "\n")
+    status, _, err = run(capsys, *command)
+    assert status == 0, err
+    assert "(30 from the cache" in err
+    assert np.array_equal(np.load(tmp_path / "out.npy"), expected(lines[:-1]))
+
+
+# --- 6. search ----------------------------------------------------------------------------------------------------
+
+
+def test_search_on_npy_uses_the_model_and_dimension_in_its_sidecar(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    output = tmp_path / "out.npy"
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(output), "--base-url", server.url,
+                         "--model", "codestral-embed", "--output-dimension", "64")  # fmt: skip
+    assert status == 0, err
+    sidecar = json.loads((tmp_path / "out.npy.json").read_text())
+    assert sidecar == {"service": "mistral", "model": "codestral-embed", "output_dimension": 64, "rows": 3,
+                       "width": 64, "dtype": "<f4"}  # fmt: skip
+    status, out, err = run(capsys, "search", str(output), "where did the cat sit", "-k", "1", "--base-url", server.url)
+    assert status == 0, err
+    assert out.startswith("1. ")
+    assert out.rstrip().endswith("  1")
+
+    np.save(output, np.zeros((5, 64), np.float32))  # another matrix, not the one the sidecar describes
+    status, _, err = run(capsys, "search", str(output), "cat", "--base-url", server.url)
+    assert status == 1
+    assert "were not written together" in err
+    (tmp_path / "out.npy.json").unlink()  # a matrix from elsewhere: say how it was made, or be refused
+    status, _, err = run(capsys, "search", str(output), "cat", "--base-url", server.url)
+    assert status == 1
+    assert "out.npy does not say how it was made (no out.npy.json); pass the --model" in err
+    status, out, _ = run(capsys, "search", str(output), "cat", "--base-url", server.url, "--model", "codestral-embed",
+                         "--output-dimension", "64")  # fmt: skip
+    assert status == 0
+    assert out.startswith("1. ")
+
+
+def test_search_sends_the_files_allowed_providers(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    output = tmp_path / "out.parquet"
+    status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(output), "--base-url", server.url,
+                         "--service", "cortecs", "--allowed-providers", "mistral, scaleway")  # fmt: skip
+    assert status == 0, err
+    table = pq.read_table(output)
+    metadata = json.loads(table.schema.metadata[b"embedkit"])
+    assert metadata["allowed_providers"] == ["mistral", "scaleway"]
+    assert run(capsys, "search", str(output), "cat", "--base-url", server.url)[0] == 0
+    # The same file, claiming a provider the service does not know: the search must send it, and be refused.
+    metadata["allowed_providers"] = ["no-such-provider"]
+    pq.write_table(table.replace_schema_metadata({b"embedkit": json.dumps(metadata).encode()}), output)
+    status, _, err = run(capsys, "search", str(output), "cat", "--base-url", server.url)
+    assert status == 1
+    assert "allowed_providers=['no-such-provider']" in err
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "binary", "ubinary"])
+def test_search_refuses_quantized_codes(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path, dtype: str
+) -> None:
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    for output in (tmp_path / "out.parquet", tmp_path / "out.npy"):
+        status, _, err = run(capsys, "embed", str(tmp_path / "in.txt"), str(output), "--base-url", server.url,
+                             "--output-dtype", dtype)  # fmt: skip
+        assert status == 0, err
+        before = server.app.requests
+        status, out, err = run(capsys, "search", str(output), "cat", "--base-url", server.url)
+        assert (status, out) == (1, "")
+        assert f"holds output_dtype={dtype!r} codes, which cosine search would score meaninglessly" in err
+        assert ("Hamming distance" in err) is dtype.endswith("binary")
+        assert server.app.requests == before, "refused before the query is embedded"
+
+
+# --- 7. models ----------------------------------------------------------------------------------------------------
+
+
+def test_models_for_cortecs_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], server: Any) -> None:
+    before = server.app.requests
+    status, out, err = run(capsys, "models", "--service", "cortecs", "--base-url", server.url)
+    assert (status, out) == (1, "")
+    assert err.count("\n") == 1
+    assert "listing models is not supported for cortecs" in err
+    assert server.app.requests == before, "Mistral's route is never asked at cortecs' address"
+
+
+# --- 9. timeouts, the key, overwriting ----------------------------------------------------------------------------
+
+
+def test_timeout_bounds_answers_and_the_connect_phase_keeps_its_own_default() -> None:
+    def timeout(*flags: str) -> tuple[float | None, float | None]:
+        chosen = _cli._timeout(_cli._parser().parse_args(["models", *flags]))
+        return chosen.read, chosen.connect
+
+    assert timeout() == (60.0, 10.0)
+    assert timeout("--timeout", "120") == (120.0, 10.0)
+    assert timeout("--timeout", "2") == (2.0, 2.0), "never longer than the whole answer may take"
+    assert timeout("--timeout", "120", "--connect-timeout", "30") == (120.0, 30.0)
+
+
+def test_a_missing_key_is_explained_in_the_cli_s_terms(
+    capsys: pytest.CaptureFixture[str], server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MISTRAL_API_KEY")
+    status, _, err = run(capsys, "models", "--base-url", server.url)
+    assert status == 1
+    assert "no API key: set MISTRAL_API_KEY (or name another variable with --api-key-env)" in err
+    assert "api_key=" not in err
+    status, _, err = run(capsys, "models", "--base-url", server.url, "--api-key-env", "MY_TEAM_KEY")
+    assert "no API key: set MY_TEAM_KEY" in err
+
+
+def test_an_existing_output_is_refused_unless_overwrite_and_a_rerun_is_served_by_the_cache(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    command = ["embed", str(tmp_path / "in.txt"), str(tmp_path / "out.parquet"), "--base-url", server.url]
+    assert run(capsys, *command)[0] == 0
+    written = (tmp_path / "out.parquet").read_bytes()
+    (tmp_path / "in.txt").write_text("something else entirely\n")
+    status, _, err = run(capsys, *command)
+    assert status == 1
+    assert "out.parquet exists; pass --overwrite to replace it" in err
+    assert (tmp_path / "out.parquet").read_bytes() == written
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    status, _, err = run(capsys, *command, "--overwrite")
+    assert status == 0
+    assert "(3 from the cache, 0 tokens billed)" in err
+    assert (
+        "--overwrite"
+        in subprocess.run(
+            [sys.executable, "-m", "embedkit", "embed", "--help"], capture_output=True, text=True, check=True
+        ).stdout
+    )
+
+
+# --- 11. the pipe stays full across windows -----------------------------------------------------------------------
+
+
+def test_a_bulk_job_keeps_every_worker_busy_across_window_boundaries(tmp_path: Path) -> None:
+    # Windows of 12 batches on 8 workers: a job that drains at each boundary runs rounds of 8 then 4, at most
+    # 6 in flight on average; one that starts the next window under the tail of the last sends 48 batches in 6
+    # full rounds. A long latency keeps the client's own time (CPU shared with other jobs) a small part of a round.
+    texts = [f"pipelined text {i}" for i in range(480)]
+    with BackgroundServer(ServerConfig(latency_ms=300)) as server:
+        with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, max_concurrency=8, batch_size=10) as embedder:
+            records = (Record(str(i), text) for i, text in enumerate(texts))
+            start, busy = time.monotonic(), server.app.in_flight_seconds
+            summary = run_job(embedder, records, NpyOutput(str(tmp_path / "m.npy")), window=120, options={})
+            average = (server.app.in_flight_seconds - busy) / (time.monotonic() - start)
+        peak = server.app.peak_in_flight
+    assert summary.rows == 480
+    assert np.array_equal(np.load(tmp_path / "m.npy"), expected(texts)), "every row, in order"
+    assert peak <= 8, "the client's bound holds with two windows in flight"
+    assert average > 6.5, f"{average:.2f} requests in flight on average"
+
+
+def test_an_interrupted_job_stops_within_two_rounds_and_says_how_to_resume(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("".join(f"text {i}\n" for i in range(4000)))
+    command = [sys.executable, "-m", "embedkit", "embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"),
+               "--batch-size", "10", "--max-concurrency", "2"]  # fmt: skip
+    with BackgroundServer(ServerConfig(latency_ms=100)) as server:
+        job = subprocess.Popen([*command, "--base-url", server.url], env={**os.environ, "MISTRAL_API_KEY": DEV_TOKEN},
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 60
+        while server.app.requests < 10:
+            assert job.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        job.send_signal(signal.SIGINT)
+        sent = server.app.requests
+        _, err = job.communicate(timeout=60)
+        server.wait_until_idle()
+        after = server.app.requests - sent
+    assert job.returncode == 130
+    assert err.strip().splitlines()[-1] == "embedkit: interrupted (run the same command again to resume from its cache)"
+    assert after <= 2 * 2, "at most two calls of one round each were still running"
+    assert not (tmp_path / "out.npy").exists()
+    assert leftovers(tmp_path, ".out.npy") == [], "no temporary file"
