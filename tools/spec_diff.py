@@ -1,10 +1,10 @@
 """What a change of openapi.yaml breaks, for users of the generated client and of the wrapper.
 
 `tools/spec_diff.py OLD NEW` compares two versions of the contract (paths; `--base REF` takes OLD from
-`git show REF:openapi.yaml`) and prints every change, each classified BREAKING or COMPATIBLE, then what changed
-in the public API of the package the generator makes from each (modules, classes, attributes, function
-signatures). It exits 1 when anything breaks, 0 when nothing does, 2 when it cannot compare (unreadable file,
-unknown git ref, generator failure). `--json` prints the same report as one JSON object.
+`git show REF:openapi.yaml`, `--head REF` NEW likewise) and prints every change, each classified BREAKING or
+COMPATIBLE, then what changed in the public API of the package the generator makes from each (modules,
+classes, attributes, function signatures). It exits 1 when anything breaks, 0 when nothing does, 2 when it
+cannot compare (unreadable file, unknown git ref, generator failure). `--json` prints it as one JSON object.
 
 One module, not a package: the contract walk, the classification rules and the generated-API scan are read
 together whenever a rule is questioned ("why is this breaking?"), the tool has one caller (`make spec-diff`,
@@ -363,18 +363,18 @@ def compare_fields(
 ) -> None:
     """Classify every difference between two flattened schemas read in `direction`."""
     request = direction == "request"
-    for path in old.keys() - new.keys():
+    for path in [p for p in old if p not in new]:  # declaration order: stable, and reads like the schema
         if _parent_missing(path, new):  # report only the outermost field removed
             continue
         out.add("field-removed", True, f"{subject(path, old[path])} removed", location)
-    for path in new.keys() - old.keys():
+    for path in [p for p in new if p not in old]:
         if _parent_missing(path, old):
             continue
         info = new[path]
         breaking = request and info.required
         what = "required " if info.required and request else ""
         out.add("field-added", breaking, f"{subject(path, info)} added ({what}{_types(info.types)})", location)
-    for path in sorted(old.keys() & new.keys()):
+    for path in [p for p in new if p in old]:
         was, now = old[path], new[path]
         name = subject(path, now)
         if was.required != now.required:
@@ -499,12 +499,12 @@ def compare_contracts(old: Contract, new: Contract) -> Changes:
     old_ops, new_ops = old.operations(), new.operations()
     old_ids = {op.get("operationId"): key for key, (_, op) in old_ops.items() if op.get("operationId")}
     new_ids = {op.get("operationId"): key for key, (_, op) in new_ops.items() if op.get("operationId")}
-    for key in old_ops.keys() - new_ops.keys():
+    for key in sorted(old_ops.keys() - new_ops.keys(), key=lambda k: (k[1], k[0])):
         op = old_ops[key][1]
         moved = new_ids.get(op.get("operationId"))
         where = f" (now {moved[0]} {moved[1]})" if moved and moved not in old_ops else ""
         out.add("operation-removed", True, f"operation {_label(*key, op)} removed{where}")
-    for key in new_ops.keys() - old_ops.keys():
+    for key in sorted(new_ops.keys() - old_ops.keys(), key=lambda k: (k[1], k[0])):
         op = new_ops[key][1]
         moved = old_ids.get(op.get("operationId"))
         where = f" (was {moved[0]} {moved[1]})" if moved and moved not in new_ops else ""
@@ -695,11 +695,12 @@ def _alternatives(requirements: Any) -> list[str]:
 
 def _compare_security(was: Any, now: Any, where: str, out: Changes) -> None:
     before, after = _alternatives(was), _alternatives(now)
+    open_now = "anonymous access" in after  # then every request is accepted, whatever credentials it carries
     for alternative in before:
         if alternative not in after:
             out.add(
                 "security-requirement-removed",
-                True,
+                not open_now,
                 f"{where}: security requirement `{alternative}` no longer accepted",
             )
     for alternative in after:
@@ -1020,11 +1021,15 @@ def generated_api(spec: Path) -> dict[str, ModuleApi]:
 # --------------------------------------------------------------------------------------------- CLI
 
 
-def diff(old: Path, new: Path, *, generated: bool = True, old_name: str | None = None) -> Report:
+def diff(old: Path, new: Path, *, generated: bool = True, names: tuple[str, str] | None = None) -> Report:
     """Compare two contract files; `generated=False` skips generating both clients (seconds each)."""
     contract = compare_contracts(Contract.load(old), Contract.load(new))
-    api = compare_generated(generated_api(old), generated_api(new)) if generated else None
-    return Report(old_name or str(old), str(new), contract, api)
+    api = None
+    if generated:
+        same = old.read_bytes() == new.read_bytes()  # the same contract makes the same package: skip two runs
+        api = Changes() if same else compare_generated(generated_api(old), generated_api(new))
+    old_name, new_name = names or (str(old), str(new))
+    return Report(old_name, new_name, contract, api)
 
 
 def render(report: Report) -> str:
@@ -1067,21 +1072,29 @@ def _git_show(ref: str, name: str, target: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: 1 when something breaks, 0 when nothing does, 2 when the comparison cannot be made."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", nargs="?", type=Path, help="the older contract (omit with --base)")
-    parser.add_argument("new", type=Path, help="the newer contract")
-    parser.add_argument("--base", metavar="REF", help=f"take the older contract from `git show REF:{SPEC_NAME}`")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="OLD NEW", help="the two contracts, older first")
+    parser.add_argument(
+        "--base", metavar="REF", help=f"the older contract is `git show REF:{SPEC_NAME}` (then give NEW)"
+    )
+    parser.add_argument("--head", metavar="REF", help=f"the newer contract is `git show REF:{SPEC_NAME}` (with --base)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
     parser.add_argument("--no-generated", action="store_true", help="skip the generated-API comparison")
     args = parser.parse_args(argv)
-    if (args.base is None) == (args.old is None):
-        parser.error("give either OLD NEW or --base REF NEW")
+    wanted = 2 - (args.base is not None) - (args.head is not None)
+    if len(args.paths) != wanted or (args.head is not None and args.base is None):
+        parser.error("give OLD NEW, or --base REF NEW, or --base REF --head REF")
     try:
-        with tempfile.TemporaryDirectory(prefix="spec-diff-base-") as scratch:
-            old, old_name = args.old, None
-            if args.base is not None:
-                old, old_name = Path(scratch) / SPEC_NAME, f"{args.base}:{SPEC_NAME}"
-                _git_show(args.base, SPEC_NAME, old)
-            report = diff(old, args.new, generated=not args.no_generated, old_name=old_name)
+        with tempfile.TemporaryDirectory(prefix="spec-diff-git-") as scratch:
+            files = list(args.paths)
+            names = [str(path) for path in files]
+            for position, ref in ((0, args.base), (1, args.head)):
+                if ref is not None:
+                    target = Path(scratch) / str(position) / SPEC_NAME
+                    target.parent.mkdir()
+                    _git_show(ref, SPEC_NAME, target)
+                    files.insert(position, target)
+                    names.insert(position, f"{ref}:{SPEC_NAME}")
+            report = diff(files[0], files[1], generated=not args.no_generated, names=(names[0], names[1]))
     except SpecDiffError as error:
         print(f"spec_diff: {error}", file=sys.stderr)
         return 2
