@@ -662,3 +662,127 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
             spec_diff.main(argv)
         assert exited.value.code == 2
         assert "give OLD NEW, or --base REF NEW, or --base REF --head REF" in capsys.readouterr().err
+
+
+def scan(sources: dict[str, str], tmp_path: Path) -> dict[str, spec_diff.ModuleApi]:
+    """Write a tiny package of the generated client's shape and scan it as the tool scans the real one."""
+    package = tmp_path / "generated_client"
+    for name, source in sources.items():
+        path = package / f"{name.replace('.', '/')}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    return spec_diff.scan_package(package)
+
+
+SYNC = "def sync(*, client: Client, body: Req, dry_run: bool | Unset = UNSET"
+DETAILED = "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n"
+GENERATED_OLD = {
+    "__init__": "",
+    "models.__init__": "__all__ = ('Req', 'Resp', 'Kind')\n",
+    "models.req": "class Req:\n    name: str\n    size: int | Unset = UNSET\n",
+    "models.resp": "class Resp:\n    id: str\n    kind: Kind | Unset = UNSET\n",
+    "models.kind": "Kind = Literal['a', 'b']\n",
+    "api.things.create": (
+        SYNC + ") -> Resp | ErrorResponse | None: ...\n"
+        "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "kind", "breaking", "message"),
+    [
+        (
+            "models.req",
+            "class Req:\n    name: str\n    size: float | int | Unset = UNSET\n",
+            "attribute-type-changed",
+            False,
+            "generated_client.models.req.Req.size changed from `int | Unset` to `float | int | Unset`"
+            " (a model the client sends)",
+        ),
+        (
+            "models.resp",
+            "class Resp:\n    id: str | int\n    kind: Kind | Unset = UNSET\n",
+            "attribute-type-changed",
+            True,
+            "generated_client.models.resp.Resp.id changed from `str` to `str | int` (a model the client reads)",
+        ),
+        (
+            "models.req",
+            "class Req:\n    name: str\n    size: int | Unset = UNSET\n    tag: str\n",
+            "attribute-added",
+            True,
+            "generated_client.models.req.Req.tag added (required, `str`)",
+        ),
+        (
+            "models.resp",
+            "class Resp:\n    id: str\n    kind: Kind | Unset = UNSET\n    tag: str\n",
+            "attribute-added",
+            False,
+            "generated_client.models.resp.Resp.tag added (required, `str`)",
+        ),
+        (
+            "models.kind",
+            "Kind = Literal['a', 'b', 'c']\n",
+            "annotation-changed",
+            True,
+            "alias generated_client.models.kind.Kind changed from `Literal['a', 'b']` to `Literal['a', 'b', 'c']`"
+            " (a model the client reads)",
+        ),
+        (
+            "models.__init__",
+            "__all__ = ('Req', 'Resp')\n",
+            "export-removed",
+            True,
+            "generated_client.models.__all__: `Kind` removed",
+        ),
+        (
+            "api.things.create",
+            "def sync(*, client: Client, body: Req) -> Resp | ErrorResponse | None: ...\n"
+            "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
+            "parameter-removed",
+            True,
+            "generated_client.api.things.create.sync(): parameter `dry_run` removed",
+        ),
+        (
+            "api.things.create",
+            SYNC + ", trace: str = '') -> Resp | ErrorResponse | None: ...\n"
+            "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
+            "parameter-added",
+            False,
+            "generated_client.api.things.create.sync(): optional parameter `trace` added",
+        ),
+        (
+            "api.things.create",
+            SYNC + ") -> Resp | ErrorResponse | DetailError | None: ...\n"
+            "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
+            "return-type-changed",
+            False,
+            "generated_client.api.things.create.sync() returns `Resp | ErrorResponse | DetailError | None`"
+            " instead of `Resp | ErrorResponse | None`",
+        ),
+        (
+            "api.things.create",
+            SYNC + ") -> Resp | ErrorResponse | None: ...\n"
+            "def sync_detailed(*, client: Client, body: Req) -> Response[Resp | ErrorResponse]: ...\n",
+            "return-type-changed",
+            True,
+            "generated_client.api.things.create.sync_detailed() returns `Response[Resp | ErrorResponse]`"
+            " instead of `Response[Resp]`",
+        ),
+        ("models.kind", None, "module-removed", True, "module generated_client.models.kind removed"),
+    ],
+)
+def test_generated_api_changes(
+    tmp_path: Path, module: str, source: str | None, kind: str, breaking: bool, message: str
+) -> None:
+    """The generated-API rules on small packages of the generator's shape (the real generator runs in one test)."""
+    new_sources = dict(GENERATED_OLD)
+    if source is None:
+        new_sources.pop(module)
+    else:
+        new_sources[module] = source
+    old = scan(GENERATED_OLD, tmp_path / "old")
+    new = scan(new_sources, tmp_path / "new")
+    found = list(spec_diff.compare_generated(old, new))
+    assert [(c.kind, c.breaking, c.message) for c in found] == [(kind, breaking, message)]
