@@ -7,8 +7,8 @@ classes, attributes, function signatures). It exits 1 when anything breaks, 0 wh
 cannot compare (unreadable file, unknown git ref, generator failure). `--json` prints it as one JSON object.
 
 One module, not a package: the contract walk, the classification rules and the generated-API scan are read
-together whenever a rule is questioned ("why is this breaking?"), the tool has one caller (`make spec-diff`,
-`make generate`, the tests), and `tools/` holds scripts, not libraries. The generator runs only through
+together whenever a rule is questioned ("why is this breaking?"), every caller (`make spec-diff`, `make
+generate`, the tests) uses the whole of it, and `tools/` holds scripts, not libraries. The generator runs only through
 `codegen.generate`, the one place it is invoked.
 
 Classification: who is hurt. Everything is judged from the client's side of the wire, in two directions.
