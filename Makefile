@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate check-generated test lint serve fuzz demo bench
+.PHONY: help install generate spec-diff check-generated test lint serve fuzz demo bench
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -18,8 +18,13 @@ $(STAMP): pyproject.toml generated_client/pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server,dask,bench]'
 	@touch $@
 
-generate: $(STAMP)  ## Rebuild generated_client/ from openapi.yaml (never edit it by hand).
+generate: $(STAMP)  ## Show what changed since HEAD's openapi.yaml, then rebuild generated_client/ from it (never edit it by hand).
+	@# The report informs, it does not stop regeneration: exit 1 (something breaks) is expected, 2 (cannot compare) is not.
+	$(BIN)/python tools/spec_diff.py --base HEAD openapi.yaml || [ $$? -eq 1 ]
 	$(BIN)/python tools/codegen.py generate
+
+spec-diff: $(STAMP)  ## What changed in openapi.yaml since BASE (a git ref, default HEAD), breaking or compatible; exit 1 if breaking.
+	$(BIN)/python tools/spec_diff.py --base $(or $(BASE),HEAD) openapi.yaml $(ARGS)
 
 check-generated: $(STAMP)  ## Fail, naming the files, if generated_client/ is not what the generator makes.
 	$(BIN)/python tools/codegen.py check

@@ -23,7 +23,7 @@ from ._cache import EmbeddingCache
 from ._client import Embedder
 from ._errors import AuthenticationError, EmbeddingError, InputError
 from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
-from ._retry import DEFAULT_TIMEOUT
+from ._policy import DEFAULT_TIMEOUT
 from ._services import SERVICES
 from ._similarity import top_k
 
