@@ -25,6 +25,8 @@ from replay import Answer, ReplayServer
 from generated_client import Client
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "reported").glob("*.json"))
+# Long enough that scrubbing it from messages (the client masks an echoed key) leaves the services words whole.
+KEY = "test-key-7f3a9c"
 PATHS = {
     "create_embeddings": ("/v1/embeddings", "POST"),
     "create_serverless_embeddings": ("/api/v1/models/serverless/embeddings", "POST"),
@@ -94,7 +96,7 @@ def test_embedkit_raises_the_typed_error_with_the_services_message_and_code(path
     expect = fixture["expect"]
     with (
         replay(fixture) as server,
-        embedkit.Embedder.mistral(base_url=server.url, api_key="k", max_retries=0) as client,
+        embedkit.Embedder.mistral(base_url=server.url, api_key=KEY, max_retries=0) as client,
     ):
         # A limit refusal of one input alone cannot be split: it names the input, and chains the service's error.
         expected = embedkit.InputTooLongError if expect.get("split") else embedkit.APIStatusError
@@ -129,7 +131,7 @@ def test_every_reported_limit_error_makes_embedkit_split_and_resend(path: Path) 
         return Answer(200, {"id": "e", "object": "list", "model": "m", "data": data, "usage": {"prompt_tokens": 1}})
 
     texts = ["a", "bb", "ccc", "dddd"]
-    with ReplayServer(answer) as server, embedkit.Embedder.mistral(base_url=server.url, api_key="k") as client:
+    with ReplayServer(answer) as server, embedkit.Embedder.mistral(base_url=server.url, api_key=KEY) as client:
         result = client.embed(texts)
     assert np.array_equal(result.vectors, [[1, 1], [2, 1], [3, 1], [4, 1]])
     assert len(server.requests) == 1 + 2 + 4  # the whole batch, its halves, then each input alone
@@ -144,7 +146,7 @@ def test_embedkit_returns_exactly_the_vectors_of_every_reported_answer(path: Pat
     request = fixture["request"]
     service = "cortecs" if fixture["operation"] == "create_serverless_embeddings" else "mistral"
     options = {"encoding_format": request["encoding_format"]} if "encoding_format" in request else {}
-    with replay(fixture) as server, embedkit.Embedder(service, base_url=server.url, api_key="k") as client:
+    with replay(fixture) as server, embedkit.Embedder(service, base_url=server.url, api_key=KEY) as client:
         result = client.embed(request["input"], model=request["model"], **options)
     assert np.array_equal(result.vectors, np.asarray(fixture["expect"]["vectors"], dtype=np.float32))
     assert result.vectors.dtype == np.float32
