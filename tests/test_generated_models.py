@@ -337,7 +337,7 @@ def test_multipart_bodies_carry_the_file_and_the_fields() -> None:
     from generated_client.models import FileUpload
     from generated_client.types import File
 
-    assert MULTIPART_SCHEMAS == {"FileUpload"}
+    assert {"FileUpload"} == MULTIPART_SCHEMAS
     upload = FileUpload(file=File(payload=io.BytesIO(b'{"custom_id": "0"}'), file_name="in.jsonl"), purpose="batch")
     parts = dict(upload.to_multipart())
     assert parts["file"][0] == "in.jsonl"

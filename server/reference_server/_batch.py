@@ -187,6 +187,14 @@ class BatchJobs:
         self._closing.set()
 
     def _run(self, job: Job, lines: list[bytes]) -> None:
+        try:
+            self._serve(job, lines)
+        except OSError:
+            # The server stopped and removed its files directory under a running job: nothing is left to finish.
+            if not self._closing.is_set():
+                raise
+
+    def _serve(self, job: Job, lines: list[bytes]) -> None:
         order = list(range(len(lines)))
         random.Random(f"{self.settings.seed}:{job.number}").shuffle(order)  # noqa: S311 - an order, not a secret
         with self._lock:

@@ -5,7 +5,8 @@ path and query parameters are validated by jsonschema-rs against the contract's 
 `components`, so `$ref`s resolve), and every problem found is reported as an `HTTPValidationError.detail` item
 with the location of the offending value (`["body", "input", 3]`, `["query", "page"]`, `["path", "file_id"]`).
 Parameters arrive as text and are read as their schema's type first (FastAPI's rules, strictly: an integer is
-digits, a boolean `true` or `false`, and a parameter that is not an array may be given once).
+digits, a boolean `true` or `false`, and a parameter that is not an array may be given once); an operation that
+declares query parameters refuses undeclared ones (stricter than FastAPI, which ignores them).
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class Operation:
         """The parameters read as their schemas' types, and every problem found (empty when all are valid)."""
         values: dict[str, Any] = {}
         problems: list[dict[str, Any]] = []
+        # An operation with query parameters refuses names it does not declare (a misspelt filter must not
+        # silently list everything); operations without any ignore the query string, as before.
+        declared = {p.name for p in self.parameters if p.location == "query"}
+        if declared:
+            for name in dict.fromkeys(name for name, _ in query if name not in declared):
+                problems.append({"loc": ["query", name], "msg": "Extra inputs are not permitted",
+                                 "type": "extra_forbidden", "input": None})  # fmt: skip
         for parameter in self.parameters:
             loc = [parameter.location, parameter.name]
             if parameter.location == "path":

@@ -13,6 +13,7 @@ import httpx
 from generated_client.models import ModelList
 
 from ._base import BaseEmbedder, EmbedOptions
+from ._batch_api import BatchAPI
 from ._batching import Batch
 from ._core import Call, Step, after_exception, after_response, logger, next_wait, status_error
 from ._result import EmbeddingResult
@@ -94,6 +95,11 @@ class Embedder(BaseEmbedder[httpx.Client]):
                     self._send(call, half)
                 return
             time.sleep(next_wait(outcome, attempts))
+
+    @property
+    def batch(self) -> BatchAPI:
+        """Mistral's batch API through this client (about half the price; results in minutes to hours)."""
+        return BatchAPI(self)
 
     def list_models(self) -> list[str]:
         """The ids of the models the key may use (Mistral's `GET /v1/models`)."""
