@@ -298,7 +298,7 @@ class BatchAPI:
         marker = uuid.uuid4().hex
         metadata = {**(metadata or {}), "embedkit_request": marker}
         body = BatchJobRequest(
-            input_files=[UUID(file_id) for file_id in file_ids],
+            input_files=list(file_ids),
             endpoint="/v1/embeddings",
             model=model,
             metadata=BatchJobRequestMetadataType0.from_dict(metadata),

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
-from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -27,7 +26,8 @@ class BatchJob:
 
     """
 
-    id: UUID
+    id: str
+    """ A uuid. """
     object_: Literal["batch"]
     input_files: list[str]
     endpoint: str
@@ -53,7 +53,7 @@ class BatchJob:
     def to_dict(self) -> dict[str, Any]:
         from ..models.batch_job_metadata_type_0 import BatchJobMetadataType0  # noqa: PLC0415
 
-        id = str(self.id)
+        id = self.id
 
         object_ = self.object_
 
@@ -154,7 +154,9 @@ class BatchJob:
         from ..models.batch_job_metadata_type_0 import BatchJobMetadataType0  # noqa: PLC0415
 
         d = dict(src_dict)
-        id = UUID(d.pop("id"))
+        id = d.pop("id")
+        if not (isinstance(id, str)):
+            raise TypeError(f"id: expected string, got {type(id).__name__}")
 
         object_ = cast(Literal["batch"], d.pop("object"))
         if object_ != "batch":

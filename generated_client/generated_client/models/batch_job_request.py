@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
 
 from attrs import define as _attrs_define
 
@@ -23,8 +22,8 @@ class BatchJobRequest:
 
     """
 
-    input_files: list[UUID]
-    """ Uploaded JSONL files (`purpose: batch`), one request per line. """
+    input_files: list[str]
+    """ Uploaded JSONL files (`purpose: batch`), one request per line, by id (uuids). """
     endpoint: BatchEndpoint
     """ The endpoint a batch job calls. Mistral's list is longer (chat, FIM, moderations, OCR, ...); this
     contract, which models the embeddings API, has only `/v1/embeddings`.
@@ -32,7 +31,8 @@ class BatchJobRequest:
     model: str
     """ The model every line is served by, e.g. `mistral-embed`. """
     metadata: BatchJobRequestMetadataType0 | None | Unset = UNSET
-    """ Labels of your choice, returned with the job (Mistral's SDK types them as strings). """
+    """ Labels of your choice, returned with the job. Mistral's SDK types the values as strings; send strings.
+     """
     timeout_hours: int | Unset = 24
     """ Hours after which an unfinished job stops as `TIMEOUT_EXCEEDED` (Mistral's default: 24). The lower bound
     is this contract's.
@@ -41,10 +41,7 @@ class BatchJobRequest:
     def to_dict(self) -> dict[str, Any]:
         from ..models.batch_job_request_metadata_type_0 import BatchJobRequestMetadataType0  # noqa: PLC0415
 
-        input_files = []
-        for input_files_item_data in self.input_files:
-            input_files_item = str(input_files_item_data)
-            input_files.append(input_files_item)
+        input_files = self.input_files
 
         endpoint: str = self.endpoint
 
@@ -86,7 +83,9 @@ class BatchJobRequest:
             raise TypeError(f"input_files: expected array, got {type(_input_files).__name__}")
         input_files = []
         for input_files_item_data in _input_files:
-            input_files_item = UUID(input_files_item_data)
+            input_files_item = input_files_item_data
+            if not (isinstance(input_files_item, str)):
+                raise TypeError(f"input_files_item: expected string, got {type(input_files_item).__name__}")
 
             input_files.append(input_files_item)
 

@@ -11,7 +11,7 @@ T = TypeVar("T", bound="BatchJobRequestMetadataType0")
 
 @_attrs_define
 class BatchJobRequestMetadataType0:
-    additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
 
@@ -27,11 +27,9 @@ class BatchJobRequestMetadataType0:
 
         additional_properties = {}
         for prop_name, prop_dict in d.items():
-            additional_property = prop_dict
-            if not (isinstance(additional_property, str)):
-                raise TypeError(f"AdditionalProperty: expected string, got {type(additional_property).__name__}")
+            additional = prop_dict
 
-            additional_properties[prop_name] = additional_property
+            additional_properties[prop_name] = additional
 
         batch_job_request_metadata_type_0.additional_properties = additional_properties
         return batch_job_request_metadata_type_0
@@ -40,10 +38,10 @@ class BatchJobRequestMetadataType0:
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: str) -> None:
+    def __setitem__(self, key: str, value: Any) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

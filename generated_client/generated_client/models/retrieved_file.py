@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
-from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -19,7 +18,8 @@ T = TypeVar("T", bound="RetrievedFile")
 class RetrievedFile:
     """A stored file, with whether it was deleted (Mistral's retrieve answer)."""
 
-    id: UUID
+    id: str
+    """ A uuid. """
     object_: Literal["file"]
     bytes_: int
     created_at: int
@@ -41,7 +41,7 @@ class RetrievedFile:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        id = str(self.id)
+        id = self.id
 
         object_ = self.object_
 
@@ -112,7 +112,9 @@ class RetrievedFile:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        id = UUID(d.pop("id"))
+        id = d.pop("id")
+        if not (isinstance(id, str)):
+            raise TypeError(f"id: expected string, got {type(id).__name__}")
 
         object_ = cast(Literal["file"], d.pop("object"))
         if object_ != "file":
