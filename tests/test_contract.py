@@ -111,6 +111,15 @@ def test_operation_ids_and_tags_give_readable_generated_modules(spec: dict[str, 
         ("mistral", "create_embeddings"),
         ("mistral", "list_models"),
         ("cortecs", "create_serverless_embeddings"),
+        ("mistral", "upload_file"),
+        ("mistral", "list_files"),
+        ("mistral", "retrieve_file"),
+        ("mistral", "delete_file"),
+        ("mistral", "download_file"),
+        ("mistral", "create_batch_job"),
+        ("mistral", "list_batch_jobs"),
+        ("mistral", "get_batch_job"),
+        ("mistral", "cancel_batch_job"),
     }
 
 
@@ -120,6 +129,17 @@ def test_each_service_path_names_its_own_server(spec: dict[str, Any]) -> None:
         "/v1/embeddings": ["https://api.mistral.ai"],
         "/v1/models": ["https://api.mistral.ai"],
         "/api/v1/models/serverless/embeddings": ["https://cortecs.ai"],
+        **{
+            path: ["https://api.mistral.ai"]
+            for path in (
+                "/v1/files",
+                "/v1/files/{file_id}",
+                "/v1/files/{file_id}/content",
+                "/v1/batch/jobs",
+                "/v1/batch/jobs/{job_id}",
+                "/v1/batch/jobs/{job_id}/cancel",
+            )
+        },
     }
 
 

@@ -1,9 +1,10 @@
 """Make positively generated requests serviceable, so the fuzzer can demand that every one is served.
 
 A body can match the contract and still be refused for reasons the contract cannot express: an unknown
-model, an `output_dimension` the model does not have, more tokens than a request may carry, routing
-constraints no cortecs provider meets. For positive cases only (negative ones are left as generated, to be
-rejected), this hook picks a real model, keeps inputs within the limits, and keeps routing satisfiable.
+model (of an embeddings request or of a batch job), an `output_dimension` the model does not have, more
+tokens than a request may carry, routing constraints no cortecs provider meets. For positive cases only
+(negative ones are left as generated, to be rejected), this hook picks a real model, keeps inputs within the
+limits, and keeps routing satisfiable.
 Then `positive_data_acceptance` keeps its strict default: a valid request that is not served is a failure.
 
 The model names can be changed for deployments with other catalogues: FUZZ_MISTRAL_MODELS,
@@ -40,6 +41,10 @@ def map_case(context: Any, case: Any) -> Any:
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE or not isinstance(body, dict):
         return case
     label = context.operation.label
+    if label == "POST /v1/batch/jobs":
+        # A batch job's model must exist too; its input files are whatever the case names (404 if unknown).
+        body["model"] = MISTRAL_MODELS[zlib.crc32(repr(sorted(body.items(), key=str)).encode()) % len(MISTRAL_MODELS)]
+        return case
     if label == "POST /v1/embeddings":
         models = MISTRAL_MODELS
     elif label == "POST /api/v1/models/serverless/embeddings":

@@ -5,6 +5,7 @@ fuzzing and benchmarks.
 """
 
 from ._app import DEV_TOKEN, ReferenceServer, ServerConfig
+from ._batch import BatchSettings
 from ._catalogue import CORTECS_MODELS, MISTRAL_MODELS, PROVIDERS
 from ._embeddings import compute_vector, truncate
 from ._faults import FAULT_KINDS, FaultPlan
@@ -20,6 +21,7 @@ __all__ = [
     "MISTRAL_MODELS",
     "PROVIDERS",
     "BackgroundServer",
+    "BatchSettings",
     "FaultPlan",
     "Limits",
     "RateLimits",

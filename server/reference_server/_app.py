@@ -1,12 +1,13 @@
 """The ASGI application: routing, bearer auth, body limits and parsing, contract validation, faults, responses.
 
-A plain ASGI callable rather than a framework: there are three routes, every response is JSON the contract
-documents, and fault injection needs byte-level control of what is sent (a dropped or truncated body).
+A plain ASGI callable rather than a framework: every response is JSON the contract documents (or a file's
+bytes), and fault injection needs byte-level control of what is sent (a dropped or truncated body).
 Order of checks, each answered with the status the contract documents: unknown route 404, wrong method 405
-(with `Allow`), missing or wrong key 401, injected fault, body over the size limit 413, a body whose content type
-is not JSON 422, unparseable or too deeply nested JSON 400, schema violations 422 (all of them), then the
-service's own rules (unknown model, limits, routing) 400. Error bodies take the shapes the real service is
-reported to send (`_errors.py`).
+(with `Allow`), missing or wrong key 401, injected fault, path and query parameters 422, body over the size
+limit 413, a body whose content type is not JSON (or multipart, for uploads) 422, unparseable or too deeply
+nested JSON (or a malformed multipart message) 400, schema violations 422 (all of them), then the service's own
+rules (unknown model, limits, routing) 400, and unknown files and jobs 404. Error bodies take the shapes the real
+service is reported to send (`_errors.py`). Files and batch jobs live in `_files_store.py` and `_batch.py`.
 
 By default the server answers as the real services are reported to, not only as their documents say: the
 Mistral route answers float arrays whatever `encoding_format` asks (measured against api.mistral.ai by third
@@ -22,6 +23,7 @@ import hmac
 import json
 import math
 import time
+import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,10 +33,13 @@ from typing import Any
 import orjson
 
 from . import _catalogue as catalogue
-from ._contract import BUNDLED_SPEC, Contract
+from . import _multipart as multipart
+from ._batch import BatchJobs, BatchSettings
+from ._contract import BUNDLED_SPEC, Contract, Operation
 from ._embeddings import EmbeddingCache
 from ._errors import APIError, ErrorStyle, ErrorStyleName, RateLimited, RequestValidationError, Unauthorized
 from ._faults import FaultPlan
+from ._files_store import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES, FileStore
 from ._limits import Limits, check
 from ._ratelimit import RateLimiter, RateLimits
 
@@ -65,6 +70,12 @@ class ServerConfig:
     error_style: ErrorStyleName = "latest"
     # Per-key requests/s and tokens/min, as the real service limits an organisation; unlimited by default.
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # Files API: where files are kept (None: a temporary directory removed when the server stops), the size of one
+    # upload and of all files together (413 past either).
+    files_dir: Path | None = None
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_files_bytes: int = DEFAULT_MAX_TOTAL_BYTES
+    batch: BatchSettings = field(default_factory=BatchSettings)
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not token for token in self.tokens):
@@ -77,6 +88,9 @@ class _Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # A file's bytes, sent from disk a piece at a time instead of `body` (downloads).
+    file: Path | None = None
+    content_type: str = "application/json"
 
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
@@ -153,7 +167,28 @@ class ReferenceServer:
             "create_serverless_embeddings": self._create_serverless_embeddings,
             "list_models": self._list_models,
         }
-        missing = {op.operation_id for op in self.contract.operations.values()} - self._handlers.keys()
+        config = self.config
+        self.files = FileStore(config.files_dir, max_total_bytes=config.max_files_bytes,
+                               max_file_bytes=config.max_file_bytes)  # fmt: skip
+        embeddings = next(op for op in self.contract.operations.values() if op.operation_id == "create_embeddings")
+        # Batch lines are embedded as synchronous requests are, outside any key's synchronous rate budget.
+        self.batch = BatchJobs(
+            self.files, config.batch, problems=embeddings.problems, embed=lambda one: self._create_embeddings(one).body
+        )
+        # Operations on files and jobs: (body, typed path and query parameters) -> response.
+        self._resource_handlers: dict[str, Callable[[Any, dict[str, Any]], _Response]] = {
+            "upload_file": self._upload_file,
+            "list_files": lambda _, params: _json(200, self.files.listing(params)),
+            "retrieve_file": lambda _, p: _json(200, self.files.get(p["file_id"]).describe(with_deleted=True)),
+            "delete_file": lambda _, p: _json(200, self._deleted(p["file_id"])),
+            "download_file": self._download_file,
+            "create_batch_job": lambda body, _: _json(200, self.batch.create(body)),
+            "list_batch_jobs": lambda _, params: _json(200, self.batch.listing(params)),
+            "get_batch_job": lambda _, p: _json(200, self.batch.get(p["job_id"])),
+            "cancel_batch_job": lambda _, p: _json(200, self.batch.cancel(p["job_id"])),
+        }
+        implemented = self._handlers.keys() | self._resource_handlers.keys()
+        missing = {op.operation_id for op in self.contract.operations.values()} - implemented
         if missing:
             raise RuntimeError(f"the contract has operations this server does not implement: {sorted(missing)}")
 
@@ -161,6 +196,7 @@ class ReferenceServer:
         """Serve one ASGI connection scope."""
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            self.close()
             return
         if scope["type"] != "http":
             return
@@ -185,6 +221,11 @@ class ReferenceServer:
         self._in_flight_changed = now
         self.in_flight += change
 
+    def close(self) -> None:
+        """Stop running batch jobs and remove the files directory the server made."""
+        self.batch.close()
+        self.files.close()
+
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
         path, method = scope["path"], scope["method"]
         methods = self.contract.methods(path)
@@ -201,7 +242,14 @@ class ReferenceServer:
             raise _fault_error(fault, self.config.faults)
         if self.config.latency_ms:
             await asyncio.sleep(self.config.latency_ms / 1000)
-        operation = self.contract.operations[(path, method)]
+        route, path_values = self.contract.route(path) or (path, {})
+        operation = self.contract.operations[(route, method)]
+        params, problems = operation.parameter_problems(path_values, _query(scope))
+        if problems:
+            raise RequestValidationError(problems)
+        if operation.media_type == "multipart/form-data":
+            form = await self._read_form(scope, receive, operation)
+            return fault, self._resource_handlers[operation.operation_id](form, params)
         body: Any = None
         if operation.body_validator is not None:
             raw = await self._read_body(scope, receive)
@@ -220,7 +268,47 @@ class ReferenceServer:
             problems = operation.problems(body)
             if problems:
                 raise RequestValidationError(problems)
+        if operation.operation_id in self._resource_handlers:
+            # The work of a file or job operation is a little disk I/O at most: done here, on the event loop.
+            return fault, self._resource_handlers[operation.operation_id](body, params)
         return fault, self._handlers[operation.operation_id](body, key)
+
+    async def _read_form(self, scope: Scope, receive: Receive, operation: Operation) -> dict[str, Any]:
+        """A multipart form, its fields validated against the operation's schema (the file as its bytes)."""
+        delimiter = multipart.boundary(_header(scope, b"content-type"))
+        raw = await self._read_body(scope, receive, limit=self.config.max_file_bytes + 64 * 1024)
+        parts = multipart.parse(raw, delimiter) if delimiter is not None else {}
+        # The schema sees text; `file` (format: binary) is checked for presence, its bytes are kept aside.
+        fields: dict[str, Any] = {}
+        for name, part in parts.items():
+            if name == "file":
+                fields[name] = ""
+                continue
+            try:
+                fields[name] = part.data.decode("utf-8")
+            except UnicodeDecodeError:
+                fields[name] = part.data.decode("latin-1")
+        problems = operation.problems(fields)
+        if problems:
+            raise RequestValidationError(problems)
+        return {"fields": fields, "parts": parts}
+
+    def _upload_file(self, form: dict[str, Any], _: dict[str, Any]) -> _Response:
+        part: multipart.Part = form["parts"]["file"]
+        stored = self.files.add(
+            part.data,
+            filename=part.filename or "upload",
+            purpose=form["fields"].get("purpose", "batch"),
+            mimetype=part.content_type,
+        )
+        return _json(200, stored.describe())
+
+    def _deleted(self, file_id: str) -> dict[str, Any]:
+        return {"id": self.files.delete(file_id).id, "object": "file", "deleted": True}
+
+    def _download_file(self, _: Any, params: dict[str, Any]) -> _Response:
+        stored = self.files.get(params["file_id"])
+        return _Response(200, b"", file=stored.path, content_type="application/octet-stream")
 
     def _authenticate(self, scope: Scope) -> bytes:
         presented = b""
@@ -238,8 +326,8 @@ class ReferenceServer:
             raise Unauthorized()
         return presented
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        limit = self.config.max_body_bytes
+    async def _read_body(self, scope: Scope, receive: Receive, limit: int | None = None) -> bytes:
+        limit = self.config.max_body_bytes if limit is None else limit
         too_large = APIError(413, f"Request body is larger than {limit} bytes", type_="invalid_request_error")
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > limit:
@@ -257,9 +345,12 @@ class ReferenceServer:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
-    def _admit(self, key: bytes, tokens: int) -> dict[str, str]:
-        """Spend the key's rate budget, or raise the 429 saying when to retry; the limit headers of the answer."""
-        if not self.rate_limiter.limits.enabled:
+    def _admit(self, key: bytes | None, tokens: int) -> dict[str, str]:
+        """Spend the key's rate budget, or raise the 429 saying when to retry; the limit headers of the answer.
+
+        No key (a batch job's line) spends no synchronous budget.
+        """
+        if key is None or not self.rate_limiter.limits.enabled:
             return {}
         wait = self.rate_limiter.admit(key, tokens)
         headers = self.rate_limiter.headers(key, tokens)
@@ -273,7 +364,13 @@ class ReferenceServer:
         return _Response(200, self._models_body, self._admit(key, 0))
 
     def _embed(
-        self, model: catalogue.EmbeddingModel, body: dict[str, Any], dimension: int, key: bytes, *, honours_base64: bool
+        self,
+        model: catalogue.EmbeddingModel,
+        body: dict[str, Any],
+        dimension: int,
+        key: bytes | None,
+        *,
+        honours_base64: bool,
     ) -> tuple[bytes, int, dict[str, str]]:
         raw_input = body["input"]
         texts = [raw_input] if isinstance(raw_input, str) else raw_input
@@ -291,7 +388,7 @@ class ReferenceServer:
         )
         return items, tokens, headers
 
-    def _create_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
+    def _create_embeddings(self, body: dict[str, Any], key: bytes | None = None) -> _Response:
         model = catalogue.mistral_model(body["model"])
         dimension = model.dimension_for(body.get("output_dimension"))
         items, tokens, headers = self._embed(model, body, dimension, key, honours_base64=False)
@@ -320,10 +417,13 @@ class ReferenceServer:
         return _Response(200, answer, headers)
 
     async def _send(self, send: Send, response: _Response, fault: str | None, request_id: str) -> None:
+        if response.file is not None:
+            await self._send_file(send, response, fault, request_id)
+            return
         body = response.body
         length = len(body) // 2 if fault == "truncate" else len(body)
         headers = [
-            (b"content-type", b"application/json"),
+            (b"content-type", response.content_type.encode()),
             (b"content-length", str(length).encode()),
             (b"x-request-id", request_id.encode()),
             *((name.encode(), value.encode()) for name, value in response.headers.items()),
@@ -336,6 +436,44 @@ class ReferenceServer:
             # connection after the headers.
             return
         await send({"type": "http.response.body", "body": body[:length]})
+
+    async def _send_file(self, send: Send, response: _Response, fault: str | None, request_id: str) -> None:
+        """A file from disk, a MiB at a time: a job's output may be larger than is sensible to hold in memory."""
+        assert response.file is not None
+        try:
+            handle = response.file.open("rb")
+        except FileNotFoundError:
+            # Deleted between the lookup and now: as if the lookup had not found it.
+            error = APIError(404, "File not found", type_="not_found")
+            await self._send(send, _json(404, error.body(0, request_id)), fault, request_id)
+            return
+        with handle:
+            size = response.file.stat().st_size
+            length = size // 2 if fault == "truncate" else size
+            headers = [
+                (b"content-type", response.content_type.encode()),
+                (b"content-length", str(length).encode()),
+                (b"x-request-id", request_id.encode()),
+            ]
+            if fault == "slow":
+                await asyncio.sleep(self.config.faults.slow_ms / 1000)
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            if fault == "drop":
+                return
+            remaining = length
+            while remaining > 0:
+                piece = handle.read(min(remaining, 1 << 20))
+                if not piece:
+                    break
+                remaining -= len(piece)
+                await send({"type": "http.response.body", "body": piece, "more_body": remaining > 0})
+            if length == 0:
+                await send({"type": "http.response.body", "body": b""})
+
+
+def _query(scope: Scope) -> list[tuple[str, str]]:
+    raw = scope.get("query_string", b"")
+    return urllib.parse.parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
 
 
 def _usage(tokens: int) -> bytes:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from ._app import DEV_TOKEN, MAX_BODY_BYTES, ServerConfig
+from ._batch import BatchSettings
 from ._errors import ERROR_STYLES
 from ._faults import FAULT_KINDS, FaultPlan
+from ._files_store import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES
 from ._ratelimit import RateLimits
 from ._runner import serve
 
@@ -17,8 +20,9 @@ def _parser() -> argparse.ArgumentParser:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="reference-server",
-        description="Serve openapi.yaml locally: Mistral /v1/embeddings and /v1/models, cortecs serverless "
-        "embeddings, with deterministic vectors, bearer auth, validation and optional fault injection.",
+        description="Serve openapi.yaml locally: Mistral /v1/embeddings, /v1/models, files and batch jobs, "
+        "cortecs serverless embeddings, with deterministic vectors, bearer auth, validation and optional fault "
+        "injection.",
     )
     parser.add_argument("--host", default=env("REFERENCE_SERVER_HOST", "127.0.0.1"), help="default: %(default)s")
     parser.add_argument(
@@ -68,6 +72,30 @@ def _parser() -> argparse.ArgumentParser:
         default=int(env("REFERENCE_SERVER_TOKENS_PER_MINUTE", "0")) or None,
         help="429 with Retry-After past this many tokens per minute per key ($REFERENCE_SERVER_TOKENS_PER_MINUTE)",
     )
+    batch = parser.add_argument_group("files and batch jobs")
+    batch.add_argument(
+        "--files-dir",
+        default=env("REFERENCE_SERVER_FILES_DIR"),
+        help="where uploaded files and job outputs are kept; default: a temporary directory removed on exit "
+        "($REFERENCE_SERVER_FILES_DIR)",
+    )
+    batch.add_argument("--max-file-bytes", type=int, default=DEFAULT_MAX_FILE_BYTES, help="413 above; %(default)s")
+    batch.add_argument(
+        "--max-files-bytes", type=int, default=DEFAULT_MAX_TOTAL_BYTES, help="all files together; %(default)s"
+    )
+    batch.add_argument(
+        "--batch-requests-per-second",
+        type=float,
+        default=float(env("REFERENCE_SERVER_BATCH_RPS", "50")),
+        help="request lines each batch job answers per second, 0 for no limit; default: %(default)s "
+        "($REFERENCE_SERVER_BATCH_RPS)",
+    )
+    batch.add_argument(
+        "--batch-hour-seconds",
+        type=float,
+        default=float(env("REFERENCE_SERVER_BATCH_HOUR_SECONDS", "3600")),
+        help="seconds one hour of a job's timeout_hours lasts (shrink to reach TIMEOUT_EXCEEDED); default: %(default)s",
+    )
     faults = parser.add_argument_group("fault injection (off unless --fault-rate > 0)")
     faults.add_argument(
         "--fault-rate",
@@ -113,6 +141,14 @@ def main(argv: list[str] | None = None) -> int:
             honour_base64=args.honour_base64,
             error_style=args.error_style,
             rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute),
+            files_dir=Path(args.files_dir) if args.files_dir else None,
+            max_file_bytes=args.max_file_bytes,
+            max_files_bytes=args.max_files_bytes,
+            batch=BatchSettings(
+                requests_per_second=args.batch_requests_per_second,
+                hour_seconds=args.batch_hour_seconds,
+                seed=args.fault_seed,
+            ),
         )
     except ValueError as error:
         print(f"reference-server: {error}", file=sys.stderr)

@@ -1,13 +1,18 @@
-"""openapi.yaml, loaded at start-up: the routes it declares and the request-body schemas bodies are checked with.
+"""openapi.yaml, loaded at start-up: the routes it declares and the request schemas requests are checked with.
 
-Nothing here copies a schema: each operation's request body is validated by jsonschema-rs against the
-contract's own schema (rooted beside its `components`, so `$ref`s resolve), and every problem found is
-reported as an `HTTPValidationError.detail` item with the location of the offending value.
+Nothing here copies a schema: each operation's request body (JSON, or the fields of a multipart form) and its
+path and query parameters are validated by jsonschema-rs against the contract's own schemas (rooted beside its
+`components`, so `$ref`s resolve), and every problem found is reported as an `HTTPValidationError.detail` item
+with the location of the offending value (`["body", "input", 3]`, `["query", "page"]`, `["path", "file_id"]`).
+Parameters arrive as text and are read as their schema's type first (FastAPI's rules, strictly: an integer is
+digits, a boolean `true` or `false`, and a parameter that is not an array may be given once); an operation that
+declares query parameters refuses undeclared ones (stricter than FastAPI, which ignores them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +24,65 @@ HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "tra
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """One path or query parameter: its name, where it goes, and the validator of its (typed) value."""
+
+    name: str
+    location: str
+    required: bool
+    schema: dict[str, Any]
+    validator: jsonschema_rs.Validator
+
+
+@dataclass(frozen=True)
 class Operation:
-    """One operation of the contract, with the validator of its JSON request body (if it takes one)."""
+    """One operation of the contract, with the validators of its request body (if it takes one) and parameters."""
 
     path: str
     method: str
     operation_id: str
     body_validator: jsonschema_rs.Validator | None
+    # "application/json" or "multipart/form-data" (None without a body).
+    media_type: str | None = None
+    parameters: tuple[Parameter, ...] = field(default=())
+
+    def parameter_problems(
+        self, path_values: dict[str, str], query: list[tuple[str, str]]
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The parameters read as their schemas' types, and every problem found (empty when all are valid)."""
+        values: dict[str, Any] = {}
+        problems: list[dict[str, Any]] = []
+        # An operation with query parameters refuses names it does not declare (a misspelt filter must not
+        # silently list everything); operations without any ignore the query string, as before.
+        declared = {p.name for p in self.parameters if p.location == "query"}
+        if declared:
+            for name in dict.fromkeys(name for name, _ in query if name not in declared):
+                problems.append({"loc": ["query", name], "msg": "Extra inputs are not permitted",
+                                 "type": "extra_forbidden", "input": None})  # fmt: skip
+        for parameter in self.parameters:
+            loc = [parameter.location, parameter.name]
+            if parameter.location == "path":
+                given = [path_values[parameter.name]] if parameter.name in path_values else []
+            else:
+                given = [value for name, value in query if name == parameter.name]
+            if not given:
+                if parameter.required:
+                    problems.append({"loc": loc, "msg": "Field required", "type": "missing", "input": None})
+                continue
+            try:
+                value = _read_parameter(parameter.schema, given)
+            except ValueError as exc:
+                problems.append({"loc": loc, "msg": str(exc), "type": "parsing", "input": _small(given[-1])})
+                continue
+            errors = list(parameter.validator.iter_errors(value))
+            for error in errors:
+                problems.append(
+                    {"loc": [*loc, *error.instance_path], "msg": error.message, "type": error.kind.name,
+                     "input": _small(error.instance)}
+                )  # fmt: skip
+            if not errors:
+                values[parameter.name] = value
+        return values, problems
 
     def problems(self, body: Any) -> list[dict[str, Any]]:
         """Every way `body` breaks the request schema, as `detail` items; empty when it is valid."""
@@ -40,6 +97,29 @@ class Operation:
         for error in errors:
             detail.extend(_detail(error))
         return detail
+
+
+def _read_parameter(schema: dict[str, Any], given: list[str]) -> Any:
+    """A parameter's text read as its schema's type (ValueError saying why it cannot be)."""
+    kind = schema.get("type")
+    if kind == "array":
+        return [_read_scalar(schema.get("items", {}), text) for text in given]
+    if len(given) > 1:
+        raise ValueError("Input should be a single value, not repeated")
+    return _read_scalar(schema, given[0])
+
+
+def _read_scalar(schema: dict[str, Any], text: str) -> Any:
+    kind = schema.get("type")
+    if kind == "integer":
+        if not re.fullmatch(r"-?[0-9]+", text):
+            raise ValueError("Input should be a valid integer, unable to parse string as an integer")
+        return int(text)
+    if kind == "boolean":
+        if text not in ("true", "false"):
+            raise ValueError("Input should be a valid boolean, `true` or `false`")
+        return text == "true"
+    return text
 
 
 def _detail(error: jsonschema_rs.ValidationError) -> list[dict[str, Any]]:
@@ -93,27 +173,74 @@ class Contract:
 
     operations: dict[tuple[str, str], Operation]
 
+    def __post_init__(self) -> None:
+        # Templated routes (`/v1/files/{file_id}`) as patterns; a literal route wins over a template.
+        patterns = {}
+        for route, _ in self.operations:
+            if "{" in route:
+                regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route))
+                patterns[route] = re.compile(f"^{regex}$")
+        object.__setattr__(self, "_patterns", patterns)
+
+    def route(self, path: str) -> tuple[str, dict[str, str]] | None:
+        """The contract's route serving `path` and the values of its path parameters, or None."""
+        if any(route == path for route, _ in self.operations):
+            return path, {}
+        patterns: dict[str, re.Pattern[str]] = object.__getattribute__(self, "_patterns")
+        for route, pattern in patterns.items():
+            match = pattern.match(path)
+            if match:
+                return route, match.groupdict()
+        return None
+
     @classmethod
     def load(cls, path: Path = BUNDLED_SPEC) -> Contract:
         """Read the document and compile a validator per request body."""
         with path.open(encoding="utf-8") as handle:
             spec = yaml.safe_load(handle)
         operations = {}
+        components = spec["components"]
         for route, item in spec["paths"].items():
             for method in HTTP_METHODS:
                 if method not in item:
                     continue
                 operation = item[method]
-                validator = None
+                validator, media_type = None, None
                 body = operation.get("requestBody")
                 if body is not None:
-                    schema = body["content"]["application/json"]["schema"]
-                    validator = jsonschema_rs.Draft202012Validator({**schema, "components": spec["components"]})
+                    media_type = next(iter(body["content"]))
+                    schema = body["content"][media_type]["schema"]
+                    validator = jsonschema_rs.Draft202012Validator({**schema, "components": components})
+                parameters = tuple(
+                    _parameter(_resolve(definition, spec), components)
+                    for definition in [*item.get("parameters", []), *operation.get("parameters", [])]
+                )
                 operations[(route, method.upper())] = Operation(
-                    route, method.upper(), operation["operationId"], validator
+                    route, method.upper(), operation["operationId"], validator, media_type, parameters
                 )
         return cls(operations)
 
     def methods(self, path: str) -> list[str]:
-        """The methods the contract declares for `path` (empty when the path is unknown)."""
-        return sorted(method for route, method in self.operations if route == path)
+        """The methods the contract declares for the route serving `path` (empty when the path is unknown)."""
+        found = self.route(path)
+        if found is None:
+            return []
+        return sorted(method for route, method in self.operations if route == found[0])
+
+
+def _resolve(definition: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in definition:
+        node: Any = spec
+        for part in definition["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        definition = node
+    return definition
+
+
+def _parameter(definition: dict[str, Any], components: dict[str, Any]) -> Parameter:
+    schema = _resolve(definition["schema"], {"components": components})
+    # Formats (uuid, date-time) are checked: FastAPI refuses a malformed id or date with a 422 too.
+    validator = jsonschema_rs.Draft202012Validator(
+        {**definition["schema"], "components": components}, validate_formats=True
+    )
+    return Parameter(definition["name"], definition["in"], bool(definition.get("required")), schema, validator)

@@ -106,6 +106,20 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     _bool_flag(request, "allow-quantization", "cortecs: allow quantized endpoints")
 
 
+def _batch_arguments(parser: argparse.ArgumentParser) -> None:
+    batch = parser.add_argument_group("Mistral batch API (about half the price; minutes to hours; docs/batch.md)")
+    batch.add_argument("--batch-api", action="store_true", help="embed through a batch job, resumably")
+    batch.add_argument(
+        "--batch-retry",
+        choices=["sync", "batch", "none"],
+        default="sync",
+        help="failed lines: embed them synchronously, in one more batch job, or fail; default: %(default)s",
+    )
+    batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
+    batch.add_argument("--batch-timeout-hours", type=int, default=24, help="the job's timeout_hours; %(default)s")
+    batch.add_argument("--price-per-million", type=float, help="USD per 1M tokens, instead of the assumed table")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="embedkit",
@@ -144,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
         "--max-input-tokens", type=POSITIVE, default=8192, help="estimated tokens per input; default: %(default)s"
     )
     _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
+    _batch_arguments(embed)
     _client_arguments(embed)
 
     search = commands.add_parser("search", help="find the texts nearest a query", description="Top-k search.")
@@ -245,6 +260,8 @@ def _embed(args: argparse.Namespace) -> int:
         records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
         output = open_output(args.output, with_text=args.with_text, metadata=metadata)
         show = sys.stderr.isatty() if args.progress is None else args.progress
+        if args.batch_api:
+            _embed_in_batch(args, embedder, fmt, cache, options, show)
         summary = run_job(
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
@@ -257,6 +274,53 @@ def _embed(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _embed_in_batch(
+    args: argparse.Namespace,
+    embedder: Embedder,
+    fmt: str,
+    cache: EmbeddingCache | None,
+    options: EmbedOptions,
+    show: bool,
+) -> None:
+    """Fill the cache through Mistral's batch API (resuming an unfinished job); the bulk job then writes from it."""
+    from ._batch_api import BatchJobError
+    from ._batch_job import run_batch
+    from ._pricing import cost
+
+    if cache is None:
+        raise ValueError("--batch-api needs the cache file, which records the job to resume it: drop --no-cache")
+    store = embedder._settings.cache
+    assert store is not None
+    tokens, rounds = 0, 1 + (args.batch_retry == "batch")
+    for round_number in range(1, rounds + 1):
+        outcome = run_batch(
+            embedder,
+            lambda: read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field),
+            store,
+            overrides=dict(options),
+            truncate=args.truncate,
+            window=args.window,
+            poll_interval=args.poll_interval,
+            timeout_hours=args.batch_timeout_hours,
+            progress=show,
+        )
+        tokens += outcome.tokens
+        if outcome.job_id is not None:
+            print(f"batch job {outcome.job_id}: {outcome.status}, {outcome.inputs} inputs embedded, "
+                  f"{len(outcome.failures)} lines failed", file=sys.stderr)  # fmt: skip
+        if not outcome.failures:
+            break
+        if args.batch_retry == "none" or (args.batch_retry == "batch" and round_number == rounds):
+            first = outcome.failures[0]
+            raise BatchJobError(
+                f"{len(outcome.failures)} request lines failed in batch job {outcome.job_id} (first: "
+                f"{first.custom_id}: {first.message}); rerun with --batch-retry sync to embed them synchronously",
+                failures=outcome.failures,
+            )
+    print(f"batch cost: {cost(tokens, options.get('model', embedder.model), price=args.price_per_million).describe()}",
+          file=sys.stderr)  # fmt: skip
 
 
 def _search(args: argparse.Namespace) -> int:

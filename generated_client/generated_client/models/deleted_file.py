@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="DeletedFile")
+
+
+@_attrs_define
+class DeletedFile:
+    """The answer to a deletion."""
+
+    id: str
+    object_: Literal["file"]
+    deleted: bool
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
+        object_ = self.object_
+
+        deleted = self.deleted
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "id": id,
+                "object": object_,
+                "deleted": deleted,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        id = d.pop("id")
+        if not (isinstance(id, str)):
+            raise TypeError(f"id: expected string, got {type(id).__name__}")
+
+        object_ = cast(Literal["file"], d.pop("object"))
+        if object_ != "file":
+            raise ValueError(f"object must match const 'file', got '{object_}'")
+
+        deleted = d.pop("deleted")
+        if not (isinstance(deleted, bool)):
+            raise TypeError(f"deleted: expected bool, got {type(deleted).__name__}")
+
+        deleted_file = cls(
+            id=id,
+            object_=object_,
+            deleted=deleted,
+        )
+
+        additional_properties = {}
+        for prop_name, prop_dict in d.items():
+            additional = prop_dict
+
+            additional_properties[prop_name] = additional
+
+        deleted_file.additional_properties = additional_properties
+        return deleted_file
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

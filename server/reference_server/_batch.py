@@ -1,0 +1,288 @@
+"""Mistral's batch jobs: request lines of uploaded JSONL files served in the background, results in JSONL files.
+
+A job reads its input files when it is created (so deleting them later changes nothing), then a thread answers
+its lines at `requests_per_second` (0: as fast as it can), so tests run 100,000 texts in seconds and a demo can
+watch `completed_requests` grow. Each line is served as `POST /v1/embeddings` would serve its `body` with the
+job's `model`: validated against the contract, then the service's own rules (limits, model). Lines are answered
+in a shuffled order (deterministic: seeded by the server's seed and the job's number), since Mistral does not
+promise any order.
+
+Line shapes (assumed; Mistral documents only "the custom_id and the response or an error", and its batch API
+mirrors OpenAI's, whose shapes these are; see `BatchResultLine` in openapi.yaml):
+- answered (output file): `{"id", "custom_id", "response": {"status_code": 200, "body": <EmbeddingResponse>},
+  "error": null}`;
+- refused by the endpoint (error file): the same with the 4xx status and the error body (a 422 `detail`, or
+  the error object of an input over the limits);
+- unreadable (error file): `{"id", "custom_id": <it, or null>, "response": null, "error": {"message", "code"}}`.
+A job with failed lines still ends `SUCCESS`, with `failed_requests` counting them; a job whose input files hold
+no line ends `FAILED`. Past `timeout_hours` (each hour lasting `hour_seconds` on this server) a job stops as
+`TIMEOUT_EXCEEDED`; a cancelled one as `CANCELLED`. Either way the lines answered so far are in its files.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from . import _catalogue as catalogue
+from ._errors import APIError
+from ._files_store import FileStore, NotFound
+
+FINAL = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
+
+
+@dataclass
+class Job:
+    """One batch job and its progress."""
+
+    id: str
+    number: int
+    input_files: list[str]
+    model: str
+    metadata: dict[str, Any] | None
+    timeout_hours: int
+    deadline: float
+    status: str = "QUEUED"
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    started_at: int | None = None
+    completed_at: int | None = None
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    output_file: str | None = None
+    error_file: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def describe(self) -> dict[str, Any]:
+        """The `BatchJob` body."""
+        return {
+            "id": self.id,
+            "object": "batch",
+            "input_files": self.input_files,
+            "endpoint": "/v1/embeddings",
+            "model": self.model,
+            "metadata": self.metadata,
+            "output_file": self.output_file,
+            "error_file": self.error_file,
+            "errors": self.errors,
+            "status": self.status,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "completed_at": self.completed_at,
+            "total_requests": self.total,
+            "completed_requests": self.succeeded + self.failed,
+            "succeeded_requests": self.succeeded,
+            "failed_requests": self.failed,
+        }
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """How jobs run on this server."""
+
+    # Request lines answered per second by each job; 0 for as fast as the CPU allows.
+    requests_per_second: float = 50.0
+    # How long one of `timeout_hours` lasts here, in seconds (3600 like the real service; tests shrink it).
+    hour_seconds: float = 3600.0
+    # Seeds the order lines are answered in.
+    seed: int = 0
+
+
+class BatchJobs:
+    """Every batch job of the server, each run by a thread of its own."""
+
+    def __init__(
+        self,
+        store: FileStore,
+        settings: BatchSettings,
+        *,
+        problems: Callable[[Any], list[dict[str, Any]]],
+        embed: Callable[[dict[str, Any]], bytes],
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self._problems = problems
+        self._embed = embed
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        # Observable from tests: how many jobs were created (a client must never submit twice).
+        self.created = 0
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue a job (400 for an unknown model, 404 for an unknown input file) and start running it."""
+        catalogue.mistral_model(body["model"])
+        lines: list[bytes] = []
+        for file_id in body["input_files"]:
+            stored = self.store.get(file_id)
+            lines.extend(line for line in stored.path.read_bytes().split(b"\n") if line.strip())
+        hours = body.get("timeout_hours", 24)
+        with self._lock:
+            self.created += 1
+            job = Job(
+                id=str(uuid.uuid4()),
+                number=self.created,
+                input_files=list(body["input_files"]),
+                model=body["model"],
+                metadata=body.get("metadata"),
+                timeout_hours=hours,
+                deadline=time.monotonic() + hours * self.settings.hour_seconds,
+                total=len(lines),
+            )
+            self._jobs[job.id] = job
+        threading.Thread(target=self._run, args=(job, lines), name=f"batch-{job.number}", daemon=True).start()
+        return job.describe()
+
+    def get(self, identifier: str) -> dict[str, Any]:
+        """A job, else 404."""
+        return self._job(identifier).describe()
+
+    def _job(self, identifier: str) -> Job:
+        with self._lock:
+            job = self._jobs.get(identifier)
+        if job is None:
+            raise NotFound("Batch job", identifier)
+        return job
+
+    def cancel(self, identifier: str) -> dict[str, Any]:
+        """Ask a job to stop; a finished job is answered as it is."""
+        job = self._job(identifier)
+        with self._lock:
+            if job.status not in FINAL:
+                job.status = "CANCELLATION_REQUESTED"
+            return job.describe()
+
+    def listing(self, params: dict[str, Any]) -> dict[str, Any]:
+        """One page of jobs, filtered and ordered as `list_batch_jobs` documents."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        after = params.get("created_after")
+        since = datetime.fromisoformat(after.replace("Z", "+00:00")).timestamp() if after else None
+        chosen = [
+            job
+            for job in jobs
+            if ("model" not in params or job.model == params["model"])
+            and (not params.get("status") or job.status in params["status"])
+            and (since is None or job.created_at > since)
+        ]
+        chosen.sort(key=lambda job: job.number, reverse=params.get("order_by", "-created") == "-created")
+        page, size = params.get("page", 0), params.get("page_size", 100)
+        return {
+            "object": "list",
+            "data": [job.describe() for job in chosen[page * size : (page + 1) * size]],
+            "total": len(chosen),
+        }
+
+    def close(self) -> None:
+        """Stop every running job at its next line."""
+        self._closing.set()
+
+    def _run(self, job: Job, lines: list[bytes]) -> None:
+        try:
+            self._serve(job, lines)
+        except OSError:
+            # The server stopped and removed its files directory under a running job: nothing is left to finish.
+            if not self._closing.is_set():
+                raise
+
+    def _serve(self, job: Job, lines: list[bytes]) -> None:
+        order = list(range(len(lines)))
+        random.Random(f"{self.settings.seed}:{job.number}").shuffle(order)  # noqa: S311 - an order, not a secret
+        with self._lock:
+            if job.status == "QUEUED":
+                job.status, job.started_at = "RUNNING", int(time.time())
+        output_path, error_path = self.store.partial_path(), self.store.partial_path()
+        final = "SUCCESS"
+        started = time.monotonic()
+        rate = self.settings.requests_per_second
+        with output_path.open("wb") as output, error_path.open("wb") as errors:
+            for done, index in enumerate(order):
+                final = self._wait_turn(job, started + done / rate if rate else 0.0)
+                if final != "SUCCESS":
+                    break
+                line, ok = self._answer(job, lines[index], index)
+                (output if ok else errors).write(line)
+                with self._lock:
+                    if ok:
+                        job.succeeded += 1
+                    else:
+                        job.failed += 1
+        if not lines:
+            final = "FAILED"
+            job.errors.append({"message": "The input files hold no request line", "count": 1})
+        self._finish(job, final, output_path, error_path)
+
+    def _wait_turn(self, job: Job, turn: float) -> str:
+        """SUCCESS once the line's turn has come, or the status that stops the job first."""
+        while True:
+            if job.status == "CANCELLATION_REQUESTED" or self._closing.is_set():
+                return "CANCELLED"
+            now = time.monotonic()
+            if now > job.deadline:
+                return "TIMEOUT_EXCEEDED"
+            if now >= turn:
+                return "SUCCESS"
+            time.sleep(min(turn - now, 0.05))
+
+    def _finish(self, job: Job, final: str, output_path: Path, error_path: Path) -> None:
+        files: dict[str, str | None] = {}
+        for kind, path, count in (("output", output_path, job.succeeded), ("error", error_path, job.failed)):
+            files[kind] = None
+            if not count:
+                path.unlink(missing_ok=True)
+                continue
+            sample_type = "batch_result" if kind == "output" else "batch_error"
+            try:
+                stored = self.store.adopt(path, filename=f"{job.id}_{kind}.jsonl", sample_type=sample_type,
+                                          num_lines=count)  # fmt: skip
+            except APIError as error:
+                final = "FAILED"
+                job.errors.append({"message": error.message, "count": 1})
+                continue
+            files[kind] = stored.id
+        with self._lock:
+            job.output_file, job.error_file = files["output"], files["error"]
+            job.status, job.completed_at = final, int(time.time())
+
+    def _answer(self, job: Job, raw: bytes, index: int) -> tuple[bytes, bool]:
+        """A result line for one request line, and whether it goes to the output file (else the error file)."""
+        line_id = f"batch-{job.id}-{index}"
+        try:
+            item = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            return _error_line(line_id, None, f"Line {index + 1} is not valid JSON: {exc}", "invalid_json"), False
+        custom_id = item.get("custom_id") if isinstance(item, dict) else None
+        if not isinstance(custom_id, str | None):
+            return _error_line(line_id, None, f"Line {index + 1}: custom_id must be a string", "invalid_line"), False
+        if not isinstance(item, dict) or not isinstance(item.get("body"), dict):
+            message = f"Line {index + 1} is not a request line: an object with an object `body` is needed"
+            return _error_line(line_id, custom_id, message, "invalid_line"), False
+        body = {**item["body"], "model": job.model}
+        problems = self._problems(body)
+        if problems:
+            return _response_line(line_id, custom_id, 422, orjson.dumps({"detail": problems})), False
+        try:
+            answer = self._embed(body)
+        except APIError as error:
+            return _response_line(line_id, custom_id, error.status, orjson.dumps(error.body(0, line_id))), False
+        return _response_line(line_id, custom_id, 200, answer), True
+
+
+def _response_line(line_id: str, custom_id: str | None, status: int, body: bytes) -> bytes:
+    return b'{"id":%s,"custom_id":%s,"response":{"status_code":%d,"body":%s},"error":null}\n' % (
+        orjson.dumps(line_id), orjson.dumps(custom_id), status, body,
+    )  # fmt: skip
+
+
+def _error_line(line_id: str, custom_id: str | None, message: str, code: str) -> bytes:
+    error = {"id": line_id, "custom_id": custom_id, "response": None, "error": {"message": message, "code": code}}
+    return orjson.dumps(error) + b"\n"

@@ -1,0 +1,199 @@
+"""Files on disk, as Mistral's files API keeps them: uploads (batch inputs) and the output and error files of jobs.
+
+Each file's bytes live in one file under a directory (a temporary one owned by the server unless configured),
+its description in memory. The total size of the stored files is bounded: an upload past the bound is a 413, a
+job whose output would pass it fails (see _batch.py). Deleting a file removes it from the API at once; its bytes
+stay on disk while a job still reads them, and are removed when the store is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import APIError
+
+DEFAULT_MAX_TOTAL_BYTES = 4 * 1024**3
+DEFAULT_MAX_FILE_BYTES = 512 * 1024**2
+
+
+class NotFound(APIError):
+    """404 for a file or job that does not exist (or was deleted)."""
+
+    def __init__(self, what: str, identifier: str) -> None:
+        super().__init__(404, f"{what} {identifier} not found", type_="not_found")
+
+
+@dataclass
+class StoredFile:
+    """One file's description, as the API answers it."""
+
+    id: str
+    filename: str
+    purpose: str
+    sample_type: str
+    source: str
+    bytes: int
+    num_lines: int | None
+    mimetype: str | None
+    path: Path
+    created_at: int = field(default_factory=lambda: int(time.time()))
+    deleted: bool = False
+
+    def describe(self, *, with_deleted: bool = False) -> dict[str, Any]:
+        """The `FileObject` (or, with `deleted`, `RetrievedFile`) body."""
+        body: dict[str, Any] = {
+            "id": self.id,
+            "object": "file",
+            "bytes": self.bytes,
+            "created_at": self.created_at,
+            "filename": self.filename,
+            "purpose": self.purpose,
+            "sample_type": self.sample_type,
+            "source": self.source,
+            "num_lines": self.num_lines,
+            "mimetype": self.mimetype,
+            "signature": None,
+            "expires_at": None,
+        }
+        if with_deleted:
+            body["deleted"] = self.deleted
+        return body
+
+
+class FileStore:
+    """Stored files by id; safe to use from the event loop and from job threads at once."""
+
+    def __init__(
+        self,
+        directory: Path | None = None,
+        *,
+        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
+        self._owned = directory is None
+        self.directory = Path(tempfile.mkdtemp(prefix="reference-server-files-")) if directory is None else directory
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.max_total_bytes = max_total_bytes
+        self.max_file_bytes = max_file_bytes
+        self._files: dict[str, StoredFile] = {}
+        self._order: list[str] = []  # creation order, for listing newest first
+        self._used = 0
+        self._lock = threading.Lock()
+        # Observable from tests: how many uploads were accepted (a client must never upload twice).
+        self.uploads = 0
+
+    def _reserve(self, size: int) -> None:
+        with self._lock:
+            if self._used + size > self.max_total_bytes:
+                raise APIError(
+                    413,
+                    f"File storage is full: {self._used} of {self.max_total_bytes} bytes used, {size} more asked",
+                    type_="invalid_request_error",
+                )
+            self._used += size
+
+    def add(self, data: bytes, *, filename: str, purpose: str, mimetype: str | None) -> StoredFile:
+        """Store an upload (413 when it is over the file or total size bound)."""
+        if len(data) > self.max_file_bytes:
+            raise APIError(413, f"File is larger than {self.max_file_bytes} bytes", type_="invalid_request_error")
+        self._reserve(len(data))
+        identifier = str(uuid.uuid4())
+        path = self.directory / identifier
+        path.write_bytes(data)
+        sample_type = "batch_request" if purpose == "batch" else "instruct"
+        stored = StoredFile(
+            identifier, filename, purpose, sample_type, "upload", len(data), _lines(data), mimetype, path
+        )
+        with self._lock:
+            self._files[identifier] = stored
+            self._order.append(identifier)
+            self.uploads += 1
+        return stored
+
+    def partial_path(self) -> Path:
+        """Where a job writes a file before `adopt` stores it."""
+        return self.directory / f".partial-{uuid.uuid4()}"
+
+    def adopt(self, path: Path, *, filename: str, sample_type: str, num_lines: int) -> StoredFile:
+        """Store a file a job wrote (413-style `APIError` when the store has no room for it)."""
+        size = path.stat().st_size
+        try:
+            self._reserve(size)
+        except APIError:
+            path.unlink(missing_ok=True)
+            raise
+        identifier = str(uuid.uuid4())
+        final = self.directory / identifier
+        os.replace(path, final)
+        stored = StoredFile(
+            identifier, filename, "batch", sample_type, "mistral", size, num_lines, "application/jsonl", final
+        )
+        with self._lock:
+            self._files[identifier] = stored
+            self._order.append(identifier)
+        return stored
+
+    def get(self, identifier: str) -> StoredFile:
+        """A file that exists and is not deleted, else 404."""
+        with self._lock:
+            stored = self._files.get(identifier)
+        if stored is None or stored.deleted:
+            raise NotFound("File", identifier)
+        return stored
+
+    def delete(self, identifier: str) -> StoredFile:
+        """Mark a file deleted (its bytes are freed from the bound; jobs reading it keep their copy in memory)."""
+        with self._lock:
+            stored = self._files.get(identifier)
+            if stored is None or stored.deleted:
+                raise NotFound("File", identifier)
+            stored.deleted = True
+            self._used -= stored.bytes
+        stored.path.unlink(missing_ok=True)
+        return stored
+
+    def listing(self, params: dict[str, Any]) -> dict[str, Any]:
+        """One page of files, newest first, filtered as `list_files` documents."""
+        with self._lock:
+            files = [self._files[i] for i in reversed(self._order) if not self._files[i].deleted]
+        matches = [stored for stored in files if _matches(stored, params)]
+        page, size = params.get("page", 0), params.get("page_size", 100)
+        chosen = matches[page * size : (page + 1) * size]
+        return {
+            "object": "list",
+            "data": [stored.describe() for stored in chosen],
+            "total": len(matches) if params.get("include_total", True) else None,
+        }
+
+    def __iter__(self) -> Iterator[StoredFile]:
+        with self._lock:
+            return iter(list(self._files.values()))
+
+    def close(self) -> None:
+        """Remove the directory if the store made it."""
+        if self._owned:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _matches(stored: StoredFile, params: dict[str, Any]) -> bool:
+    if "purpose" in params and stored.purpose != params["purpose"]:
+        return False
+    if "search" in params and params["search"] not in stored.filename:
+        return False
+    if params.get("sample_type") and stored.sample_type not in params["sample_type"]:
+        return False
+    return not (params.get("source") and stored.source not in params["source"])
+
+
+def _lines(data: bytes) -> int:
+    """Non-blank lines, as a JSONL reader counts requests."""
+    return sum(1 for line in data.split(b"\n") if line.strip())
