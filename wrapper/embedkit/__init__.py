@@ -7,8 +7,10 @@
         query = embedder.embed("a question").vectors
         indices, scores = top_k(query, corpus, k=1)
 
-Built on the client generated from openapi.yaml (package `generated_client`), which it uses for every
-request body and route.
+Built on the client generated from openapi.yaml (package `generated_client`, shipped inside this
+distribution), which it uses for every request body and route. Optional features are extras:
+`embedkit[parquet]`, `embedkit[server]`, `embedkit[dask]`, `embedkit[langchain]` (`embedkit.langchain`),
+`embedkit[llamaindex]` (`embedkit.llamaindex`).
 """
 
 from ._async_client import AsyncEmbedder
@@ -33,9 +35,20 @@ from ._errors import (
     ResponseValidationError,
     ServerError,
 )
+from ._extras import MissingDependencyError
+from ._quantized import (
+    binary_to_ubinary,
+    hamming_distances,
+    hamming_top_k,
+    pack_bits,
+    rescore,
+    uint8_to_int8,
+    unpack_bits,
+)
 from ._result import EmbeddingResult, Usage
 from ._retry import RetryPolicy
 from ._similarity import cosine_similarity, normalize, top_k
+from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
@@ -54,6 +67,7 @@ __all__ = [
     "InputTooLongError",
     "InsecureTransportError",
     "InvalidRequestError",
+    "MissingDependencyError",
     "NotFoundError",
     "PartialResult",
     "RateLimitError",
@@ -61,7 +75,15 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "Usage",
+    "__version__",
+    "binary_to_ubinary",
     "cosine_similarity",
+    "hamming_distances",
+    "hamming_top_k",
     "normalize",
+    "pack_bits",
+    "rescore",
     "top_k",
+    "uint8_to_int8",
+    "unpack_bits",
 ]

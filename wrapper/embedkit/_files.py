@@ -23,9 +23,16 @@ import orjson
 
 from ._cache import text_key
 from ._errors import InputError
+from ._extras import require
 
 FORMATS = ("lines", "jsonl", "csv", "parquet")
 METADATA_KEY = b"embedkit"
+PARQUET = "reading and writing Parquet"
+
+
+def _pyarrow(module: str = "pyarrow") -> Any:
+    # pyarrow is the `parquet` extra: a plain client, or .npy output, does not need it.
+    return require(module, extra="parquet", feature=PARQUET)
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ def read_records(path: str, fmt: str, *, text_field: str = "text", id_field: str
 
 
 def _read_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Record]:
-    import pyarrow.parquet as pq
+    pq = _pyarrow("pyarrow.parquet")
 
     parquet = pq.ParquetFile(path)
     columns = [text_field] + ([id_field] if id_field else [])
@@ -117,9 +124,7 @@ def count_records(path: str, fmt: str) -> int | None:
     if path == "-":
         return None
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        return int(_pyarrow("pyarrow.parquet").ParquetFile(path).metadata.num_rows)
     with open(path, "rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return lines - 1 if fmt == "csv" else lines
@@ -129,6 +134,8 @@ class ParquetOutput:
     """Rows (id, text_sha256, vector[, text]) written a window at a time; renamed into place by `finish`."""
 
     def __init__(self, path: str, *, with_text: bool, metadata: dict[str, Any]) -> None:
+        # Checked here, before a job spends anything, not at the first write after the first window is paid for.
+        self._pa, self._pq = _pyarrow(), _pyarrow("pyarrow.parquet")
         self.path = Path(path)
         self.temporary = self.path.with_name(f".{self.path.name}.partial")
         self.with_text = with_text
@@ -138,9 +145,7 @@ class ParquetOutput:
 
     def write(self, records: list[Record], vectors: np.ndarray[Any, Any]) -> None:
         """Append one window of rows."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        pa, pq = self._pa, self._pq
         width = vectors.shape[1]
         columns = {
             "id": pa.array([r.id for r in records], pa.string()),
@@ -228,9 +233,7 @@ def load_embeddings(path: str) -> StoredEmbeddings:
     if path.lower().endswith(".npy"):
         vectors = np.load(path, mmap_mode="r")
         return StoredEmbeddings(vectors, [str(i + 1) for i in range(len(vectors))], None, {})
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
+    table = _pyarrow("pyarrow.parquet").read_table(path)
     metadata = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
     column = table.column("vector").combine_chunks()
     width = column.type.list_size
