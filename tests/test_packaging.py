@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -67,7 +68,7 @@ print(json.dumps(out))
 def _checkout_copy(target: Path) -> Path:
     """The checkout's files as a user's clone has them: tracked, plus new files not ignored; no venv, no caches."""
     listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],  # noqa: S607
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, check=True,
     ).stdout.decode().split("\0")  # fmt: skip
     for name in filter(None, listed):
@@ -108,7 +109,7 @@ def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-compile", str(wheel)],
         check=True, env=_clean_env(), capture_output=True,
     )  # fmt: skip
-    yield home / "venv" / "bin"
+    return home / "venv" / "bin"
 
 
 def test_wheel_holds_the_three_packages_and_nothing_else(wheel: Path) -> None:
@@ -135,6 +136,9 @@ def test_wheel_holds_the_three_packages_and_nothing_else(wheel: Path) -> None:
     requirements = metadata.get_all("Requires-Dist") or []
     parsed = [Requirement(r) for r in requirements]
     assert {r.name.lower() for r in parsed if r.marker is None} == BASE_REQUIREMENTS
+    # What the generator declares for its package must come with embedkit, which ships that package.
+    generator_declared = tomllib.loads((ROOT / "generated_client" / "pyproject.toml").read_text(encoding="utf-8"))
+    assert {Requirement(r).name.lower() for r in generator_declared["project"]["dependencies"]} <= BASE_REQUIREMENTS
     assert not any(r.name.lower().replace("_", "-") == "generated-client" for r in parsed)
     extras = set(metadata.get_all("Provides-Extra") or [])
     assert {"parquet", "server", "dask", "langchain", "llamaindex", "dev"} <= extras
@@ -182,7 +186,8 @@ def test_fresh_venv_cli_names_the_extras(fresh_venv: Path, server: Any, tmp_path
 
     serve = embedkit_command("serve", "--port", "1")
     assert serve.returncode == 1
-    assert "embedkit serve needs" in serve.stderr and "pip install 'embedkit[server]'" in serve.stderr
+    assert "embedkit serve needs" in serve.stderr
+    assert "pip install 'embedkit[server]'" in serve.stderr
 
     (tmp_path / "texts.txt").write_text("\n".join(TEXTS), encoding="utf-8")
     sent = server.app.inputs_embedded
@@ -199,8 +204,9 @@ def test_fresh_venv_cli_names_the_extras(fresh_venv: Path, server: Any, tmp_path
 
 
 def test_dev_install_is_editable_from_this_checkout() -> None:
-    import generated_client
     import reference_server
+
+    import generated_client
 
     for module, folder in ((embedkit, "wrapper"), (generated_client, "generated_client"), (reference_server, "server")):
         assert Path(module.__file__ or "").resolve().is_relative_to(ROOT / folder)

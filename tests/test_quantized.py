@@ -1,4 +1,4 @@
-"""Quantized outputs against the reference server: bit order, offsets, and a binary search that finds what float finds."""
+"""Quantized outputs against the reference server: bit order, offsets, and a binary search finding the float hits."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def test_packed_bits_are_the_float_signs_in_big_endian_order(embedder: Embedder,
     floats = embedder.embed(texts, output_dimension=dimension).vectors
     ubinary = embedder.embed(texts, output_dimension=dimension, output_dtype="ubinary").vectors
     binary = embedder.embed(texts, output_dimension=dimension, output_dtype="binary").vectors
-    assert ubinary.dtype == np.uint8 and binary.dtype == np.int8
+    assert ubinary.dtype == np.uint8
+    assert binary.dtype == np.int8
     assert ubinary.shape == binary.shape == (40, -(-dimension // 8))
     expected = (floats > 0).astype(np.uint8)
     assert np.array_equal(unpack_bits(ubinary, dimension), expected)
@@ -74,7 +75,8 @@ def test_uint8_is_int8_plus_128_and_int8_follows_the_floats(embedder: Embedder) 
     floats = embedder.embed(texts, output_dimension=512).vectors
     int8 = embedder.embed(texts, output_dimension=512, output_dtype="int8").vectors
     uint8 = embedder.embed(texts, output_dimension=512, output_dtype="uint8").vectors
-    assert int8.dtype == np.int8 and uint8.dtype == np.uint8
+    assert int8.dtype == np.int8
+    assert uint8.dtype == np.uint8
     assert np.array_equal(uint8.astype(np.int16), int8.astype(np.int16) + 128)
     assert np.array_equal(uint8_to_int8(uint8), int8)
     # Same signs as the floats wherever the byte is not zero, and nearly the same direction.
@@ -91,13 +93,15 @@ def test_hamming_distances_count_differing_bits() -> None:
     signed = (rows.astype(np.int16) - 128).astype(np.int8)
     assert np.array_equal(hamming_distances(signed, rows), hamming_distances(rows, rows))
     indices, distances = hamming_top_k(rows[2], rows, k=3)
-    assert indices.tolist() == [[2, 1, 0]] and distances.tolist() == [[0, 5, 10]]
+    assert indices.tolist() == [[2, 1, 0]]
+    assert distances.tolist() == [[0, 5, 10]]
 
 
 def test_hamming_top_k_breaks_ties_by_index() -> None:
     corpus = np.array([[0b1000_0000], [0b0100_0000], [0b0000_0000], [0b0010_0000]], dtype=np.uint8)
     indices, distances = hamming_top_k(np.array([[0]], dtype=np.uint8), corpus, k=4)
-    assert indices.tolist() == [[2, 0, 1, 3]] and distances.tolist() == [[0, 1, 1, 1]]
+    assert indices.tolist() == [[2, 0, 1, 3]]
+    assert distances.tolist() == [[0, 1, 1, 1]]
 
 
 def test_bad_inputs_are_refused_by_name() -> None:
