@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	-$(BIN)/python -m pip uninstall --quiet --yes generated-client 2>/dev/null
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,parquet,server,dask,langchain,llamaindex,bench]'
+	@# setuptools' editable finder runs after the path finder, so from the repository root (python -m pytest, a REPL)
+	@# the folder generated_client/ would be imported as an empty namespace package; the source folders on sys.path fix it.
+	printf '%s\n' "$(CURDIR)/wrapper" "$(CURDIR)/server" "$(CURDIR)/generated_client" \
+		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/embedkit-dev-sources.pth"
 	@touch $@
 
 generate: $(STAMP)  ## Rebuild generated_client/ from openapi.yaml (never edit it by hand).

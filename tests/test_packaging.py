@@ -204,9 +204,20 @@ def test_fresh_venv_cli_names_the_extras(fresh_venv: Path, server: Any, tmp_path
 
 
 def test_dev_install_is_editable_from_this_checkout() -> None:
-    import reference_server
-
-    import generated_client
-
-    for module, folder in ((embedkit, "wrapper"), (generated_client, "generated_client"), (reference_server, "server")):
-        assert Path(module.__file__ or "").resolve().is_relative_to(ROOT / folder)
+    # Run from the repository root, where the folder generated_client/ (no __init__.py) could pass for a namespace
+    # package and hide the real one: `make install` puts the source folders on sys.path so that it cannot.
+    script = (
+        "import embedkit as e, generated_client as g, reference_server as r; print(e.__file__, g.__file__, r.__file__)"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    files = completed.stdout.split()
+    for file, folder in zip(files, ("wrapper", "generated_client", "server"), strict=True):
+        assert Path(file).resolve().is_relative_to(ROOT / folder)
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", "from generated_client import AuthenticatedClient"], cwd=ROOT, check=False
+        ).returncode
+        == 0
+    )
