@@ -10,12 +10,18 @@ STAMP  := $(VENV)/.installed
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-install: $(STAMP)  ## Create .venv with the generated client, this project and the pinned dev tools.
+install: $(STAMP)  ## Create .venv with this project (wrapper, generated client, server) editable, every extra and the pinned dev tools.
 
-$(STAMP): pyproject.toml generated_client/pyproject.toml
+# One editable install: the generated client is a package of the embedkit distribution, not a distribution of its own.
+$(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ./generated_client -e '.[dev,server,dask,bench]'
+	-$(BIN)/python -m pip uninstall --quiet --yes generated-client 2>/dev/null
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,parquet,server,dask,langchain,llamaindex,bench]'
+	@# setuptools' editable finder runs after the path finder, so from the repository root (python -m pytest, a REPL)
+	@# the folder generated_client/ would be imported as an empty namespace package; the source folders on sys.path fix it.
+	printf '%s\n' "$(CURDIR)/wrapper" "$(CURDIR)/server" "$(CURDIR)/generated_client" \
+		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/embedkit-dev-sources.pth"
 	@touch $@
 
 generate: $(STAMP)  ## Show what changed since HEAD's openapi.yaml, then rebuild generated_client/ from it (never edit it by hand).

@@ -7,8 +7,10 @@
         query = embedder.embed("a question").vectors
         indices, scores = top_k(query, corpus, k=1)
 
-Built on the client generated from openapi.yaml (package `generated_client`), which it uses for every
-request body and route.
+Built on the client generated from openapi.yaml (package `generated_client`, shipped inside this
+distribution), which it uses for every request body and route. Optional features are extras:
+`embedkit[parquet]`, `embedkit[server]`, `embedkit[dask]`, `embedkit[langchain]` (`embedkit.langchain`),
+`embedkit[llamaindex]` (`embedkit.llamaindex`).
 """
 
 from ._async_client import AsyncEmbedder
@@ -35,10 +37,21 @@ from ._errors import (
     UnknownOptionError,
     UnsupportedError,
 )
+from ._extras import MissingDependencyError
 from ._options import EmbedOptions
 from ._policy import RetryPolicy
+from ._quantized import (
+    binary_to_ubinary,
+    hamming_distances,
+    hamming_top_k,
+    pack_bits,
+    rescore,
+    uint8_to_int8,
+    unpack_bits,
+)
 from ._result import EmbeddingResult, Usage
 from ._similarity import cosine_similarity, normalize, top_k
+from ._version import __version__
 
 __all__ = [
     "APIConnectionError",
@@ -57,6 +70,7 @@ __all__ = [
     "InputTooLongError",
     "InsecureTransportError",
     "InvalidRequestError",
+    "MissingDependencyError",
     "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
@@ -67,7 +81,15 @@ __all__ = [
     "UnknownOptionError",
     "UnsupportedError",
     "Usage",
+    "__version__",
+    "binary_to_ubinary",
     "cosine_similarity",
+    "hamming_distances",
+    "hamming_top_k",
     "normalize",
+    "pack_bits",
+    "rescore",
     "top_k",
+    "uint8_to_int8",
+    "unpack_bits",
 ]

@@ -22,10 +22,12 @@ from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
 from ._errors import AuthenticationError, EmbeddingError, InputError
+from ._extras import MissingDependencyError, raise_missing_extra
 from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
 from ._policy import DEFAULT_TIMEOUT
 from ._services import SERVICES
 from ._similarity import top_k
+from ._version import __version__
 
 EXAMPLES = """examples:
   embedkit embed corpus.txt vectors.parquet                       # one text per line, Mistral, key from MISTRAL_API_KEY
@@ -127,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"embedkit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     embed = commands.add_parser(
@@ -367,13 +370,29 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _server_main() -> Callable[[list[str] | None], int]:
+    # The reference server ships in the wheel, its dependencies (uvicorn, jsonschema-rs, PyYAML) in the `server` extra.
+    try:
+        from reference_server._cli import main
+    except ModuleNotFoundError as error:
+        raise_missing_extra(error, extra="server", feature="embedkit serve")
+    return main
+
+
+def _serve(argv: list[str]) -> int:
+    try:
+        serve = _server_main()
+    except MissingDependencyError as error:
+        print(f"embedkit: {error}", file=sys.stderr)
+        return 1
+    return int(serve(argv))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors are reported in one line on stderr with exit status 1 (usage errors: 2)."""
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
-        from reference_server._cli import main as serve
-
-        return int(serve(argv[1:]))
+        return _serve(argv[1:])
     args = _parser().parse_args(argv)
     try:
         return {"embed": _embed, "search": _search, "models": _models}[args.command](args)

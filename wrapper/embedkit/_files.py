@@ -26,9 +26,16 @@ import orjson
 
 from ._cache import text_key
 from ._errors import InputError
+from ._extras import require
 
 FORMATS = ("lines", "jsonl", "csv", "parquet")
 METADATA_KEY = b"embedkit"
+PARQUET = "reading and writing Parquet"
+
+
+def _pyarrow(module: str = "pyarrow") -> Any:
+    # pyarrow is the `parquet` extra: a plain client, or .npy output, does not need it.
+    return require(module, extra="parquet", feature=PARQUET)
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ def _read_text(source: IO[str], fmt: str, text_field: str, id_field: str | None)
 
 
 def _read_parquet(path: str, text_field: str, id_field: str | None) -> Iterator[Record]:
-    import pyarrow.parquet as pq
+    pq = _pyarrow("pyarrow.parquet")
 
     parquet = pq.ParquetFile(path)
     columns = [text_field] + ([id_field] if id_field else [])
@@ -150,9 +157,7 @@ def count_records(path: str, fmt: str) -> int | None:
     if path == "-":
         return None
     if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        return int(pq.ParquetFile(path).metadata.num_rows)
+        return int(_pyarrow("pyarrow.parquet").ParquetFile(path).metadata.num_rows)
     with open(path, "rb") as handle:
         lines = sum(1 for line in handle if line.strip())
     return lines - 1 if fmt == "csv" else lines
@@ -175,6 +180,8 @@ class ParquetOutput:
     """
 
     def __init__(self, path: str, *, with_text: bool, metadata: dict[str, Any]) -> None:
+        # Checked here, before a job spends anything, not at the first write after the first window is paid for.
+        self._pa, self._pq = _pyarrow(), _pyarrow("pyarrow.parquet")
         self.path = Path(path)
         self.temporary = self.path.with_name(f".{self.path.name}.partial")
         self.with_text = with_text
@@ -184,9 +191,7 @@ class ParquetOutput:
 
     def write(self, records: list[Record], vectors: np.ndarray[Any, Any]) -> None:
         """Append one window of rows."""
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
+        pa, pq = self._pa, self._pq
         width = vectors.shape[1]
         columns = {
             "id": pa.array([r.id for r in records], pa.string()),
@@ -307,9 +312,7 @@ def load_embeddings(path: str) -> StoredEmbeddings:
                     f"{' x '.join(map(str, vectors.shape))} {vectors.dtype.str}: they were not written together"
                 )
         return StoredEmbeddings(vectors, [str(i + 1) for i in range(len(vectors))], None, metadata)
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(path)
+    table = _pyarrow("pyarrow.parquet").read_table(path)
     metadata = json.loads((table.schema.metadata or {}).get(METADATA_KEY, b"{}"))
     column = table.column("vector").combine_chunks()
     width = column.type.list_size

@@ -23,9 +23,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import dask.array as da
 import numpy as np
-from dask.delayed import delayed
+
+from ._extras import raise_missing_extra
+
+try:
+    import dask.array as da
+    from dask.delayed import delayed
+except ModuleNotFoundError as error:
+    raise_missing_extra(error, extra="dask", feature="embedkit.dask")
 
 from ._base import EmbedOptions
 from ._client import Embedder
