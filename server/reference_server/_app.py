@@ -379,6 +379,7 @@ class ReferenceServer:
         self.inputs_embedded += len(texts)
         dtype = body.get("output_dtype", "float")
         encoding = body.get("encoding_format", "float") if honours_base64 or self.config.honour_base64 else "float"
+        self.cache.warm(model.name, model.max_dimension, texts)
         fragments = (
             self.cache.fragment(model.name, model.max_dimension, text, dimension, dtype, encoding) for text in texts
         )

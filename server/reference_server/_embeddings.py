@@ -21,6 +21,8 @@ import base64
 import hashlib
 import itertools
 import re
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -66,18 +68,32 @@ def _features(text: str) -> tuple[list[str], list[float]]:
 
 def compute_vector(model: str, dimension: int, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
     """The unit vector of `text` for `model` in `dimension` components (no cache)."""
-    names, weights = _features(text)
+    vector: np.ndarray[Any, np.dtype[np.float32]] = compute_vectors(model, dimension, [text])[0]
+    return vector
+
+
+def compute_vectors(model: str, dimension: int, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """The unit vectors of `texts`, one row each: the same values as `compute_vector`, bit for bit, in any batch.
+
+    The transform is done for the whole batch at once (its per-call overhead dominated one text's cost); every
+    operation on a row is the one a single text gets, so a vector never depends on what it was batched with.
+    """
+    sparse = np.zeros((len(texts), dimension))
     key = model.encode("utf-8")[:64]
-    digests = b"".join(hashlib.blake2b(name.encode("utf-8"), digest_size=8, key=key).digest() for name in names)
-    hashes = np.frombuffer(digests, dtype="<u8")
-    buckets = (hashes % np.uint64(dimension)).astype(np.intp)
-    signs = np.where(hashes >> np.uint64(63), -1.0, 1.0)
-    sparse = np.bincount(buckets, weights=signs * np.asarray(weights), minlength=dimension)
-    if not sparse.any():
-        # Every feature cancelled out; any fixed unit vector keeps the result deterministic.
-        sparse[int(hashes[0] % np.uint64(dimension))] = 1.0
-    vector = _densify(sparse * _mixing_signs(model, dimension))
-    return (vector / np.linalg.norm(vector)).astype(np.float32)
+    for row, text in enumerate(texts):
+        names, weights = _features(text)
+        digests = b"".join(hashlib.blake2b(name.encode("utf-8"), digest_size=8, key=key).digest() for name in names)
+        hashes = np.frombuffer(digests, dtype="<u8")
+        buckets = (hashes % np.uint64(dimension)).astype(np.intp)
+        signs = np.where(hashes >> np.uint64(63), -1.0, 1.0)
+        sparse[row] = np.bincount(buckets, weights=signs * np.asarray(weights), minlength=dimension)
+        if not sparse[row].any():
+            # Every feature cancelled out; any fixed unit vector keeps the result deterministic.
+            sparse[row, int(hashes[0] % np.uint64(dimension))] = 1.0
+    dense = _densify_many(sparse * _mixing_signs(model, dimension))
+    for row in dense:
+        row /= np.linalg.norm(row)
+    return dense.astype(np.float32)
 
 
 @lru_cache(maxsize=64)
@@ -89,27 +105,35 @@ def _mixing_signs(model: str, dimension: int) -> np.ndarray[Any, np.dtype[np.flo
 
 
 def _densify(vector: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """An orthogonal transform of the whole vector.
+    """An orthogonal transform of the whole vector (see `_densify_many`)."""
+    dense: np.ndarray[Any, np.dtype[np.float64]] = _densify_many(vector.reshape(1, -1))[0]
+    return dense
+
+
+def _densify_many(vectors: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """An orthogonal transform of each row.
 
     A Walsh-Hadamard transform of each block (the largest power of two dividing the size, at most 1024), then
-    the blocks mixed by a DCT.
+    the blocks mixed by a DCT. The butterflies are element-wise, so batching rows changes no value.
     """
-    size = vector.size
+    count, size = vectors.shape
     block = 1
     while block < 1024 and size % (block * 2) == 0:
         block *= 2
-    mixed = vector.reshape(-1, block)
-    rows, half = mixed.shape[0], 1
+    rows, half = size // block, 1
+    mixed = vectors.reshape(count, rows, block)
     while half < block:
-        pairs = mixed.reshape(rows, -1, 2, half)
-        mixed = np.stack((pairs[:, :, 0] + pairs[:, :, 1], pairs[:, :, 0] - pairs[:, :, 1]), axis=2)
+        pairs = mixed.reshape(count, rows, -1, 2, half)
+        mixed = np.stack((pairs[:, :, :, 0] + pairs[:, :, :, 1], pairs[:, :, :, 0] - pairs[:, :, :, 1]), axis=3)
         half *= 2
-    mixed = mixed.reshape(rows, block) / np.sqrt(block)
+    mixed = mixed.reshape(count, rows, block) / np.sqrt(block)
     if rows > 1:
         # Mix the blocks too (an orthogonal DCT, whose first row averages them), so that the leading components,
-        # which a shorter output_dimension keeps, summarise every feature and not only the first block's.
-        mixed = _dct_matrix(rows) @ mixed
-    return np.asarray(mixed.reshape(size), dtype=np.float64)
+        # which a shorter output_dimension keeps, summarise every feature and not only the first block's. One
+        # product per row, as for a single text: a batched product may round differently.
+        matrix = _dct_matrix(rows)
+        mixed = np.stack([matrix @ one for one in mixed])
+    return np.asarray(mixed.reshape(count, size), dtype=np.float64)
 
 
 @lru_cache(maxsize=8)
@@ -154,11 +178,43 @@ def encode(values: np.ndarray[Any, Any], encoding: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Vectors and their encoded JSON values, kept so a repeated text costs a dictionary lookup."""
+    """Vectors and their encoded JSON values, kept so a repeated text costs a dictionary lookup.
+
+    `warm` computes the vectors a request lacks in one batch; `fragment` encodes one text's vector (cached too).
+    Thread-safe: batch jobs embed on threads of their own.
+    """
 
     def __init__(self, max_texts: int = 65536) -> None:
-        self.vector = lru_cache(maxsize=max_texts)(compute_vector)
+        self._max = max_texts
+        self._vectors: OrderedDict[tuple[str, int, str], np.ndarray[Any, np.dtype[np.float32]]] = OrderedDict()
+        self._lock = threading.Lock()
         self.fragment = lru_cache(maxsize=max_texts)(self._fragment)
+
+    def warm(self, model: str, dimension: int, texts: list[str]) -> None:
+        """Compute, in one batch, the vectors of `texts` not cached yet."""
+        with self._lock:
+            missing = list(dict.fromkeys(text for text in texts if (model, dimension, text) not in self._vectors))
+        if not missing:
+            return
+        computed = compute_vectors(model, dimension, missing)
+        with self._lock:
+            for text, vector in zip(missing, computed, strict=True):
+                self._vectors[(model, dimension, text)] = vector
+            while len(self._vectors) > self._max:
+                self._vectors.popitem(last=False)
+
+    def vector(self, model: str, dimension: int, text: str) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The vector of one text, from the cache or computed now."""
+        with self._lock:
+            found = self._vectors.get((model, dimension, text))
+            if found is not None:
+                self._vectors.move_to_end((model, dimension, text))
+                return found
+        self.warm(model, dimension, [text])
+        with self._lock:
+            found = self._vectors.get((model, dimension, text))
+        # Evicted already (a cache smaller than one request): compute it again.
+        return found if found is not None else compute_vector(model, dimension, text)
 
     def _fragment(self, model: str, full_dimension: int, text: str, dimension: int, dtype: str, encoding: str) -> bytes:
         full = self.vector(model, full_dimension, text)
