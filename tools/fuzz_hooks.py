@@ -36,7 +36,9 @@ FLEXIBLE_DIMENSIONS = {"codestral-embed": 3072}
 
 
 def map_case(context: Any, case: Any) -> Any:
-    """Rewrite a positive embeddings case into one the service can serve; leave everything else alone."""
+    """Rewrite a positive embeddings case into one the service can serve; keep negative cases negative on the wire."""
+    if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
+        return _undeclared_query_survives(context, case)
     body = case.body
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE or not isinstance(body, dict):
         return case
@@ -63,4 +65,19 @@ def map_case(context: Any, case: Any) -> Any:
         body["output_dimension"] = 1 + (body["output_dimension"] - 1) % largest if largest else None
     if isinstance(body.get("allowed_providers"), list):
         body["allowed_providers"] = [*body["allowed_providers"], *CORTECS_PROVIDERS]
+    return case
+
+
+def _undeclared_query_survives(context: Any, case: Any) -> Any:
+    """An undeclared query parameter valued None, [] or {} is generated as invalid but never sent.
+
+    The HTTP client drops such a parameter from the URL, so the server sees a valid request and serves it, and
+    `negative_data_rejection` calls that a failure. Giving it a value keeps the request as invalid as generated.
+    """
+    if not isinstance(case.query, dict):
+        return case
+    declared = {parameter.name for parameter in context.operation.query}
+    for name, value in list(case.query.items()):
+        if name not in declared and value in (None, [], {}):
+            case.query[name] = "undeclared"
     return case
