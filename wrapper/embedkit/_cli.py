@@ -21,6 +21,7 @@ from ._base import EmbedOptions
 from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
+from ._concurrency import DEFAULT_MAXIMUM
 from ._errors import AuthenticationError, EmbeddingError, InputError
 from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
 from ._policy import DEFAULT_TIMEOUT
@@ -85,7 +86,9 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
-    service.add_argument("--max-concurrency", type=POSITIVE, default=8, help="requests in flight; default: %(default)s")
+    service.add_argument(
+        "--max-concurrency", type=POSITIVE, help=f"requests in flight; default: adaptive, up to {DEFAULT_MAXIMUM}"
+    )
     service.add_argument("--max-retries", type=NON_NEGATIVE, default=5, help="0: no retry; default: %(default)s")
     service.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS",
@@ -249,7 +252,7 @@ def _embed(args: argparse.Namespace) -> int:
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
             # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
-            step=args.max_concurrency * args.batch_size,
+            step=(args.max_concurrency or DEFAULT_MAXIMUM) * args.batch_size,
         )  # fmt: skip
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
