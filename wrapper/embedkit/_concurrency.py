@@ -3,13 +3,14 @@
 A fixed number is right only for one latency: against a service that answers at once, threads beyond the first
 cost CPU and gain nothing (the client's own decoding is the bottleneck); across the internet, one request at a
 time leaves the pipe empty. The adaptive limit measures instead, in the manner of TCP Vegas and Netflix's
-concurrency-limits (its gradient limit): each request's latency is a sample; about once per round trip (a
-window of `limit` answers) the window's mean latency is compared with the least seen (the latency with no
-queue). While the mean stays within `tolerance` of it, more requests in flight mean more throughput, and the
-limit grows: doubling per window at first ("slow start"), then by one. When the mean rises past it, requests
-are only queueing (in the client, the network or the service), and the limit shrinks by the gradient
-(`tolerance * least / mean`, never below halving). A 429, a 503 or a timeout halves it, once per round of
-requests (the requests already sent when it shrank would only report the same overload again).
+concurrency-limits (its gradient limit). Each answer's latency is a sample; the quickest yet is the latency
+with no queue (Vegas' base RTT). About once per round trip (a window of `limit` answers) the window's mean is
+compared with it. While the mean stays within `tolerance` of it, more requests in flight mean more throughput:
+the limit grows by one a window, and at first ("slow start") by one for each answer within `tolerance`,
+doubling per round trip, until an answer is not. When the mean rises past it, requests are only queueing (in
+the client, the network or the service), and the limit shrinks by the gradient (`tolerance * base / mean`,
+never below halving). A 429, a 503 or a timeout halves it, once per round of requests (the requests already
+sent when it shrank would only report the same overload again).
 
 The limit is enforced for real: `acquire` waits while `limit` requests are in flight. One limit serves a
 client's threads (`acquire`) or its asyncio tasks (`acquire_async`), and every call of that client, so what it
@@ -19,7 +20,6 @@ learnt carries over from one call to the next.
 from __future__ import annotations
 
 import asyncio
-import collections
 import threading
 import time
 from collections.abc import Callable
@@ -68,14 +68,13 @@ class ConcurrencyLimit:
         self.tolerance, self.backoff, self._clock = tolerance, backoff, clock
         self._limit = float(initial if adaptive else maximum)
         self.in_flight = 0
-        # The least window mean latency seen (None before the first window): the latency with no queue.
+        # The quickest answer seen (None before the first): the latency with no queue.
         self.baseline: float | None = None
         self.slow_start = True
         self._epoch = 0
         self._window_sum, self._window_count, self._saturated = 0.0, 0, False
         self._lock = threading.Lock()
-        self._free = threading.Condition(self._lock)
-        self._async_waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._waiters: list[_Waiter] = []
 
     @classmethod
     def fixed(cls, limit: int) -> ConcurrencyLimit:
@@ -98,36 +97,49 @@ class ConcurrencyLimit:
 
     def acquire(self, stopped: threading.Event | None = None) -> Permit | None:
         """Wait for a slot (threads); None if `stopped` is set first (the call is over: send nothing more)."""
-        with self._free:
-            while self.in_flight >= self.limit:
-                if stopped is not None and stopped.is_set():
-                    self._free.notify()  # the wake-up this thread took goes on to the next waiter
-                    return None
-                # A bounded wait: a stopped call is noticed even when no request ends to wake this thread.
-                self._free.wait(0.5)
-            if stopped is not None and stopped.is_set():
-                self._free.notify()
-                return None
-            return self._take()
-
-    async def acquire_async(self) -> Permit:
-        """Wait for a slot (asyncio tasks of one event loop); cancelling the wait passes the turn on."""
-        loop = asyncio.get_running_loop()
-        while True:
-            permit = self.try_acquire()
+        with self._lock:
+            permit = self._take()
             if permit is not None:
                 return permit
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._async_waiters.append(waiter)
-            try:
-                await waiter
-            except BaseException:
-                if waiter.done() and not waiter.cancelled():
-                    self._wake_async(1)  # woken, then cancelled: the slot goes to the next waiter
-                raise
-            finally:
-                if waiter in self._async_waiters:
-                    self._async_waiters.remove(waiter)
+            waiter = _Waiter()
+            self._waiters.append(waiter)
+        # A bounded wait: a stopped call is noticed even when no request ends to wake this thread.
+        while not waiter.ready.wait(0.5):
+            if stopped is not None and stopped.is_set():
+                with self._lock:
+                    if waiter.permit is None:
+                        self._waiters.remove(waiter)
+                        return None
+                break  # granted meanwhile: given back below
+        if stopped is not None and stopped.is_set():
+            self._give_back()
+            return None
+        return waiter.permit
+
+    async def acquire_async(self) -> Permit:
+        """Wait for a slot (asyncio tasks of one event loop); a slot granted to a cancelled wait is given back."""
+        with self._lock:
+            permit = self._take()
+            if permit is not None:
+                return permit
+            waiter = _AsyncWaiter(asyncio.get_running_loop().create_future())
+            self._waiters.append(waiter)
+        try:
+            return await waiter.future
+        except BaseException:
+            with self._lock:
+                granted = waiter.permit is not None
+                if not granted:
+                    self._waiters.remove(waiter)
+            if granted:
+                self._give_back()
+            raise
+
+    def _give_back(self) -> None:
+        """A slot granted to a waiter that no longer wants it: free it, learning nothing."""
+        with self._lock:
+            self.in_flight -= 1
+            self._grant()
 
     def _take(self) -> Permit | None:
         if self.in_flight >= self.limit:
@@ -143,9 +155,7 @@ class ConcurrencyLimit:
             self.in_flight -= 1
             if self.adaptive:
                 self._learn(permit, signal, self._clock() - permit.started if latency is None else latency)
-            free = max(0, self.limit - self.in_flight)
-            self._free.notify(free)
-        self._wake_async(free)
+            self._grant()
 
     def _learn(self, permit: Permit, signal: Signal, latency: float) -> None:
         if signal is Signal.OVERLOAD:
@@ -155,6 +165,15 @@ class ConcurrencyLimit:
             return
         if signal is not Signal.SUCCESS:
             return
+        # The quickest answer yet is the latency with no queue (TCP Vegas' base RTT); not the first answers', which
+        # pay for new connections and would set a lax baseline.
+        self.baseline = latency if self.baseline is None else min(self.baseline, latency)
+        if self.slow_start:
+            # One more in flight per quick answer: doubling per round trip.
+            if latency > self.tolerance * self.baseline:
+                self.slow_start = False
+            elif self.in_flight + 1 >= self.limit:
+                self._limit = min(float(self.maximum), self._limit + 1)
         self._window_sum += latency
         self._window_count += 1
         if self._window_count < max(1, self.limit):
@@ -162,8 +181,6 @@ class ConcurrencyLimit:
         mean = self._window_sum / self._window_count
         saturated = self._saturated
         self._window_sum, self._window_count, self._saturated = 0.0, 0, self.in_flight >= self.limit
-        if self.baseline is None or mean < self.baseline:
-            self.baseline = mean
         ratio = mean / self.baseline if self.baseline > 0 else 1.0
         if ratio > self.tolerance:
             if self.limit <= self.minimum:
@@ -172,8 +189,8 @@ class ConcurrencyLimit:
                 self.baseline = mean
                 return
             self._shrink(max(self.backoff, self.tolerance / ratio))
-        elif saturated:
-            self._limit = min(float(self.maximum), self._limit * 2 if self.slow_start else self._limit + 1)
+        elif saturated and not self.slow_start:
+            self._limit = min(float(self.maximum), self._limit + 1)
 
     def _shrink(self, factor: float) -> None:
         self._limit = max(float(self.minimum), self._limit * factor)
@@ -181,9 +198,37 @@ class ConcurrencyLimit:
         self._epoch += 1
         self._window_sum, self._window_count, self._saturated = 0.0, 0, False
 
-    def _wake_async(self, count: int) -> None:
-        while count > 0 and self._async_waiters:
-            waiter = self._async_waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                count -= 1
+    def _grant(self) -> None:
+        """Hand free slots to waiters, the most recent first.
+
+        Last in, first out: the threads that just sent keep sending, so a client whose limit is 2 keeps using 2
+        threads (their memory and caches warm), not every one of its pool in turn.
+        """
+        while self._waiters and self.in_flight < self.limit:
+            waiter = self._waiters.pop()
+            waiter.permit = self._take()
+            waiter.wake()
+
+
+class _Waiter:
+    """A thread waiting for a slot; `permit` is set (under the limit's lock) when one is granted to it."""
+
+    def __init__(self) -> None:
+        self.permit: Permit | None = None
+        self.ready = threading.Event()
+
+    def wake(self) -> None:
+        self.ready.set()
+
+
+class _AsyncWaiter(_Waiter):
+    """A task waiting for a slot (granted from the event loop's thread, where its client releases slots)."""
+
+    def __init__(self, future: asyncio.Future[Permit]) -> None:
+        super().__init__()
+        self.future = future
+
+    def wake(self) -> None:
+        assert self.permit is not None
+        if not self.future.done():
+            self.future.set_result(self.permit)
