@@ -40,9 +40,21 @@ def embed(url: str, **options: Any) -> Any:
     [{}, {"output_dtype": "int8"}, {"output_dtype": "uint8"}, {"output_dtype": "binary"}, {"output_dtype": "ubinary"},
      {"model": "codestral-embed", "output_dimension": 256}],
 )  # fmt: skip
-def test_float_answers_give_exactly_the_vectors_of_base64_answers(servers: tuple[str, str], options: Any) -> None:
+def test_float_answers_give_exactly_the_vectors_of_base64_answers(
+    servers: tuple[str, str], options: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     gateway, floats = servers
+    taken = []
+    fast = decode._float_arrays_into
+
+    def watched(*args: Any) -> Any:
+        decoded = fast(*args)
+        taken.append(decoded is not None)
+        return decoded
+
+    monkeypatch.setattr(decode, "_float_arrays_into", watched)
     encoded, plain = embed(gateway, **options), embed(floats, **options)
+    assert taken == [True] * 5  # every float answer went the fast way (and no base64 answer tried it)
     assert encoded.encodings == {"base64": 5}
     assert plain.encodings == {"float": 5}
     assert plain.vectors.dtype == encoded.vectors.dtype

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--memory-texts", type=int, default=100_000)
     parser.add_argument("--output-dir", type=Path, default=ROOT / "docs", help="where bench.md and bench.png go")
-    parser.add_argument("--float-texts", type=int, default=10240, help="texts of the float-path scenario")
+    parser.add_argument("--float-texts", type=int, default=5120, help="texts of the float-path scenario")
     parser.add_argument(
         "--concurrency-texts",
         type=int,

@@ -216,7 +216,8 @@ def _arrays_into(arrays: list[Any], rows: np.ndarray[Any, Any], numbering: _Batc
 
 def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
     """Check a 200 body against its batch and write its vectors into the matrix rows of that batch."""
-    if simdjson is not None and _FLOAT_ARRAYS.match(content, content.find(b'"embedding"') + 11):
+    key = _EMBEDDING_KEY.search(content, 0, 4096) if simdjson is not None else None
+    if key is not None and key.group(1) == b"[":
         fast = _float_arrays_into(content, batch, matrix)
         if fast is not None:
             return _finite(fast, _Batch(batch, matrix), matrix)
@@ -295,8 +296,9 @@ def _finite(decoded: DecodedBatch, numbering: _Batch, matrix: OutputMatrix) -> D
     return decoded
 
 
-# The first `"embedding"` key is followed by an array: a float answer (this only picks which parser tries first).
-_FLOAT_ARRAYS = re.compile(rb"\s*:\s*\[")
+# What the first `"embedding"` key holds (in the body's first kilobytes, where any answer has it): an array
+# says floats. This only picks the parser that tries first; either one checks everything.
+_EMBEDDING_KEY = re.compile(rb'"embedding"\s*:\s*(.)')
 _OPEN_BRACKET = ord("[")
 # Parsers kept between calls (each keeps its buffers, sized to the largest body it read); one per decoding thread
 # at most, and no more than a few: parsing holds the GIL, so more would only keep more buffers alive.
