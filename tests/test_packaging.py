@@ -31,7 +31,7 @@ from reference_server import DEV_TOKEN
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 # Base requirements of a plain client: the wrapper's and the generated client's (attrs), nothing else.
-BASE_REQUIREMENTS = {"attrs", "httpx", "numpy", "orjson", "pybase64", "tqdm"}
+BASE_REQUIREMENTS = {"attrs", "httpx", "numpy", "orjson", "pybase64", "pysimdjson", "tqdm"}
 TEXTS = ["The cat sat on the mat.", "Quarterly revenue grew by ten percent.", "A dog slept in the sun."]
 
 SCRIPT = r"""

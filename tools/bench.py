@@ -45,9 +45,15 @@ MODEL = "mistral-embed"
 DIMENSION = 1024
 
 
-def corpus(count: int) -> list[str]:
-    """Short texts, all different (a cache must not help any client)."""
-    return [f"benchmark text {i}: a short sentence about topic {i % 101} and item {i * 37 % 997}" for i in range(count)]
+def corpus(count: int, distinct: int | None = None) -> list[str]:
+    """Short texts, all different (a cache must not help any client); or `distinct` different ones, repeated.
+
+    Clients keep no cache by default, so repeats cost them as much as new texts; they let the server answer
+    long runs from its own cache (which holds 32,768 texts), so that it is not the bottleneck.
+    """
+    cycle = distinct or count
+    return [f"benchmark text {j}: a short sentence about topic {j % 101} and item {j * 37 % 997}"
+            for j in (i % cycle for i in range(count))]  # fmt: skip
 
 
 # --- the clients: each embeds `texts` into one float32 matrix ------------------------------------------------------
@@ -115,6 +121,26 @@ CLIENTS: dict[str, Callable[..., np.ndarray[Any, Any]]] = {
 }
 
 
+FLOAT_CLIENTS: dict[str, Callable[..., np.ndarray[Any, Any]]] = {
+    # Against a server that answers floats whatever is asked (as the real Mistral is reported to), except the
+    # floor, which is served by a gateway honouring base64: the path embedkit would take if it could.
+    "naive floor (httpx + orjson + base64 → numpy)": floor,
+    "embedkit (float JSON, defaults)": wrapper,
+    "openai SDK": openai_sdk,
+    "mistralai SDK": mistral_sdk,
+}
+
+
+def client(name: str) -> Callable[..., np.ndarray[Any, Any]]:
+    """The client a name means; "embedkit float, fixed N" / "embedkit float, adaptive" for the concurrency runs."""
+    if name.startswith("embedkit float, fixed "):
+        concurrency = int(name.rsplit(" ", 1)[1])
+        return lambda url, texts, batch: wrapper(url, texts, batch, max_concurrency=concurrency)
+    if name == "embedkit float, adaptive":
+        return wrapper
+    return CLIENTS.get(name) or FLOAT_CLIENTS[name]
+
+
 def peak_rss_mb(pid: int | str = "self") -> float:
     """Peak resident set of a process's current address space (VmHWM).
 
@@ -131,13 +157,13 @@ def peak_rss_mb(pid: int | str = "self") -> float:
 IMPORTS = {"naive": ["httpx", "orjson"], "embedkit": ["embedkit"], "openai": ["openai"], "mistralai": ["mistralai"]}
 
 
-def run_client(name: str, url: str, texts: int, batch: int) -> dict[str, float]:
+def run_client(name: str, url: str, texts: int, batch: int, distinct: int | None = None) -> dict[str, float]:
     """In the child: embed, and report wall, CPU, peak RSS and a checksum of the matrix."""
     for module in IMPORTS[name.split()[0]]:
         importlib.import_module(module)
-    data = corpus(texts)
+    data = corpus(texts, distinct)
     cpu_before, wall_before = time.process_time(), time.perf_counter()
-    matrix = CLIENTS[name](url, data, batch)
+    matrix = client(name)(url, data, batch)
     wall, cpu = time.perf_counter() - wall_before, time.process_time() - cpu_before
     assert matrix.shape == (texts, DIMENSION), matrix.shape
     return {
@@ -151,7 +177,9 @@ def run_client(name: str, url: str, texts: int, batch: int) -> dict[str, float]:
 # --- the parent: servers, interleaved runs, tables ---------------------------------------------------------------
 
 
-def in_fresh_process(name: str, url: str, texts: int, batch: int, pin: list[str]) -> dict[str, float]:
+def in_fresh_process(
+    name: str, url: str, texts: int, batch: int, pin: list[str], distinct: int | None = None
+) -> dict[str, float]:
     """One measurement in a new interpreter, so no client inherits another's imports, caches or heap."""
     command = [
         *pin,
@@ -165,6 +193,7 @@ def in_fresh_process(name: str, url: str, texts: int, batch: int, pin: list[str]
         str(texts),
         "--batch",
         str(batch),
+        *(["--distinct", str(distinct)] if distinct else []),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, check=False, timeout=1800)  # noqa: S603
     if finished.returncode:
@@ -195,11 +224,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--memory-texts", type=int, default=100_000)
     parser.add_argument("--output-dir", type=Path, default=ROOT / "docs", help="where bench.md and bench.png go")
+    parser.add_argument("--float-texts", type=int, default=5120, help="texts of the float-path scenario")
+    parser.add_argument(
+        "--concurrency-texts",
+        type=int,
+        default=20480,
+        help="texts of each adaptive run of the concurrency scenario (x3 at 300 ms)",
+    )
+    parser.add_argument("--latencies", default="0,20,100,300", help="server latencies (ms) of the concurrency runs")
+    parser.add_argument("--distinct", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.client:
-        print(json.dumps(run_client(args.client, args.url, args.texts, args.batch)))
+        print(json.dumps(run_client(args.client, args.url, args.texts, args.batch, args.distinct)))
         return 0
 
     from reference_server import ServerProcess
@@ -274,6 +312,10 @@ def main(argv: list[str] | None = None) -> int:
          f"{sequential / latency['embedkit (defaults)']['wall']:.1f}x"),
         ("peak RSS ≤ 1.3x the output matrix", big["rss_mb"] <= 1.3 * matrix_mb, f"{big['rss_mb'] / matrix_mb:.2f}x"),
     ]  # fmt: skip
+    for scenario in (scenario_float_path, scenario_concurrency):
+        scenario_lines, scenario_targets = scenario(args, server_pin, client_pin)
+        lines += scenario_lines
+        targets += scenario_targets
     lines.append("\n## Targets\n\n| target | measured | met |\n| --- | ---: | --- |")
     lines += [f"| {what} | {value} | {'yes' if met else 'no'} |" for what, met, value in targets]
     report = "\n".join(lines) + "\n"
@@ -283,6 +325,116 @@ def main(argv: list[str] | None = None) -> int:
     chart(median, base, docs / "bench.png")
     print(report)
     return 0
+
+
+# --- issue 11: the float path, and concurrency that finds its level; each scenario is a function ---------------------
+
+Target = tuple[str, bool, str]
+FLOATS_SERVER = [sys.executable, "-m", "reference_server"]  # answers floats whatever is asked, like the real Mistral
+
+
+def scenario_float_path(
+    args: argparse.Namespace, server_pin: list[str], client_pin: list[str]
+) -> tuple[list[str], list[Target]]:
+    """(a) embedkit on the float path against the base64 floor and both SDKs, one run, interleaved, medians."""
+    from reference_server import ServerProcess
+
+    names = list(FLOAT_CLIENTS)
+    texts = args.float_texts
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    with ServerProcess([*server_pin, *SERVER]) as gateway, ServerProcess([*server_pin, *FLOATS_SERVER]) as floats:
+        wrapper(gateway, corpus(texts), args.batch, encoding_format="base64")
+        wrapper(floats, corpus(texts), args.batch)
+        for repetition in range(args.repeat):
+            for offset in range(len(names)):
+                name = names[(offset + repetition) % len(names)]
+                url = gateway if name.startswith("naive") else floats
+                samples[name].append(in_fresh_process(name, url, texts, args.batch, client_pin))
+                print(f"  float path, {name}: {samples[name][-1]['wall']:.2f} s", file=sys.stderr, flush=True)
+    median = {n: {k: statistics.median(s[k] for s in runs) for k in runs[0]} for n, runs in samples.items()}
+    base = median[names[0]]
+    checksums = {round(m["checksum"], 1) for m in median.values()}
+    lines = [f"\n## Float path: {texts:,} texts x {DIMENSION}-d, batches of {args.batch}, median of {args.repeat}\n\n"
+             "The server answers float arrays whatever `encoding_format` says, as the real Mistral is reported to "
+             "(third-party reports, FACTS.md); the floor is served base64 by a gateway honouring it.\n\n"
+             f"Same vectors from every client: {len(checksums) == 1}\n\n"
+             "| client | wall s | x floor | client CPU s | x floor | peak RSS MiB | x floor |\n"
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for name, m in median.items():
+        ratios = [m[k] / base[k] for k in ("wall", "cpu", "rss_mb")]
+        lines.append(f"| {name} | {m['wall']:.2f} | {ratios[0]:.2f} | {m['cpu']:.2f} | {ratios[1]:.2f} | "
+                     f"{m['rss_mb']:.0f} | {ratios[2]:.2f} |")  # fmt: skip
+    ours = median["embedkit (float JSON, defaults)"]
+    fastest_sdk = min(median["openai SDK"]["wall"], median["mistralai SDK"]["wall"])
+    wall, cpu, rss = (ours[k] / base[k] for k in ("wall", "cpu", "rss_mb"))
+    targets: list[Target] = [
+        ("float path wall ≤ 2.0x the base64 floor", wall <= 2, f"{wall:.2f}x"),
+        ("float path CPU ≤ 2.0x the base64 floor", cpu <= 2, f"{cpu:.2f}x"),
+        ("float path peak RSS ≤ 1.5x the floor's", rss <= 1.5, f"{rss:.2f}x"),
+        (
+            "float path ahead of every SDK (wall)",
+            ours["wall"] < fastest_sdk,
+            f"{fastest_sdk / ours['wall']:.1f}x faster",
+        ),
+    ]
+    return lines, targets
+
+
+FIXED_SETTINGS = (1, 2, 4, 8, 16, 32)
+
+
+def scenario_concurrency(
+    args: argparse.Namespace, server_pin: list[str], client_pin: list[str]
+) -> tuple[list[str], list[Target]]:
+    """(b) the adaptive default against fixed concurrency at each latency; the instant-server cost vs sequential.
+
+    Throughput is texts per second of each run. The adaptive run and the fixed settings of 8 and more embed the
+    whole count (three times as many at 300 ms, where a round trip is long); a fixed setting n below 8 embeds n/8 of
+    it: its throughput is steady from the first round, and a full run at 300 ms would take minutes.
+    """
+    from reference_server import ServerProcess
+
+    latencies = [int(value) for value in args.latencies.split(",")]
+    distinct = min(args.concurrency_texts, 16384)  # within the server's cache: the client is what is measured
+    lines = [f"\n## Concurrency: the adaptive default against fixed settings (float path, batches of {args.batch})\n\n"
+             f"Texts per run: {args.concurrency_texts:,} ({3 * args.concurrency_texts:,} at 300 ms) for the adaptive "
+             "default and fixed settings of 8 or more; n/8 of that for a fixed setting n below 8 (its throughput is "
+             "steady from the first round). Throughput in texts/s.\n\n"
+             "| latency | " + " | ".join(f"fixed {n}" for n in FIXED_SETTINGS) + " | adaptive | best fixed | "
+             "adaptive / best |\n| ---: |" + " ---: |" * (len(FIXED_SETTINGS) + 3)]  # fmt: skip
+    targets: list[Target] = []
+    instant: dict[str, dict[str, float]] = {}
+    for latency in latencies:
+        full = args.concurrency_texts * (3 if latency >= 300 else 1)
+        rates: dict[str, float] = {}
+        with ServerProcess([*server_pin, *FLOATS_SERVER, "--latency-ms", str(latency)]) as url:
+            wrapper(url, corpus(distinct), args.batch, max_concurrency=4)
+            runs = [f"embedkit float, fixed {n}" for n in FIXED_SETTINGS] + ["embedkit float, adaptive"]
+            for name in runs:
+                count = full
+                if name.startswith("embedkit float, fixed ") and int(name.rsplit(" ", 1)[1]) < 8:
+                    count = max(args.batch, full * int(name.rsplit(" ", 1)[1]) // 8)
+                measured = in_fresh_process(name, url, count, args.batch, client_pin, distinct)
+                rates[name] = count / measured["wall"]
+                if latency == 0 and name in ("embedkit float, fixed 1", "embedkit float, adaptive"):
+                    instant[name] = {k: v / count for k, v in measured.items() if k in ("wall", "cpu")}
+                print(f"  {latency} ms, {name}: {rates[name]:,.0f} texts/s", file=sys.stderr, flush=True)
+        best_name = max((n for n in rates if "fixed" in n), key=rates.__getitem__)
+        ratio = rates["embedkit float, adaptive"] / rates[best_name]
+        fixed = " | ".join(f"{rates[f'embedkit float, fixed {n}']:,.0f}" for n in FIXED_SETTINGS)
+        rate = rates["embedkit float, adaptive"]
+        lines.append(f"| {latency} ms | {fixed} | {rate:,.0f} | {best_name.rsplit(' ', 1)[1]} | {ratio:.2f} |")
+        if latency > 0:
+            targets.append((f"adaptive ≥ 90% of the best fixed setting at {latency} ms", ratio >= 0.9, f"{ratio:.2f}"))
+    if len(instant) == 2:
+        adaptive, sequential = instant["embedkit float, adaptive"], instant["embedkit float, fixed 1"]
+        wall, cpu = adaptive["wall"] / sequential["wall"], adaptive["cpu"] / sequential["cpu"]
+        lines.append(
+            f"\nInstant server, adaptive default per text against sequential: wall {wall:.2f}x, CPU {cpu:.2f}x"
+        )
+        targets.append(("instant server: adaptive wall ≤ 1.05x sequential", wall <= 1.05, f"{wall:.2f}x"))
+        targets.append(("instant server: adaptive CPU ≤ 1.05x sequential", cpu <= 1.05, f"{cpu:.2f}x"))
+    return lines, targets
 
 
 def chart(median: dict[str, dict[str, float]], base: dict[str, float], path: Path) -> None:

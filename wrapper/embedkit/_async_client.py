@@ -1,4 +1,4 @@
-"""The asynchronous client: the same surface as `Embedder`, with at most `max_concurrency` batches in flight."""
+"""The asynchronous client: the same surface as `Embedder`, with as many batches in flight as the limit allows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import httpx
 from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batching import Batch
 from ._core import Call, logger
-from ._policy import Attempts, Outcome, Step, after_exception, next_wait
+from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
 from ._result import EmbeddingResult
 
 
@@ -43,7 +43,8 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
                     call.fail(error)
                 # BaseException (CancelledError, KeyboardInterrupt) propagates: the task group cancels the others.
 
-        workers = min(self._settings.max_concurrency, len(call.batches))
+        # Enough tasks for the most requests the limit may allow; it decides how many send at once.
+        workers = min(self._limit.maximum, len(call.batches))
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(workers):
@@ -61,12 +62,16 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
+            permit = await self._limit.acquire_async()
+            outcome: Outcome | None = None
             try:
                 response = await self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
                 outcome = await answer(response)
+            finally:
+                self._limit.release(permit, load_signal(outcome))
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

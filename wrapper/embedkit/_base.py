@@ -9,6 +9,7 @@ from typing import Any, Generic, Self, TypeVar
 import httpx
 
 from ._cache import EmbeddingCache
+from ._concurrency import DEFAULT_CONCURRENCY
 from ._core import Call, Settings
 from ._decode import parse_json
 from ._errors import APIConnectionError, InputError, ResponseValidationError
@@ -31,7 +32,7 @@ class BaseEmbedder(Generic[HttpClient]):
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        max_concurrency: int = 8,
+        max_concurrency: int | None = DEFAULT_CONCURRENCY,
         max_retries: int = 5,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,
@@ -72,8 +73,10 @@ class BaseEmbedder(Generic[HttpClient]):
             cache=cache,
         )
         self._owns_http = http_client is None
-        # One pool sized to the concurrency: a connection per worker, reused across batches.
-        concurrency = self._settings.max_concurrency
+        # Requests in flight, for every call of this client (so an adaptive limit carries what it learnt over).
+        self._limit = self._settings.concurrency_limit()
+        # One pool sized to the most requests in flight: a connection per worker, reused across batches.
+        concurrency = self._limit.maximum
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._http: HttpClient = http_client if http_client is not None else self._new_http(limits)
 

@@ -21,6 +21,7 @@ from ._base import EmbedOptions
 from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
+from ._concurrency import DEFAULT_CONCURRENCY, DEFAULT_MAXIMUM
 from ._errors import AuthenticationError, EmbeddingError, InputError
 from ._extras import MissingDependencyError, raise_missing_extra
 from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
@@ -87,7 +88,10 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
-    service.add_argument("--max-concurrency", type=POSITIVE, default=8, help="requests in flight; default: %(default)s")
+    service.add_argument(
+        "--max-concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY,
+        help=f"requests in flight, or 'auto' (adaptive, up to {DEFAULT_MAXIMUM}); default: %(default)s",
+    )  # fmt: skip
     service.add_argument("--max-retries", type=NON_NEGATIVE, default=5, help="0: no retry; default: %(default)s")
     service.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS",
@@ -120,6 +124,11 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
     batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
     batch.add_argument("--batch-timeout-hours", type=int, default=24, help="the job's timeout_hours; %(default)s")
     batch.add_argument("--price-per-million", type=float, help="USD per 1M tokens, instead of the assumed table")
+
+
+def _concurrency(value: str) -> int | None:
+    """`--max-concurrency`: a whole number of requests in flight, or `auto` for the adaptive limit."""
+    return None if value == "auto" else POSITIVE(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -269,7 +278,7 @@ def _embed(args: argparse.Namespace) -> int:
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
             # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
-            step=args.max_concurrency * args.batch_size,
+            step=(args.max_concurrency or DEFAULT_MAXIMUM) * args.batch_size,
         )  # fmt: skip
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "

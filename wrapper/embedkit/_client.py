@@ -1,4 +1,4 @@
-"""The synchronous client: batches sent by at most `max_concurrency` threads over one httpx connection pool."""
+"""The synchronous client: batches sent by threads over one httpx connection pool, as many as the limit allows."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batch_api import BatchAPI
 from ._batching import Batch
 from ._core import Call, logger
-from ._policy import Attempts, Outcome, Step, after_exception, next_wait
+from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
 from ._result import EmbeddingResult
 
 # Guards the lazy creation of each client's thread pool (rare, so one lock serves every client).
@@ -63,7 +63,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
                     call.stopped.set()
                     raise
 
-        workers = min(self._settings.max_concurrency, len(call.batches))
+        # Enough workers for the most requests the limit may allow; it decides how many send at once.
+        workers = min(self._limit.maximum, len(call.batches))
         try:
             if workers <= 1:
                 worker()
@@ -84,7 +85,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
         # buffers over a new set of threads (and malloc arenas) for every window.
         with _POOL_CREATION:
             if self._threads is None:
-                self._threads = ThreadPoolExecutor(self._settings.max_concurrency, thread_name_prefix="embedkit")
+                self._threads = ThreadPoolExecutor(self._limit.maximum, thread_name_prefix="embedkit")
             return self._threads
 
     def _attempts(
@@ -94,12 +95,18 @@ class Embedder(BaseEmbedder[httpx.Client]):
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
+            permit = self._limit.acquire(stopped)
+            if permit is None:
+                return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
+            outcome: Outcome | None = None
             try:
                 response = self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
                 outcome = answer(response)
+            finally:
+                self._limit.release(permit, load_signal(outcome))
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

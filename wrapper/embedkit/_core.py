@@ -22,6 +22,7 @@ import numpy as np
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
 from ._cache import EmbeddingCache, text_key
+from ._concurrency import DEFAULT_MAXIMUM, ConcurrencyLimit
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
 from ._errors import (
     APIConnectionError,
@@ -85,7 +86,8 @@ class Settings:
     options: Options
     limits: BatchLimits
     retry: RetryPolicy
-    max_concurrency: int
+    # None: adaptive (see _concurrency.py); a number: exactly that many requests in flight at most.
+    max_concurrency: int | None
     timeout: httpx.Timeout
     progress: bool | None
     cache: EmbeddingCache | None = None
@@ -152,11 +154,19 @@ class Settings:
             options=defaults,
             limits=BatchLimits(max_inputs=inputs, max_tokens=tokens, max_input_tokens=per_input),
             retry=retry,
-            max_concurrency=check_int("max_concurrency", max_concurrency, minimum=1),
+            max_concurrency=None
+            if max_concurrency is None
+            else check_int("max_concurrency", max_concurrency, minimum=1),
             timeout=_timeout(timeout),
             progress=progress,
             cache=cache,
         )
+
+    def concurrency_limit(self) -> ConcurrencyLimit:
+        """A new client's limit on requests in flight: the fixed number asked, else one that adapts."""
+        if self.max_concurrency is None:
+            return ConcurrencyLimit(DEFAULT_MAXIMUM)
+        return ConcurrencyLimit.fixed(self.max_concurrency)
 
     @property
     def auth(self) -> BearerAuth:

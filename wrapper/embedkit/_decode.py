@@ -2,8 +2,12 @@
 
 The body is parsed once with orjson; each base64 vector is decoded with a SIMD decoder (pybase64) straight
 into its row of a matrix allocated once per call, so no Python float is ever created on the base64 path.
-Float arrays (what the real Mistral answers, even to a base64 request) are converted with one numpy call
-per batch. Everything is checked against what was asked: one item per input, every index present once and in
+Float arrays (what the real Mistral is reported to answer, even to a base64 request) are parsed by simdjson,
+each array copied out as one typed buffer into its row, again without a Python float per value; a body
+that path finds anything unusual in (or a machine without pysimdjson) goes the general way: orjson, then one
+numpy conversion per batch, a per-value walk only to name what is wrong.
+
+Everything is checked against what was asked: one item per input, every index present once and in
 range, the same non-zero width for every vector (and the asked `output_dimension`), the exact byte length,
 numbers only (no `null`, `true` or numeric strings), finite float32 values, integers within the asked integer
 dtype. Anything else is a `ResponseValidationError` naming the input; a body that is not JSON at all is a
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +31,11 @@ import pybase64
 from ._batching import Batch
 from ._errors import APIConnectionError, ResponseValidationError
 from ._result import Usage
+
+try:  # optional speed: without it (or on a machine where its binary fails to load) floats take the general path
+    import simdjson
+except (ImportError, RuntimeError):  # pragma: no cover - pysimdjson is a dependency
+    simdjson = None  # type: ignore[assignment]
 
 VALUE_DTYPES: dict[str, np.dtype[Any]] = {
     "float": np.dtype("<f4"),
@@ -206,6 +216,11 @@ def _arrays_into(arrays: list[Any], rows: np.ndarray[Any, Any], numbering: _Batc
 
 def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
     """Check a 200 body against its batch and write its vectors into the matrix rows of that batch."""
+    key = _EMBEDDING_KEY.search(content, 0, 4096) if simdjson is not None else None
+    if key is not None and key.group(1) == b"[":
+        fast = _float_arrays_into(content, batch, matrix)
+        if fast is not None:
+            return _finite(fast, _Batch(batch, matrix), matrix)
     payload = parse_json(content)
     data = payload.get("data") if isinstance(payload, dict) else None
     if not isinstance(data, list):
@@ -269,7 +284,109 @@ def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBa
             if len(embedding) != width:
                 raise numbering.error(position, f"has {len(embedding)} values, others {width}")
         _arrays_into(embeddings, rows, numbering, b"true" in content or b"false" in content)
-    if matrix.dtype.kind == "f" and not np.isfinite(rows).all():
+    return _finite(dataclasses.replace(meta, rows=rows, encoding="base64" if encoded else "float"), numbering, matrix)
+
+
+def _finite(decoded: DecodedBatch, numbering: _Batch, matrix: OutputMatrix) -> DecodedBatch:
+    """The batch, once its float rows are known to be finite float32 values (a value past float32 is infinite)."""
+    rows = decoded.rows
+    if matrix.dtype.kind == "f" and rows is not None and not np.isfinite(rows).all():
         position = int(np.argmin(np.isfinite(rows).all(axis=1)))
         raise numbering.error(position, "holds NaN or infinity (or a number beyond float32)")
-    return dataclasses.replace(meta, rows=rows, encoding="base64" if encoded else "float")
+    return decoded
+
+
+# What the first `"embedding"` key holds (in the body's first kilobytes, where any answer has it): an array
+# says floats. This only picks the parser that tries first; either one checks everything.
+_EMBEDDING_KEY = re.compile(rb'"embedding"\s*:\s*(.)')
+_OPEN_BRACKET = ord("[")
+# Parsers kept between calls (each keeps its buffers, sized to the largest body it read); one per decoding thread
+# at most, and no more than a few: parsing holds the GIL, so more would only keep more buffers alive.
+_PARSERS: list[Any] = []
+_PARSERS_LOCK = threading.Lock()
+_PARSERS_KEPT = 4
+
+
+def _float_arrays_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
+    """A plain float-array answer, its arrays copied as typed buffers straight into their rows; None if not plain.
+
+    "Plain": JSON simdjson reads, one object per input with a unique integer `index` in range, every `embedding`
+    a flat array of numbers of one width (the asked one, if any), integers within 64 bits for the integer
+    dtypes, no key twice in an object (where parsers disagree on which one wins). Anything else returns None
+    and the general path decides, naming what is wrong: so this path never accepts a body the general path
+    would refuse, and fills the same rows when it accepts one.
+    """
+    with _PARSERS_LOCK:
+        parser = _PARSERS.pop() if _PARSERS else simdjson.Parser()
+    try:
+        return _read_plain(parser, content, batch, matrix)
+    except (ValueError, TypeError, KeyError, IndexError, RuntimeError):
+        # Not JSON simdjson reads (a NaN token, an integer past 64 bits), or a value of an unexpected type: the
+        # general path reads it and names what is wrong.
+        return None
+    finally:
+        with _PARSERS_LOCK:
+            if len(_PARSERS) < _PARSERS_KEPT:
+                _PARSERS.append(parser)
+
+
+def _read_plain(parser: Any, content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
+    document: Any = parser.parse(content)
+    data: Any = None
+    arrays: list[Any] = []
+    item: Any = None
+    embedding: Any = None
+    array: Any = None
+    usage: Any = None
+    try:
+        if not isinstance(document, simdjson.Object) or len(set(document.keys())) != len(document):
+            return None
+        data = document.get("data")
+        if not isinstance(data, simdjson.Array) or len(data) != len(batch) or not len(data):
+            return None
+        # Every array is either `data` or an embedding: one more `[` would be a nested array (which simdjson's
+        # buffers flatten without a word) or a string holding one; either way, not plain.
+        if np.count_nonzero(np.frombuffer(content, np.uint8) == _OPEN_BRACKET) != len(data) + 1:
+            return None
+        arrays = [None] * len(data)
+        for item in data:
+            if not isinstance(item, simdjson.Object) or len(set(item.keys())) != len(item):
+                return None
+            index, embedding = item.get("index"), item.get("embedding")
+            if type(index) is not int or not 0 <= index < len(data) or arrays[index] is not None:
+                return None
+            if not isinstance(embedding, simdjson.Array):
+                return None
+            arrays[index] = embedding
+        width = len(arrays[0])
+        if width == 0 or any(len(array) != width for array in arrays):
+            return None
+        if matrix.width is not None and width != matrix.width:
+            return None
+        rows = matrix.rows_for(batch, width)
+        kind = "d" if matrix.dtype.kind == "f" else "i"
+        for position, array in enumerate(arrays):
+            values = np.frombuffer(array.as_buffer(of_type=kind), "<f8" if kind == "d" else "<i8")
+            if len(values) != width:
+                return None
+            if kind == "i":
+                info = np.iinfo(matrix.dtype)
+                if values.min() < info.min or values.max() > info.max:
+                    return None
+            if matrix.dtype.kind == "f":
+                with np.errstate(over="ignore"):
+                    rows[position] = values
+            else:
+                rows[position] = values
+        usage, provider, model = document.get("usage"), document.get("provider"), document.get("model")
+        return DecodedBatch(
+            model=model if isinstance(model, str) else "",
+            usage=Usage.from_json(usage.as_dict() if isinstance(usage, simdjson.Object) else {}),
+            provider=provider if isinstance(provider, str) else None,
+            rows=rows,
+            encoding="float",
+        )
+    finally:
+        # No view of the document may outlive this call: the parser refuses to parse again while one exists.
+        document = data = item = embedding = array = usage = None
+        arrays.clear()

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from ._concurrency import Signal
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -201,6 +202,22 @@ def is_too_large(error: APIStatusError) -> bool:
         or (error.code is not None and error.code in SPLIT_CODES)
         or bool(SPLIT_WORDING.search(error.message))
     )
+
+
+def load_signal(outcome: Outcome | None) -> Signal:
+    """What a request's end tells the concurrency limit (see `_concurrency.py`).
+
+    An answer's latency is a sample; a 429, a 503 or a timeout means too much in flight; anything else (a
+    refusal, a dropped connection, an exception while reading the answer) says nothing about load.
+    """
+    if outcome is None:
+        return Signal.OTHER
+    if outcome.step is Step.DONE and outcome.error is None:
+        return Signal.SUCCESS
+    error = outcome.error
+    if isinstance(error, RateLimitError | APITimeoutError) or (isinstance(error, ServerError) and error.status == 503):
+        return Signal.OVERLOAD
+    return Signal.OTHER
 
 
 def next_wait(outcome: Outcome, attempts: Attempts) -> float:
