@@ -21,6 +21,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    DeadlineExceededError,
     EmbeddingError,
     InputError,
     InputTooLongError,
@@ -37,6 +38,7 @@ from ._errors import (
 )
 from ._options import EmbedOptions
 from ._policy import RetryPolicy
+from ._ratebudget import RateBudget, RateLimits
 from ._result import EmbeddingResult, Usage
 from ._similarity import cosine_similarity, normalize, top_k
 
@@ -48,6 +50,7 @@ __all__ = [
     "AsyncEmbedder",
     "AuthenticationError",
     "BatchLimits",
+    "DeadlineExceededError",
     "EmbedOptions",
     "Embedder",
     "EmbeddingCache",
@@ -60,7 +63,9 @@ __all__ = [
     "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
+    "RateBudget",
     "RateLimitError",
+    "RateLimits",
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",

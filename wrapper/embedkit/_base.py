@@ -12,8 +12,10 @@ from ._cache import EmbeddingCache
 from ._core import Call, Settings
 from ._decode import parse_json
 from ._errors import APIConnectionError, InputError, ResponseValidationError
+from ._guard import Guard, attempt_limit
 from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
 from ._policy import Outcome, RetryPolicy, Step, after_error_status
+from ._ratebudget import RateBudget
 from ._security import APIKey
 from ._services import ServiceName
 
@@ -42,6 +44,9 @@ class BaseEmbedder(Generic[HttpClient]):
         http_client: HttpClient | None = None,
         allow_insecure_http: bool = False,
         cache: EmbeddingCache | str | Path | None = None,
+        requests_per_second: float | None = None,
+        tokens_per_minute: float | None = None,
+        rate_budget: RateBudget | str | Path | None = None,
         **options: Any,
     ) -> None:
         # The key is wrapped (masked repr) and the bare string dropped at once, so no frame of this call holds it
@@ -70,7 +75,12 @@ class BaseEmbedder(Generic[HttpClient]):
             progress=progress,
             options=options,
             cache=cache,
+            requests_per_second=requests_per_second,
+            tokens_per_minute=tokens_per_minute,
+            rate_budget=rate_budget,
         )
+        # Around every request: the rate budget this client shares, and the watchdog bounding each attempt.
+        self._guard = Guard(self._settings.budget, attempt_limit(self._settings.timeout))
         self._owns_http = http_client is None
         # One pool sized to the concurrency: a connection per worker, reused across batches.
         concurrency = self._settings.max_concurrency
@@ -113,6 +123,7 @@ class BaseEmbedder(Generic[HttpClient]):
             normalize=checked.get("normalize", False),
             truncate=checked.get("truncate", False),
             progress=checked.get("progress"),
+            deadline=checked.get("deadline"),
         )
 
     def _close_cache(self) -> None:

@@ -14,6 +14,7 @@ import httpx
 from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batching import Batch
 from ._core import Call, logger
+from ._guard import with_watchdog
 from ._policy import Attempts, Outcome, Step, after_exception, next_wait
 from ._result import EmbeddingResult
 
@@ -35,7 +36,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
     _interrupted = False
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
-        return httpx.Client(timeout=self._settings.timeout, limits=limits)
+        return with_watchdog(httpx.Client(timeout=self._settings.timeout, limits=limits))
 
     def embed(self, texts: str | Iterable[str], **options: Unpack[EmbedOptions]) -> EmbeddingResult:
         """Embed `texts` (one string, or an iterable of strings): row i of the result is input i.
@@ -93,11 +94,15 @@ class Embedder(BaseEmbedder[httpx.Client]):
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
+            if not self._guard.admit(request, stopped):  # the shared rate budget; False: the call ended meanwhile
+                return Outcome(Step.DONE)
             try:
-                response = self._http.request(**request)
+                with self._guard.watch(request):  # bounds the whole attempt, not only each read
+                    response = self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
+                self._guard.observe(request, response)
                 outcome = answer(response)
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
