@@ -175,7 +175,7 @@ class Settings:
         return BearerAuth(self.key)
 
 
-def _limit(name: str, value: Any, variable: str) -> float | None:
+def limit_from(name: str, value: Any, variable: str) -> float | None:
     """A rate limit from its argument, else from its environment variable; None: not limited."""
     if value is None:
         text = os.environ.get(variable, "").strip()
@@ -213,8 +213,8 @@ def _budget(
             argument="rate_budget",
         )
     limits = RateLimits(
-        _limit("requests_per_second", requests_per_second, "EMBEDKIT_REQUESTS_PER_SECOND"),
-        _limit("tokens_per_minute", tokens_per_minute, "EMBEDKIT_TOKENS_PER_MINUTE"),
+        limit_from("requests_per_second", requests_per_second, "EMBEDKIT_REQUESTS_PER_SECOND"),
+        limit_from("tokens_per_minute", tokens_per_minute, "EMBEDKIT_TOKENS_PER_MINUTE"),
     )
     name = budget_name(url, key.reveal())
     path = rate_budget or os.environ.get("EMBEDKIT_RATE_BUDGET_FILE") or None

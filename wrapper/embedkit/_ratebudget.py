@@ -12,8 +12,9 @@ tripping 429s (reported for Dask, Ray and the JS client). So every sender asks o
 
 Each limit is a token bucket whose reservations are made ahead (the level may go below zero; a reservation waits
 until it is back at zero), so senders are spaced evenly instead of polling, and one round trip to the shared state
-serves each request. The bucket holds one second of each limit: a client paces from its first request rather than
-bursting a minute of tokens into an organisation that may have spent them already. A pause empties the buckets
+serves each request. The bucket holds half a second of each limit: a client paces from its first request rather
+than bursting a minute of tokens into an organisation that may have spent them already, and it paces 2% under the
+limits, so that the service's clock and rounding never see it over them. A pause empties the buckets
 and starts their refill at its end, so the requests that were waiting resume spaced out, not in lockstep, and a
 little jitter is added to each pause and each wait behind it. A pause also cancels the reservations made before it
 (a generation number tells), so nobody who was already waiting sends during it.
@@ -40,12 +41,17 @@ from typing import Any, Protocol
 
 from ._errors import DeadlineExceededError, InputError
 
-# How long the buckets hold: one second of each limit (see the module's docstring).
-BURST_SECONDS = 1.0
+# How much the buckets hold: half a second of each limit (at least one request). Less than the service's own
+# bucket (a second of requests, a minute of tokens) by design: the first request of a burst may reach the service
+# later than the others (a new connection), squeezing the burst there; the difference absorbs that.
+BURST_SECONDS = 0.5
 # Extra pause, as a fraction of it (at most MAX_JITTER seconds), so that budgets that are not shared (other
 # machines, other clients of the key) do not resume in step either.
 PAUSE_JITTER = 0.1
 MAX_JITTER = 1.0
+# Pace a little under the limits: the service's clock, its rounding and the moment it counts a request differ
+# from ours, and a request refused for a millisecond's difference costs a whole Retry-After.
+HEADROOM = 0.98
 # What a 429 without a readable Retry-After pauses for.
 DEFAULT_PAUSE = 1.0
 
@@ -105,13 +111,17 @@ def fresh_state(limits: RateLimits, now: float) -> BudgetState:
     return BudgetState(requests, tokens, now)
 
 
+def _rates(limits: RateLimits) -> tuple[float, float]:
+    """Requests and tokens per second, with the headroom; 0 for a limit not set."""
+    return (limits.requests_per_second or 0.0) * HEADROOM, (limits.tokens_per_minute or 0.0) / 60 * HEADROOM
+
+
 def _refill(state: BudgetState, limits: RateLimits, now: float) -> None:
     elapsed = max(0.0, now - state.updated)
     requests, tokens = _capacities(limits)
-    if limits.requests_per_second is not None:
-        state.requests = min(requests, state.requests + elapsed * limits.requests_per_second)
-    if limits.tokens_per_minute is not None:
-        state.tokens = min(tokens, state.tokens + elapsed * limits.tokens_per_minute / 60)
+    request_rate, token_rate = _rates(limits)
+    state.requests = min(requests, state.requests + elapsed * request_rate)
+    state.tokens = min(tokens, state.tokens + elapsed * token_rate)
     state.updated = max(state.updated, now)
 
 
@@ -132,11 +142,8 @@ def reserve(
         requests -= 1
     if limits.tokens_per_minute is not None:
         tokens -= cost
-    behind = max(
-        -requests / limits.requests_per_second if limits.requests_per_second else 0.0,
-        -tokens / (limits.tokens_per_minute / 60) if limits.tokens_per_minute else 0.0,
-        0.0,
-    )
+    request_rate, token_rate = _rates(limits)
+    behind = max(-requests / request_rate if request_rate else 0.0, -tokens / token_rate if token_rate else 0.0, 0.0)
     paused = max(0.0, state.updated - now)
     wait = paused + behind
     if paused:
