@@ -43,6 +43,7 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+STATS_PREFIX = "reference server stats: "
 DEV_TOKEN = "dev-token"  # noqa: S105 - a published development token, not a secret
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
@@ -65,6 +66,9 @@ class ServerConfig:
     error_style: ErrorStyleName = "latest"
     # Per-key requests/s and tokens/min, as the real service limits an organisation; unlimited by default.
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    # Print the counters (`stats_line`) on shutdown: the command does, so a benchmark running it in a process of
+    # its own can read what it served and refused.
+    print_stats: bool = False
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not token for token in self.tokens):
@@ -161,6 +165,8 @@ class ReferenceServer:
         """Serve one ASGI connection scope."""
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
+            if self.config.print_stats:
+                print(self.stats_line(), flush=True)
             return
         if scope["type"] != "http":
             return
@@ -178,6 +184,16 @@ class ReferenceServer:
             await self._send(send, response, fault, request_id)
         finally:
             self._count_in_flight(-1)
+
+    def stats_line(self) -> str:
+        """The counters as one line: `reference server stats: {"requests": ..., "refused": ..., ...}`."""
+        counters = {
+            "requests": self.requests,
+            "inputs_embedded": self.inputs_embedded,
+            "refused": self.rate_limiter.refused,
+            "tokens_served": self.rate_limiter.tokens_served,
+        }
+        return STATS_PREFIX + json.dumps(counters)
 
     def _count_in_flight(self, change: int) -> None:
         now = time.monotonic()

@@ -113,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             honour_base64=args.honour_base64,
             error_style=args.error_style,
             rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute),
+            print_stats=True,
         )
     except ValueError as error:
         print(f"reference-server: {error}", file=sys.stderr)

@@ -357,6 +357,17 @@ class ActorBackend:
     def __init__(self, actor: Any) -> None:
         self.actor = actor
 
+    def bind(self) -> None:
+        """Tie the handle to this worker; called from a task's thread.
+
+        The client's own threads, which call the actor, are not Dask's and could not find the worker themselves
+        (distributed's `Actor` takes it as an argument).
+        """
+        from distributed import Actor, get_worker
+
+        handle = self.actor
+        self.actor = Actor(handle._cls, handle._address, handle.key, worker=get_worker())  # type: ignore[no-untyped-call]
+
     def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
         """See `reserve`."""
         found: Reservation = self.actor.reserve(limits, cost, held, max_wait).result()

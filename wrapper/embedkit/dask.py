@@ -39,7 +39,7 @@ from ._client import Embedder
 from ._core import limit_from
 from ._decode import VALUE_DTYPES, expected_width
 from ._errors import AuthenticationError
-from ._ratebudget import RateBudget, RateLimits
+from ._ratebudget import ActorBackend, RateBudget, RateLimits
 
 # Default widths, so that the array's shape is known without embedding anything on the driver: codestral-embed's
 # 1536 is in Mistral's API document; mistral-embed's 1024 comes from third-party reports, not from Mistral's docs.
@@ -91,6 +91,9 @@ def _embed_partition(
     texts = texts.tolist()
     if not texts:
         return np.empty((0, width), dtype)
+    budget = client_arguments.get("rate_budget")
+    if isinstance(budget, RateBudget) and isinstance(budget.backend, ActorBackend):
+        budget.backend.bind()
     with _client(client_arguments) as embedder:
         vectors = embedder.embed(texts, **options).vectors
     if vectors.shape[1] != width:
