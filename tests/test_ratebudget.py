@@ -36,7 +36,7 @@ from reference_server import RateLimits as ServerLimits
 from reference_server._faults import FaultPlan
 from reference_server._runner import read_stats
 
-DEV_TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
+DEV_TOKEN = "dev-token"  # the reference server's published development key
 
 
 class Clock:
@@ -116,10 +116,10 @@ def test_threads_sharing_one_budget_never_exceed_the_limits() -> None:
         assert server.app.rate_limiter.refused == 0
         assert server.app.rate_limiter.tokens_served == 6000 + result.usage.total_tokens
         # The control: the same job without the budget is refused at once.
-        with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=2, max_concurrency=8,
-                              max_retries=0, progress=False) as unpaced:  # fmt: skip
-            with pytest.raises(Exception, match="429"):
-                unpaced.embed(texts(60, "control "))
+        unpaced = Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=2, max_concurrency=8,
+                                   max_retries=0, progress=False)  # fmt: skip
+        with unpaced, pytest.raises(Exception, match="429"):
+            unpaced.embed(texts(60, "control "))
         assert server.app.rate_limiter.refused > 0
 
 
@@ -151,7 +151,7 @@ def test_two_processes_share_the_budget_through_its_file(tmp_path: Path) -> None
     budget = tmp_path / "budget.sqlite"
     with server_process(tmp_path, "--requests-per-second", "10") as (url, stats):
         children = [
-            subprocess.Popen([sys.executable, "-c", CHILD, url, str(budget), tag], stderr=subprocess.PIPE)  # noqa: S603
+            subprocess.Popen([sys.executable, "-c", CHILD, url, str(budget), tag], stderr=subprocess.PIPE)
             for tag in "ab"
         ]
         for child in children:
@@ -224,6 +224,20 @@ def test_a_429_pauses_every_worker_sharing_the_budget() -> None:
         assert during == [], f"{len(during)} requests during the pause after the 429 at {refused - draws[0][0]:.2f} s"
 
 
+def embed_with(client: str, arguments: dict[str, Any], corpus: list[str], **options: Any) -> None:
+    """One `embed` call by the sync or the async client."""
+    if client == "sync":
+        with Embedder.mistral(**arguments) as embedder:
+            embedder.embed(corpus, **options)
+        return
+
+    async def run() -> None:
+        async with AsyncEmbedder.mistral(**arguments) as embedder:
+            await embedder.embed(corpus, **options)
+
+    asyncio.run(run())
+
+
 @pytest.mark.parametrize("client", ["sync", "async"])
 def test_a_deadline_raises_a_typed_error_carrying_the_rows_that_finished(client: str) -> None:
     corpus = texts(10, "deadline ")
@@ -231,16 +245,7 @@ def test_a_deadline_raises_a_typed_error_carrying_the_rows_that_finished(client:
         arguments: dict[str, Any] = {"base_url": server.url, "api_key": DEV_TOKEN, "batch_size": 1,
                                      "max_concurrency": 1, "progress": False}  # fmt: skip
         with pytest.raises(DeadlineExceededError) as caught:
-            if client == "sync":
-                with Embedder.mistral(**arguments) as embedder:
-                    embedder.embed(corpus, deadline=1.0)
-            else:
-
-                async def run() -> None:
-                    async with AsyncEmbedder.mistral(**arguments) as embedder:
-                        await embedder.embed(corpus, deadline=1.0)
-
-                asyncio.run(run())
+            embed_with(client, arguments, corpus, deadline=1.0)
         with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, progress=False) as embedder:
             expected = embedder.embed(corpus).vectors
     partial = caught.value.partial
@@ -314,16 +319,7 @@ def test_the_watchdog_ends_an_attempt_that_hangs_and_sends_it_again(mode: str, c
     with HangingServer(mode) as server:
         started = time.monotonic()
         with pytest.raises(APITimeoutError) as caught:
-            if client == "sync":
-                with Embedder.mistral(base_url=server.url, **arguments) as embedder:
-                    embedder.embed("hello")
-            else:
-
-                async def run() -> None:
-                    async with AsyncEmbedder.mistral(base_url=server.url, **arguments) as embedder:
-                        await embedder.embed("hello")
-
-                asyncio.run(run())
+            embed_with(client, {"base_url": server.url, **arguments}, ["hello"])
         elapsed = time.monotonic() - started
         assert caught.value.attempts == 2, "resent once after the first attempt hung"
         assert server.accepted == 2
