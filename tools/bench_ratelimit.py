@@ -220,7 +220,7 @@ def processes_run(kind: str, texts: int, limit: int, directory: Path, timeout: f
             for part in range(PROCESSES)
         ]
         reports = []
-        deadline = time.monotonic() + timeout
+        launched, deadline = time.time(), time.monotonic() + timeout
         for child in children:
             try:
                 out, errors = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
@@ -232,8 +232,12 @@ def processes_run(kind: str, texts: int, limit: int, directory: Path, timeout: f
                 reports.append(json.loads(out.strip().splitlines()[-1]))
             elif errors:
                 print(errors[-1500:], file=sys.stderr)
+        stopped = time.time()
     counted = server.stop()
-    window = (max(r["ended"] for r in reports) - min(r["started"] for r in reports)) if reports else 0.0
+    # A child killed at the time limit reports nothing: its window is then the parent's, launch to kill.
+    starts = [r["started"] for r in reports] if len(reports) == PROCESSES else [launched]
+    ends = [r["ended"] for r in reports] if len(reports) == PROCESSES else [stopped]
+    window = max(ends) - min(starts)
     failures = sum(r["failures"] for r in reports) + (PROCESSES - len(reports))
     return Run(f"{kind}, {PROCESSES} processes", counted["requests"], counted["refused"], counted["tokens"], window,
                failures, finished)  # fmt: skip
