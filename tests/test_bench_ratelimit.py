@@ -11,7 +11,8 @@ def test_the_rate_limit_scenario_reports_every_client_and_target() -> None:
     for client in ("embedkit, 4 processes", "embedkit, Dask LocalCluster", "openai, 4 processes",
                    "mistralai, 4 processes"):  # fmt: skip
         assert f"| {client}" in report, client
-    assert report.count("| yes |") + report.count("| no |") == 6
+    targets = report.split("### Rate-limit targets")[1]
+    assert targets.count("| yes |") + targets.count("| no |") == 6
     assert report.count("answered 429 | 0.0% | yes |") == 2  # embedkit, paced at the server's limit, is never refused
     assert report.count("0 failures | 0 | yes |") == 2
     assert "SQLite file" in report
