@@ -7,7 +7,9 @@ warmed first so it is not the bottleneck), every client in a fresh process (pinn
    clients; medians of wall time, client CPU time and peak RSS, and ratios to the floor of the same run;
 2. latency: the server waits 100 ms per request, like a real API across the internet; the wrapper's default
    concurrency against sequential calls and against both SDKs used as their documents show;
-3. memory at scale: peak RSS of the wrapper embedding 100,000 texts (the output matrix alone is 410 MB).
+3. memory at scale: peak RSS of the wrapper embedding 100,000 texts (the output matrix alone is 410 MB);
+4. rate limit: 100,000 texts from 4 processes and from a Dask cluster against a server limited to L tokens/min,
+   beside both SDKs (tools/bench_ratelimit.py).
 
 Every client turns the answers into one float32 matrix (row i = text i); a checksum shows they all got the
 same vectors. Imports happen before the clock starts (and count in peak RSS, which every client pays).
@@ -223,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-texts", type=int, default=5120)
     parser.add_argument("--latency-ms", type=int, default=100)
     parser.add_argument("--memory-texts", type=int, default=100_000)
+    parser.add_argument("--ratelimit-texts", type=int, default=100_000, help="0: skip the rate-limit scenario")
+    parser.add_argument("--ratelimit-seconds", type=float, default=60.0)
     parser.add_argument("--output-dir", type=Path, default=ROOT / "docs", help="where bench.md and bench.png go")
     parser.add_argument("--float-texts", type=int, default=5120, help="texts of the float-path scenario")
     parser.add_argument(
@@ -318,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         targets += scenario_targets
     lines.append("\n## Targets\n\n| target | measured | met |\n| --- | ---: | --- |")
     lines += [f"| {what} | {value} | {'yes' if met else 'no'} |" for what, met, value in targets]
+    if args.ratelimit_texts:  # 4. one rate budget for every worker (tools/bench_ratelimit.py)
+        import bench_ratelimit
+
+        lines += bench_ratelimit.scenario(args.ratelimit_texts, args.ratelimit_seconds)
     report = "\n".join(lines) + "\n"
     docs = args.output_dir
     docs.mkdir(parents=True, exist_ok=True)

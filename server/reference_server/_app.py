@@ -48,6 +48,7 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
+STATS_PREFIX = "reference server stats: "
 DEV_TOKEN = "dev-token"  # noqa: S105 - a published development token, not a secret
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
@@ -76,6 +77,9 @@ class ServerConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_files_bytes: int = DEFAULT_MAX_TOTAL_BYTES
     batch: BatchSettings = field(default_factory=BatchSettings)
+    # Print the counters (`stats_line`) on shutdown: the command does, so a benchmark running it in a process of
+    # its own can read what it served and refused.
+    print_stats: bool = False
 
     def __post_init__(self) -> None:
         if not self.tokens or any(not token for token in self.tokens):
@@ -197,6 +201,8 @@ class ReferenceServer:
         if scope["type"] == "lifespan":
             await _lifespan(receive, send)
             self.close()
+            if self.config.print_stats:
+                print(self.stats_line(), flush=True)
             return
         if scope["type"] != "http":
             return
@@ -214,6 +220,16 @@ class ReferenceServer:
             await self._send(send, response, fault, request_id)
         finally:
             self._count_in_flight(-1)
+
+    def stats_line(self) -> str:
+        """The counters as one line: `reference server stats: {"requests": ..., "refused": ..., ...}`."""
+        counters = {
+            "requests": self.requests,
+            "inputs_embedded": self.inputs_embedded,
+            "refused": self.rate_limiter.refused,
+            "tokens_served": self.rate_limiter.tokens_served,
+        }
+        return STATS_PREFIX + json.dumps(counters)
 
     def _count_in_flight(self, change: int) -> None:
         now = time.monotonic()

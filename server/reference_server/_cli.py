@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 hour_seconds=args.batch_hour_seconds,
                 seed=args.fault_seed,
             ),
+            print_stats=True,
         )
     except ValueError as error:
         print(f"reference-server: {error}", file=sys.stderr)

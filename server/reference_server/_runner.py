@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from types import TracebackType
 
 import uvicorn
 
-from ._app import ReferenceServer, ServerConfig
+from ._app import STATS_PREFIX, ReferenceServer, ServerConfig
 
 
 class _InjectedFaultNoise(logging.Filter):
@@ -31,6 +34,12 @@ def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000, log_l
     uvicorn_config = _uvicorn_config(ReferenceServer(config), log_level)
     uvicorn_config.host, uvicorn_config.port = host, port
     uvicorn.Server(uvicorn_config).run()
+
+
+def read_stats(output: str) -> dict[str, int]:
+    """The counters from a server's output (the stats line it prints on exit); empty if it printed none."""
+    lines = [line for line in output.splitlines() if line.startswith(STATS_PREFIX)]
+    return dict(json.loads(lines[-1][len(STATS_PREFIX) :])) if lines else {}
 
 
 class BackgroundServer:
@@ -92,13 +101,15 @@ class ServerProcess:
     `__enter__` returns its base URL, and terminated when `__exit__` returns.
     """
 
-    def __init__(self, command: list[str] | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(self, command: list[str] | None = None, *, timeout: float = 30.0, output: Path | None = None) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._command = [*(command or [sys.executable, "-m", "reference_server"]), "--port", str(self.port)]
         self._timeout = timeout
+        # Where its standard output goes (the stats line it prints on exit: see `read_stats`); default: nowhere.
+        self._output = output
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -108,7 +119,11 @@ class ServerProcess:
         return self._process.pid
 
     def __enter__(self) -> str:
-        self._process = subprocess.Popen([*self._command, "--log-level", "warning"], stdout=subprocess.DEVNULL)  # noqa: S603
+        stdout = self._output.open("wb") if self._output is not None else subprocess.DEVNULL
+        with contextlib.ExitStack() as owned:
+            if stdout is not subprocess.DEVNULL:
+                owned.callback(stdout.close)  # type: ignore[union-attr]  # the child keeps its own copy
+            self._process = subprocess.Popen([*self._command, "--log-level", "warning"], stdout=stdout)  # noqa: S603
         deadline = time.monotonic() + self._timeout
         while True:
             try:

@@ -23,6 +23,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    DeadlineExceededError,
     EmbeddingError,
     InputError,
     InputTooLongError,
@@ -49,6 +50,7 @@ from ._quantized import (
     uint8_to_int8,
     unpack_bits,
 )
+from ._ratebudget import RateBudget, RateLimits
 from ._result import EmbeddingResult, Usage
 from ._similarity import cosine_similarity, normalize, top_k
 from ._version import __version__
@@ -61,6 +63,7 @@ __all__ = [
     "AsyncEmbedder",
     "AuthenticationError",
     "BatchLimits",
+    "DeadlineExceededError",
     "EmbedOptions",
     "Embedder",
     "EmbeddingCache",
@@ -74,7 +77,9 @@ __all__ = [
     "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
+    "RateBudget",
     "RateLimitError",
+    "RateLimits",
     "ResponseValidationError",
     "RetryPolicy",
     "ServerError",

@@ -46,9 +46,11 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         # Enough tasks for the most requests the limit may allow; it decides how many send at once.
         workers = min(self._limit.maximum, len(call.batches))
         try:
-            async with asyncio.TaskGroup() as group:
+            async with asyncio.timeout(call.time_left()), asyncio.TaskGroup() as group:  # `deadline=`, if any
                 for _ in range(workers):
                     group.create_task(worker())
+        except TimeoutError:
+            call.expire()
         except BaseException:
             call.stopped.set()
             call.progress.close()
@@ -62,13 +64,16 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
+            await self._guard.admit_async(request)  # the shared rate budget
             permit = await self._limit.acquire_async()
             outcome: Outcome | None = None
             try:
-                response = await self._http.request(**request)
+                async with self._guard.watch_async(request):  # bounds the whole attempt, not only each read
+                    response = await self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
+                await self._guard.observe_async(request, response)
                 outcome = await answer(response)
             finally:
                 self._limit.release(permit, load_signal(outcome))

@@ -13,8 +13,10 @@ from ._concurrency import DEFAULT_CONCURRENCY
 from ._core import Call, Settings
 from ._decode import parse_json
 from ._errors import APIConnectionError, InputError, ResponseValidationError
+from ._guard import Guard, attempt_limit
 from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
 from ._policy import Outcome, RetryPolicy, Step, after_error_status
+from ._ratebudget import RateBudget
 from ._security import APIKey
 from ._services import ServiceName
 
@@ -43,6 +45,9 @@ class BaseEmbedder(Generic[HttpClient]):
         http_client: HttpClient | None = None,
         allow_insecure_http: bool = False,
         cache: EmbeddingCache | str | Path | None = None,
+        requests_per_second: float | None = None,
+        tokens_per_minute: float | None = None,
+        rate_budget: RateBudget | str | Path | None = None,
         **options: Any,
     ) -> None:
         # The key is wrapped (masked repr) and the bare string dropped at once, so no frame of this call holds it
@@ -71,7 +76,12 @@ class BaseEmbedder(Generic[HttpClient]):
             progress=progress,
             options=options,
             cache=cache,
+            requests_per_second=requests_per_second,
+            tokens_per_minute=tokens_per_minute,
+            rate_budget=rate_budget,
         )
+        # Around every request: the rate budget this client shares, and the watchdog bounding each attempt.
+        self._guard = Guard(self._settings.budget, attempt_limit(self._settings.timeout))
         self._owns_http = http_client is None
         # Requests in flight, for every call of this client (so an adaptive limit carries what it learnt over).
         self._limit = self._settings.concurrency_limit()
@@ -116,6 +126,7 @@ class BaseEmbedder(Generic[HttpClient]):
             normalize=checked.get("normalize", False),
             truncate=checked.get("truncate", False),
             progress=checked.get("progress"),
+            deadline=checked.get("deadline"),
         )
 
     def _close_cache(self) -> None:

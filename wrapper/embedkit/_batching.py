@@ -9,7 +9,7 @@ clients).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from ._errors import InputError, InputTooLongError
@@ -112,10 +112,13 @@ class Batch:
         return Batch(self.start, middle), Batch(middle, self.stop)
 
 
-def plan(texts: list[str], limits: BatchLimits) -> Iterator[Batch]:
-    """Consecutive batches, in input order, each within the input count and token budget."""
+def plan(texts: list[str], limits: BatchLimits, costs: Sequence[int] | None = None) -> Iterator[Batch]:
+    """Consecutive batches, in input order, each within the input count and token budget.
+
+    `costs` are the texts' token counts when the caller has them already (it spends them from the rate budget).
+    """
     start, tokens = 0, 0
-    for index, cost in enumerate(limits.counter.count(texts)):
+    for index, cost in enumerate(limits.counter.count(texts) if costs is None else costs):
         if index > start and (index - start >= limits.max_inputs or tokens + cost > limits.max_tokens):
             yield Batch(start, index)
             start, tokens = index, 0

@@ -74,6 +74,17 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    """An argparse type for a rate limit: a finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number is needed, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text!r}")
+    return value
+
+
 POSITIVE = _whole_number(1)
 NON_NEGATIVE = _whole_number(0)
 
@@ -100,6 +111,19 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument(
         "--connect-timeout", type=_seconds, metavar="SECONDS",
         help=f"seconds to wait for a connection; default: {DEFAULT_CONNECT_TIMEOUT:g}, or --timeout if shorter",
+    )  # fmt: skip
+    rates = parser.add_argument_group("rate limits (the key's, shared by every process using the same cache or file)")
+    rates.add_argument(
+        "--requests-per-second", type=_rate, metavar="N",
+        help="send at most N requests a second; default: $EMBEDKIT_REQUESTS_PER_SECOND, else unlimited",
+    )  # fmt: skip
+    rates.add_argument(
+        "--tokens-per-minute", type=_rate, metavar="N",
+        help="send at most N tokens a minute; default: $EMBEDKIT_TOKENS_PER_MINUTE, else unlimited",
+    )  # fmt: skip
+    rates.add_argument(
+        "--rate-budget-file", metavar="PATH",
+        help="share the limits through this SQLite file (default: the job's cache; $EMBEDKIT_RATE_BUDGET_FILE)",
     )  # fmt: skip
     request = parser.add_argument_group("request options (each defaults to the service's)")
     request.add_argument("--model")
@@ -218,6 +242,9 @@ def _embedder(args: argparse.Namespace, *, cache: EmbeddingCache | None = None) 
         max_input_tokens=getattr(args, "max_input_tokens", 8192),
         cache=cache,
         progress=False,
+        requests_per_second=args.requests_per_second,
+        tokens_per_minute=args.tokens_per_minute,
+        rate_budget=args.rate_budget_file,
     )
 
 

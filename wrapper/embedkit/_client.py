@@ -15,6 +15,7 @@ from ._base import BaseEmbedder, EmbedOptions, models_answer
 from ._batch_api import BatchAPI
 from ._batching import Batch
 from ._core import Call, logger
+from ._guard import with_watchdog
 from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
 from ._result import EmbeddingResult
 
@@ -36,7 +37,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
     _interrupted = False
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
-        return httpx.Client(timeout=self._settings.timeout, limits=limits)
+        return with_watchdog(httpx.Client(timeout=self._settings.timeout, limits=limits))
 
     def embed(self, texts: str | Iterable[str], **options: Unpack[EmbedOptions]) -> EmbeddingResult:
         """Embed `texts` (one string, or an iterable of strings): row i of the result is input i.
@@ -95,15 +96,19 @@ class Embedder(BaseEmbedder[httpx.Client]):
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
+            if not self._guard.admit(request, stopped):  # the shared rate budget; False: the call ended meanwhile
+                return Outcome(Step.DONE)
             permit = self._limit.acquire(stopped)
             if permit is None:
                 return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
             outcome: Outcome | None = None
             try:
-                response = self._http.request(**request)
+                with self._guard.watch(request):  # bounds the whole attempt, not only each read
+                    response = self._http.request(**request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
+                self._guard.observe(request, response)
                 outcome = answer(response)
             finally:
                 self._limit.release(permit, load_signal(outcome))

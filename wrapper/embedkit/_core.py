@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import threading
+import time
 from collections.abc import Generator, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -27,15 +28,18 @@ from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expe
 from ._errors import (
     APIConnectionError,
     AuthenticationError,
+    DeadlineExceededError,
     EmbeddingError,
     InputError,
     InputTooLongError,
     PartialResult,
     ResponseValidationError,
 )
+from ._guard import TICKET, Ticket
 from ._options import REQUEST_FIELDS, Options, check_bool, check_int, unknown_option
 from ._policy import DEFAULT_TIMEOUT, Outcome, RetryPolicy, Step, after_error_status, short
 from ._progress import Progress
+from ._ratebudget import LocalBackend, RateBudget, RateLimits, budget_name
 from ._result import EmbeddingResult, Usage
 from ._security import APIKey, check_transport
 from ._services import SERVICES, Service
@@ -91,6 +95,8 @@ class Settings:
     timeout: httpx.Timeout
     progress: bool | None
     cache: EmbeddingCache | None = None
+    # Shared by every sender of the key (see _ratebudget.py); without limits it only carries 429 pauses.
+    budget: RateBudget = field(default_factory=lambda: RateBudget(RateLimits(), LocalBackend(RateLimits())))
 
     @classmethod
     def resolve(
@@ -110,6 +116,9 @@ class Settings:
         progress: Any,
         options: Mapping[str, Any],
         cache: EmbeddingCache | None = None,
+        requests_per_second: Any = None,
+        tokens_per_minute: Any = None,
+        rate_budget: Any = None,
     ) -> Settings:
         """Settings from a client's arguments; raises on anything unusable (naming the argument), before any request."""
         if service not in SERVICES:
@@ -147,6 +156,7 @@ class Settings:
             progress = check_bool("progress", progress)
         if cache is not None and not isinstance(cache, EmbeddingCache):
             raise InputError(f"cache must be a path or an EmbeddingCache, got {type(cache).__name__}", argument="cache")
+        budget = _budget(url, api_key, requests_per_second, tokens_per_minute, rate_budget, cache)
         return cls(
             service=definition,
             base_url=url,
@@ -160,6 +170,7 @@ class Settings:
             timeout=_timeout(timeout),
             progress=progress,
             cache=cache,
+            budget=budget,
         )
 
     def concurrency_limit(self) -> ConcurrencyLimit:
@@ -174,10 +185,61 @@ class Settings:
         return BearerAuth(self.key)
 
 
+def limit_from(name: str, value: Any, variable: str) -> float | None:
+    """A rate limit from its argument, else from its environment variable; None: not limited."""
+    if value is None:
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise InputError(f"${variable} must be a number, got {text!r}", argument=name) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InputError(f"{name} must be a positive, finite number, got {value!r}", argument=name)
+    return float(value)
+
+
+def _budget(
+    url: str, key: APIKey, requests_per_second: Any, tokens_per_minute: Any, rate_budget: Any,
+    cache: EmbeddingCache | None,
+) -> RateBudget:  # fmt: skip
+    """The client's rate budget: the one given, else one shared through a file, else by this process's clients.
+
+    The file is the one named (`rate_budget=`, `$EMBEDKIT_RATE_BUDGET_FILE`), else the cache's when limits are set;
+    in the process, clients share by key and URL.
+    """
+    if isinstance(rate_budget, RateBudget):
+        if requests_per_second is not None or tokens_per_minute is not None:
+            raise InputError(
+                "pass the limits to the RateBudget, not beside it (requests_per_second, tokens_per_minute)",
+                argument="rate_budget",
+            )
+        return rate_budget
+    if rate_budget is not None and not isinstance(rate_budget, str | os.PathLike):
+        raise InputError(
+            "rate_budget must be a path (a file to share it through) or a RateBudget, "
+            f"got {type(rate_budget).__name__}",
+            argument="rate_budget",
+        )
+    limits = RateLimits(
+        limit_from("requests_per_second", requests_per_second, "EMBEDKIT_REQUESTS_PER_SECOND"),
+        limit_from("tokens_per_minute", tokens_per_minute, "EMBEDKIT_TOKENS_PER_MINUTE"),
+    )
+    name = budget_name(url, key.reveal())
+    path = rate_budget or os.environ.get("EMBEDKIT_RATE_BUDGET_FILE") or None
+    if path is None and limits.enabled and cache is not None:
+        path = cache.path
+    if path is not None:
+        return RateBudget.in_file(limits, path, name)
+    return RateBudget.in_process(limits, name)
+
+
 # Constructor arguments, for "did you mean" when an unknown keyword reaches the options.
 CONSTRUCTOR_ARGUMENTS = (
     "api_key", "base_url", "max_concurrency", "max_retries", "retry", "timeout", "batch_size", "max_batch_tokens",
-    "max_input_tokens", "progress", "http_client", "allow_insecure_http", "cache",
+    "max_input_tokens", "progress", "http_client", "allow_insecure_http", "cache", "requests_per_second",
+    "tokens_per_minute", "rate_budget",
 )  # fmt: skip
 HEADERS = {"User-Agent": "embedkit"}
 
@@ -206,13 +268,21 @@ class Call:
     # Set on the first failure or an interrupt: no batch starts after it, and retry waits end early.
     stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Token counts of the pending texts, summed (entry i: the first i texts), as the batcher counted them: what
+    # each request spends of the rate budget.
+    token_offsets: np.ndarray[Any, np.dtype[np.int64]] = field(default_factory=lambda: np.zeros(1, np.int64))
+    # The monotonic moment the call must end by (`deadline=`), and the timer that stops it then.
+    deadline: float | None = None
+    _timer: threading.Timer | None = None
+    _expired: bool = False
 
     @classmethod
     def start(
         cls, settings: Settings, texts: Any, overrides: dict[str, Any], *, normalize: bool, truncate: bool,
-        progress: bool | None,
+        progress: bool | None, deadline: float | None = None,
     ) -> Call:  # fmt: skip
         """Check everything that can be checked before sending, and plan the batches."""
+        began = time.monotonic()
         options = settings.options.merged(overrides)
         settings.service.check(options)
         dtype = options.output_dtype or "float"
@@ -241,7 +311,8 @@ class Call:
                 hit_rows = np.frombuffer(data, value_dtype).reshape(len(hits), -1)
             pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
             keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
-        batches = list(plan(pending, limits))
+        costs = limits.counter.count(pending) if pending else []
+        batches = list(plan(pending, limits, costs))
         show = settings.progress if progress is None else progress
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
         call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace
@@ -253,7 +324,26 @@ class Call:
             call.cached = len(hits)
             call.progress.advance(len(hits))
         call.model = options.model or settings.service.default_model
+        call.token_offsets = np.concatenate(([0], np.cumsum(costs, dtype=np.int64)))
+        if deadline is not None:
+            call.deadline = began + deadline
+            call._timer = threading.Timer(max(0.0, call.deadline - time.monotonic()), call.expire)
+            call._timer.daemon = True
+            call._timer.start()
         return call
+
+    def time_left(self) -> float | None:
+        """Seconds until the call's deadline (None: it has none)."""
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+    def expire(self) -> None:
+        """The deadline passed: stop, keeping what finished (raised by `result` as a `DeadlineExceededError`)."""
+        with self._lock:
+            if self._expired:
+                return
+            self._expired = True
+            done = int(self.matrix.completed.sum())
+        self.fail(DeadlineExceededError(f"the call's deadline passed with {done} of {len(self.texts)} inputs embedded"))
 
     def request(self, batch: Batch) -> dict[str, Any]:
         """The httpx arguments for one batch (authentication is added by httpx: see `BearerAuth`)."""
@@ -261,6 +351,8 @@ class Call:
         kwargs["headers"] = {**kwargs.get("headers", {}), **HEADERS}
         kwargs["url"] = self.settings.base_url + kwargs["url"]
         kwargs["auth"] = self.settings.auth
+        tokens = int(self.token_offsets[batch.stop] - self.token_offsets[batch.start])
+        kwargs["extensions"] = {TICKET: Ticket(tokens, self.deadline)}
         return kwargs
 
     def answer(self, response: httpx.Response, batch: Batch) -> Outcome:
@@ -314,6 +406,8 @@ class Call:
 
     def result(self) -> EmbeddingResult:
         """The finished call, or its first error carrying the rows that did finish (later errors as notes)."""
+        if self._timer is not None:
+            self._timer.cancel()
         self.progress.close()
         if self.errors:
             first = self.errors[0]

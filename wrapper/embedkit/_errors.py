@@ -149,6 +149,15 @@ class APITimeoutError(APIConnectionError):
     """No answer within the timeout."""
 
 
+class DeadlineExceededError(EmbeddingError, TimeoutError):
+    """The call's `deadline` passed before every batch was embedded; `partial` holds the rows that were.
+
+    Raised instead of waiting longer (for the rate budget, a retry or an answer): a job with a time limit gets
+    what it paid for and can resume the rest later (with a cache, a rerun sends only the missing texts). Also a
+    `TimeoutError`, so code that already catches those keeps working.
+    """
+
+
 class ResponseValidationError(APIError):
     """The service answered with something that is not what was asked (count, index, dimension, bytes, values).
 

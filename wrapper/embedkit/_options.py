@@ -9,6 +9,7 @@ enums come from the generated client, so they are those of openapi.yaml and nobo
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -31,7 +32,8 @@ class EmbedOptions(TypedDict, total=False):
     Request fields: `model`; Mistral `output_dimension`, `output_dtype`; cortecs `preference`,
     `allowed_providers`, `eu_native`, `allow_quantization`; both `encoding_format` (base64 unless set).
     Call behaviour: `normalize` (unit-length float rows), `truncate` (cut over-long inputs instead of raising),
-    `progress` (force the progress bar on or off).
+    `progress` (force the progress bar on or off), `deadline` (seconds the whole call may take: past it, a
+    `DeadlineExceededError` carrying the rows that finished).
     """
 
     model: str
@@ -45,6 +47,7 @@ class EmbedOptions(TypedDict, total=False):
     normalize: bool
     truncate: bool
     progress: bool
+    deadline: float
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class Options:
 
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Options))
-CALL_FIELDS = ("normalize", "truncate", "progress")
+CALL_FIELDS = ("normalize", "truncate", "progress", "deadline")
 EMBED_FIELDS: tuple[str, ...] = REQUEST_FIELDS + CALL_FIELDS
 
 
@@ -140,6 +143,10 @@ def _check_one(name: str, value: Any) -> Any:
         return _choice(name, value, PREFERENCE_VALUES)
     if name == "allowed_providers":
         return _providers(value)
+    if name == "deadline":
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+            raise InputError(f"deadline must be a positive, finite number of seconds, got {value!r}", argument=name)
+        return float(value)
     return check_bool(name, value)  # eu_native, allow_quantization, normalize, truncate, progress
 
 

@@ -16,10 +16,17 @@ embedded once whichever worker meets it, and a rerun sends only what no worker c
 machines each node has its own file at that path: caches are per node, and a text met on two nodes is
 embedded twice. Never put the file on a network filesystem; SQLite's locking does not hold there.
 Results are the same rows, in the same order, as one `Embedder.embed` call over the whole series.
+
+Rate limits (`requests_per_second=`, `tokens_per_minute=`, or `$EMBEDKIT_REQUESTS_PER_SECOND` /
+`$EMBEDKIT_TOKENS_PER_MINUTE` where `embed_series` is called) are one budget for the whole cluster, not one per
+partition: on a `distributed` cluster it is held by an actor on one worker (`RateBudget.on_dask`), which every
+partition's client reserves through; a 429 pauses every worker. Without `distributed` (the threaded or
+synchronous scheduler) the partitions run in one process and share its budget.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -35,8 +42,10 @@ except ModuleNotFoundError as error:
 
 from ._base import EmbedOptions
 from ._client import Embedder
+from ._core import limit_from
 from ._decode import VALUE_DTYPES, expected_width
 from ._errors import AuthenticationError
+from ._ratebudget import ActorBackend, RateBudget, RateLimits
 
 # Default widths, so that the array's shape is known without embedding anything on the driver: codestral-embed's
 # 1536 is in Mistral's API document; mistral-embed's 1024 comes from third-party reports, not from Mistral's docs.
@@ -57,12 +66,40 @@ def _client(client_arguments: dict[str, Any]) -> Embedder:
     return Embedder(**arguments)
 
 
+def _cluster_budget(service: str, arguments: dict[str, Any]) -> RateBudget | None:
+    """One budget for every worker, on the current `distributed` cluster; None without limits or a cluster.
+
+    Named by service, URL and key variable (never the key: the driver may not have it), so concurrent jobs of one
+    key on one cluster share it too.
+    """
+    if arguments.get("rate_budget") is not None:
+        return None
+    limits = RateLimits(
+        limit_from("requests_per_second", arguments.get("requests_per_second"), "EMBEDKIT_REQUESTS_PER_SECOND"),
+        limit_from("tokens_per_minute", arguments.get("tokens_per_minute"), "EMBEDKIT_TOKENS_PER_MINUTE"),
+    )
+    if not limits.enabled:
+        return None
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):  # no cluster: the partitions run in this process and share its budget
+        return None
+    who = f"{service}\0{arguments.get('base_url')}\0{arguments.get('api_key_env')}"
+    name = "embedkit-rate-budget-" + hashlib.sha256(who.encode()).hexdigest()[:16]
+    return RateBudget.on_dask(limits, client, name=name)
+
+
 def _embed_partition(
     texts: Any, client_arguments: dict[str, Any], options: EmbedOptions, width: int, dtype: np.dtype[Any]
 ) -> np.ndarray[Any, Any]:
     texts = texts.tolist()
     if not texts:
         return np.empty((0, width), dtype)
+    budget = client_arguments.get("rate_budget")
+    if isinstance(budget, RateBudget) and isinstance(budget.backend, ActorBackend):
+        budget.backend.bind()
     with _client(client_arguments) as embedder:
         vectors = embedder.embed(texts, **options).vectors
     if vectors.shape[1] != width:
@@ -93,6 +130,11 @@ def embed_series(
     if "api_key" in client_arguments:
         raise TypeError("pass the key through the workers' environment (api_key_env=...), not in the task graph")
     arguments = {"service": service, "progress": False, **client_arguments}
+    budget = _cluster_budget(service, arguments)
+    if budget is not None:
+        arguments.pop("requests_per_second", None)
+        arguments.pop("tokens_per_minute", None)
+        arguments["rate_budget"] = budget
     call_options: EmbedOptions = {**(options or {}), "progress": False}
     output_dtype = call_options.get("output_dtype") or "float"
     if output_dtype not in VALUE_DTYPES:

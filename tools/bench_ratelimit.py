@@ -1,0 +1,350 @@
+"""`make bench`, rate-limit scenario: many workers, one key, a server limited to L tokens a minute.
+
+The texts are embedded by 4 processes (embedkit sharing one budget through a SQLite file; the openai and mistralai
+SDKs with their own default retry settings) and by a 4-worker Dask `LocalCluster` (embedkit, sharing one budget
+through an actor), each run against a fresh reference server in a process of its own, started with
+`--tokens-per-minute L`. L is the corpus's own token count per `--seconds` (so an unhindered run takes that
+long). Before each run the key's budget is spent (the server's bucket holds a minute), so every client meets an
+organisation already at its limit, as a long job does after its first minute; the server's first embedding (which
+loads its tokenizer) is paid by another key. Measured: the tokens the server served per minute of the run (from
+the first request to the last answer), the share of requests it answered 429 (its own counter, printed on exit),
+and the requests that failed for good. Also the cost of one budget reservation, in process and through the file.
+
+    python tools/bench_ratelimit.py [--texts 100000] [--seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
+WARM_UP = "warm-up"
+MODEL = "mistral-embed"
+BATCH = 128
+PROCESSES = 4
+
+
+def corpus(count: int) -> list[str]:
+    """Short texts, all different (as in bench.py)."""
+    return [f"benchmark text {i}: a short sentence about topic {i % 101} and item {i * 37 % 997}" for i in range(count)]
+
+
+def warm_tokenizer() -> None:
+    """Load the tokenizer embedkit counts with before the clock starts (a second, paid once per process)."""
+    from embedkit._tokens import counter_for
+
+    counter_for(MODEL, "auto").count(["warm up"])
+
+
+# --- in a child process: one quarter of the corpus, one client ----------------------------------------------------
+
+
+def embedkit_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
+    """Embedkit with the key's limit, sharing its budget with the other processes through `budget_file`."""
+    from embedkit import Embedder
+
+    with Embedder.mistral(base_url=url, api_key=TOKEN, batch_size=BATCH, tokens_per_minute=limit,
+                          rate_budget=budget_file, progress=False) as embedder:  # fmt: skip
+        embedder.embed(texts)
+    return 0
+
+
+def openai_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
+    """The openai SDK as its documents show (its default `max_retries`); a batch that raises is a failure."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=url + "/v1", api_key=TOKEN)
+    failures = 0
+    for start in range(0, len(texts), BATCH):
+        try:
+            client.embeddings.create(model=MODEL, input=texts[start : start + BATCH])
+        except Exception:
+            failures += 1
+    return failures
+
+
+def mistral_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
+    """The mistralai SDK as its documents show (its default retry configuration); a batch that raises fails."""
+    try:
+        from mistralai import Mistral  # type: ignore[attr-defined]
+    except ImportError:
+        from mistralai.client import Mistral
+
+    client = Mistral(api_key=TOKEN, server_url=url)
+    failures = 0
+    for start in range(0, len(texts), BATCH):
+        try:
+            client.embeddings.create(model=MODEL, inputs=texts[start : start + BATCH])
+        except Exception:
+            failures += 1
+    return failures
+
+
+CHILDREN: dict[str, Callable[[str, list[str], int, str], int]] = {
+    "embedkit": embedkit_child,
+    "openai": openai_child,
+    "mistralai": mistral_child,
+}
+
+
+def run_child(kind: str, url: str, texts: int, part: int, limit: int, budget_file: str) -> dict[str, Any]:
+    """In the child: imports and texts first, then the timed embedding; its window and failures as JSON."""
+    __import__(kind)
+    if kind == "embedkit":
+        warm_tokenizer()
+    mine = corpus(texts)[part::PROCESSES]
+    started = time.time()
+    try:
+        failures = CHILDREN[kind](url, mine, limit, budget_file)
+    except Exception as error:
+        print(f"{kind} failed: {type(error).__name__}: {error}", file=sys.stderr)
+        failures = 1
+    return {"started": started, "ended": time.time(), "failures": failures}
+
+
+# --- the parent: servers, runs, table ----------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One client's run: what the server counted, the window and the failures."""
+
+    name: str
+    requests: int
+    refused: int
+    tokens: int
+    seconds: float
+    failures: int
+    finished: bool = True
+
+    def per_minute(self) -> float:
+        """Tokens served per minute of the run."""
+        return self.tokens / self.seconds * 60 if self.seconds > 0 else 0.0
+
+
+def corpus_tokens(texts: int) -> int:
+    """The corpus's tokens as the server counts them (mistral-common, as the `server` extra installs)."""
+    from reference_server._tokens import COUNTER
+
+    return sum(COUNTER.count(corpus(texts), MODEL))
+
+
+class LimitedServer:
+    """A fresh reference server limited to `limit` tokens a minute, warmed up and with the key's minute spent."""
+
+    def __init__(self, limit: int, directory: Path) -> None:
+        from reference_server import ServerProcess
+
+        self.output = directory / f"server-{time.monotonic_ns()}.out"
+        command = [sys.executable, "-m", "reference_server", "--honour-base64", "--tokens-per-minute", str(limit),
+                   "--token", TOKEN, "--token", WARM_UP]  # fmt: skip
+        self.process = ServerProcess(command, output=self.output)
+        self.limit = limit
+        self.spent = {"requests": 0, "tokens": 0}
+
+    def __enter__(self) -> str:
+        url = self.process.__enter__()
+        with httpx.Client(base_url=url, timeout=60) as client:
+            self._post(client, WARM_UP, ["warm up"])
+            # Spend the key's minute: requests of about 16,000 tokens until the server refuses one.
+            long_text = "spent " * 7000
+            while self._post(client, TOKEN, [long_text, long_text]) == 200:
+                pass
+        return url
+
+    def __exit__(self, *_: object) -> None:
+        """Nothing: `stop` stops it, then reads its counters."""
+
+    def _post(self, client: httpx.Client, key: str, texts: list[str]) -> int:
+        answer = client.post("/v1/embeddings", json={"model": MODEL, "input": texts},
+                             headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        if key == TOKEN:
+            self.spent["requests"] += 1
+            if answer.status_code == 200:
+                self.spent["tokens"] += answer.json()["usage"]["total_tokens"]
+        return answer.status_code
+
+    def stop(self) -> dict[str, int]:
+        """Stop it; its counters less the warm-up and the spending."""
+        from reference_server._runner import read_stats
+
+        self.process.__exit__(None, None, None)
+        stats = read_stats(self.output.read_text())
+        warm_up_tokens = 3  # "warm up": what the other key's request cost (its requests are not counted apart)
+        return {
+            "requests": stats["requests"] - 1 - self.spent["requests"],
+            "refused": stats["refused"] - 1,  # the refusal that ended the spending
+            "tokens": stats["tokens_served"] - self.spent["tokens"] - warm_up_tokens,
+        }
+
+
+def processes_run(kind: str, texts: int, limit: int, directory: Path, timeout: float) -> Run:
+    """4 processes of `kind` against a fresh limited server."""
+    server = LimitedServer(limit, directory)
+    budget_file = str(directory / f"budget-{time.monotonic_ns()}.sqlite")
+    finished = True
+    with server as url:
+        children = [
+            subprocess.Popen(  # noqa: S603
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    kind,
+                    "--url",
+                    url,
+                    "--texts",
+                    str(texts),
+                    "--part",
+                    str(part),
+                    "--limit",
+                    str(limit),
+                    "--budget-file",
+                    budget_file,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for part in range(PROCESSES)
+        ]
+        reports = []
+        launched, deadline = time.time(), time.monotonic() + timeout
+        for child in children:
+            try:
+                out, errors = child.communicate(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, errors = child.communicate()
+                finished = False
+            if out.strip():
+                reports.append(json.loads(out.strip().splitlines()[-1]))
+            elif errors:
+                print(errors[-1500:], file=sys.stderr)
+        stopped = time.time()
+    counted = server.stop()
+    # A child killed at the time limit reports nothing: its window is then the parent's, launch to kill.
+    starts = [r["started"] for r in reports] if len(reports) == PROCESSES else [launched]
+    ends = [r["ended"] for r in reports] if len(reports) == PROCESSES else [stopped]
+    window = max(ends) - min(starts)
+    failures = sum(r["failures"] for r in reports) + (PROCESSES - len(reports))
+    return Run(f"{kind}, {PROCESSES} processes", counted["requests"], counted["refused"], counted["tokens"], window,
+               failures, finished)  # fmt: skip
+
+
+def dask_run(texts: int, limit: int, directory: Path) -> Run:
+    """Embedkit on a 4-worker Dask LocalCluster (one budget: an actor) against a fresh limited server."""
+    import os
+
+    import dask.dataframe as dd
+    import distributed
+    import pandas as pd
+    from embedkit.dask import embed_series
+
+    server = LimitedServer(limit, directory)
+    os.environ["MISTRAL_API_KEY"] = TOKEN  # the workers read it from the environment they inherit
+    failures = 0
+    with server as url:
+        cluster = distributed.LocalCluster(n_workers=PROCESSES, threads_per_worker=1, processes=True,
+                                           dashboard_address=None, silence_logs=40)  # fmt: skip
+        with cluster, distributed.Client(cluster) as client:
+            client.run(warm_tokenizer)
+            series = dd.from_pandas(pd.Series(corpus(texts)), npartitions=4 * PROCESSES)
+            lazy = embed_series(series, base_url=url, batch_size=BATCH, tokens_per_minute=limit)
+            started = time.time()
+            try:
+                lazy.sum(axis=1).compute()  # the rows stay on the workers; only their sums travel
+            except Exception as error:
+                print(f"dask run failed: {type(error).__name__}: {error}", file=sys.stderr)
+                failures = 1
+            ended = time.time()
+    counted = server.stop()
+    return Run(f"embedkit, Dask LocalCluster ({PROCESSES} workers)", counted["requests"], counted["refused"],
+               counted["tokens"], ended - started, failures)  # fmt: skip
+
+
+def reservation_cost(directory: Path, count: int = 2000) -> dict[str, float]:
+    """Microseconds per budget reservation (limits far above what is asked, so nobody waits)."""
+    from embedkit import RateBudget, RateLimits
+
+    limits = RateLimits(requests_per_second=1e9, tokens_per_minute=1e12)
+    found = {}
+    for name, budget in (("in process", RateBudget.in_process(limits, "bench")),
+                         ("SQLite file", RateBudget.in_file(limits, directory / "cost.sqlite", "bench"))):  # fmt: skip
+        budget.acquire(1)
+        started = time.perf_counter()
+        for _ in range(count):
+            budget.acquire(100)
+        found[name] = (time.perf_counter() - started) / count * 1e6
+    return found
+
+
+def scenario(texts: int = 100_000, seconds: float = 60.0, sdks: bool = True) -> list[str]:
+    """Run the scenario; the report's lines (Markdown), with its targets table."""
+    limit = max(1, round(corpus_tokens(texts) * 60 / seconds))
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        runs = [processes_run("embedkit", texts, limit, directory, timeout=4 * seconds)]
+        print(f"  rate limit, {runs[-1].name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+        runs.append(dask_run(texts, limit, directory))
+        print(f"  rate limit, {runs[-1].name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+        for kind in ("openai", "mistralai") if sdks else ():
+            runs.append(processes_run(kind, texts, limit, directory, timeout=2 * seconds))
+            print(f"  rate limit, {runs[-1].name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+        costs = reservation_cost(directory)
+    lines = [f"\n## Rate limit: {texts:,} texts, one key limited to L = {limit:,} tokens/min\n",
+             f"The reference server with `--tokens-per-minute {limit}`, the key's minute spent before each run; "
+             f"batches of {BATCH}. Achieved: tokens served per minute from the first request to the last answer. "
+             "429s: the server's own count of refusals.\n",
+             "| client | achieved tokens/min | x L | requests | answered 429 | failures | finished |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+    for run in runs:
+        share = run.refused / run.requests if run.requests else 0.0
+        finished = "yes" if run.finished else "no (killed)"
+        lines.append(f"| {run.name} | {run.per_minute():,.0f} | {run.per_minute() / limit:.2f} | {run.requests} | "
+                     f"{run.refused} ({share:.1%}) | {run.failures} | {finished} |")  # fmt: skip
+    lines.append("\nOne budget reservation: " + ", ".join(f"{name} {cost:.0f} µs" for name, cost in costs.items()))
+    lines.append("\n### Rate-limit targets\n\n| target | measured | met |\n| --- | ---: | --- |")
+    for run in runs[:2]:
+        share = run.refused / run.requests if run.requests else 1.0
+        for what, met, value in (
+            ("achieved ≥ 95% of L", run.per_minute() >= 0.95 * limit, f"{run.per_minute() / limit:.1%}"),
+            ("≤ 1% of requests answered 429", share <= 0.01, f"{share:.1%}"),
+            ("0 failures", run.failures == 0 and run.finished, str(run.failures)),
+        ):
+            lines.append(f"| {run.name}: {what} | {value} | {'yes' if met else 'no'} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the scenario alone (bench.py runs it after the others), or one child."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=60.0, help="how long an unhindered run takes; sets L")
+    parser.add_argument("--no-sdks", action="store_true", help="embedkit only")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--budget-file", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_child(args.child, args.url, args.texts, args.part, args.limit, args.budget_file)))
+        return 0
+    print("\n".join(scenario(args.texts, args.seconds, sdks=not args.no_sdks)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

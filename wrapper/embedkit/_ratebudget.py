@@ -1,0 +1,511 @@
+"""One rate budget for every worker that spends the same key: threads, tasks, processes, Dask workers.
+
+The service limits an organisation, not a connection: requests per second and tokens per minute (FACTS.md: the
+free tier is 1 request/s and 500,000 tokens/min), and parallel workers that each pace or retry on their own keep
+tripping 429s (reported for Dask, Ray and the JS client). So every sender asks one budget first:
+
+- `acquire(tokens)` (or `await acquire_async(tokens)`) waits until one request of `tokens` tokens fits the limits;
+- `pause(seconds)` stops everyone sharing the budget, as a 429's `Retry-After` asks;
+- `observe(status, headers, tokens)` learns from an answer: a 429 pauses; `x-ratelimit-tokens-query-cost` corrects
+  what was reserved to what was charged; `x-ratelimit-remaining-tokens-minute` brings the local bucket down to what
+  the service says remains (never up: other clients of the key may be spending what it reports).
+
+Each limit is a token bucket whose reservations are made ahead (the level may go below zero; a reservation waits
+until it is back at zero), so senders are spaced evenly instead of polling, and one round trip to the shared state
+serves each request. The bucket holds half a second of each limit: a client paces from its first request rather
+than bursting a minute of tokens into an organisation that may have spent them already, and it paces 2% under the
+limits, so that the service's clock and rounding never see it over them. A pause empties the buckets
+and starts their refill at its end, so the requests that were waiting resume spaced out, not in lockstep, and a
+little jitter is added to each pause and each wait behind it. A pause also cancels the reservations made before it
+(a generation number tells), so nobody who was already waiting sends during it.
+
+The state lives behind one of three back ends: `LocalBackend` (a lock; the clients of one process share it by
+key and URL), `FileBackend` (a row of a SQLite table, updated in `BEGIN IMMEDIATE` transactions: every process on
+the machine using the file), `ActorBackend` (a Dask actor holding a `LocalBackend`: every worker of a cluster).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import math
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ._errors import DeadlineExceededError, InputError
+
+# How much the buckets hold: half a second of each limit (at least one request). Less than the service's own
+# bucket (a second of requests, a minute of tokens) by design: the first request of a burst may reach the service
+# later than the others (a new connection), squeezing the burst there; the difference absorbs that.
+BURST_SECONDS = 0.5
+# Extra pause, as a fraction of it (at most MAX_JITTER seconds), so that budgets that are not shared (other
+# machines, other clients of the key) do not resume in step either.
+PAUSE_JITTER = 0.1
+MAX_JITTER = 1.0
+# Pace a little under the limits: the service's clock, its rounding and the moment it counts a request differ
+# from ours, and a request refused for a millisecond's difference costs a whole Retry-After.
+HEADROOM = 0.98
+# What a 429 without a readable Retry-After pauses for.
+DEFAULT_PAUSE = 1.0
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """The organisation's limits as the caller knows them; None means not limited.
+
+    `requests_per_second` and `tokens_per_minute` are the two limits Mistral sets per organisation.
+    """
+
+    requests_per_second: float | None = None
+    tokens_per_minute: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("requests_per_second", "tokens_per_minute"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise InputError(f"{name} must be a positive, finite number, got {value!r}", argument=name)
+
+    @property
+    def enabled(self) -> bool:
+        """Whether any limit is set (without one, the budget only carries pauses)."""
+        return self.requests_per_second is not None or self.tokens_per_minute is not None
+
+
+# (seconds to wait before sending, or None: not reserved; the generation of the reservation)
+Reservation = tuple[float | None, int]
+
+
+@dataclass
+class BudgetState:
+    """A budget's whole state: the two bucket levels, when they were last refilled, the pause, the generation.
+
+    `updated` is never before `paused_until`'s effect: a pause moves it to the pause's end, so nothing refills
+    during the pause. `generation` grows with every pause; a reservation made in an older one is void.
+    """
+
+    requests: float
+    tokens: float
+    updated: float
+    paused_until: float = 0.0
+    generation: int = 0
+
+
+def _capacities(limits: RateLimits) -> tuple[float, float]:
+    requests = max(1.0, (limits.requests_per_second or 0.0) * BURST_SECONDS)
+    tokens = (limits.tokens_per_minute or 0.0) / 60 * BURST_SECONDS
+    return requests, tokens
+
+
+def fresh_state(limits: RateLimits, now: float) -> BudgetState:
+    """A budget nobody has spent yet: both buckets full."""
+    requests, tokens = _capacities(limits)
+    return BudgetState(requests, tokens, now)
+
+
+def _rates(limits: RateLimits) -> tuple[float, float]:
+    """Requests and tokens per second, with the headroom; 0 for a limit not set."""
+    return (limits.requests_per_second or 0.0) * HEADROOM, (limits.tokens_per_minute or 0.0) / 60 * HEADROOM
+
+
+def _refill(state: BudgetState, limits: RateLimits, now: float) -> None:
+    elapsed = max(0.0, now - state.updated)
+    requests, tokens = _capacities(limits)
+    request_rate, token_rate = _rates(limits)
+    state.requests = min(requests, state.requests + elapsed * request_rate)
+    state.tokens = min(tokens, state.tokens + elapsed * token_rate)
+    state.updated = max(state.updated, now)
+
+
+def reserve(
+    state: BudgetState, limits: RateLimits, cost: int, now: float, held: int | None, max_wait: float | None,
+    jitter: Callable[[float], float],
+) -> tuple[float | None, int]:  # fmt: skip
+    """Reserve one request of `cost` tokens: (seconds to wait before sending, the reservation's generation).
+
+    `held` is the generation of a reservation already made: still valid, it is waited for already (0 s). A wait
+    longer than `max_wait` is not reserved at all: (None, generation). Changes `state` in place.
+    """
+    if held is not None and held == state.generation:
+        return 0.0, held
+    _refill(state, limits, now)
+    requests, tokens = state.requests, state.tokens
+    if limits.requests_per_second is not None:
+        requests -= 1
+    if limits.tokens_per_minute is not None:
+        tokens -= cost
+    request_rate, token_rate = _rates(limits)
+    behind = max(-requests / request_rate if request_rate else 0.0, -tokens / token_rate if token_rate else 0.0, 0.0)
+    paused = max(0.0, state.updated - now)
+    wait = paused + behind
+    if paused:
+        wait += jitter(paused)
+    if max_wait is not None and wait > max_wait:
+        return None, state.generation
+    state.requests, state.tokens = requests, tokens
+    return wait, state.generation
+
+
+def pause(state: BudgetState, seconds: float, now: float) -> None:
+    """Nobody sends for `seconds`: the buckets are empty, refill from the pause's end, reservations made are void."""
+    until = now + seconds
+    if until <= state.paused_until:
+        return
+    state.paused_until = until
+    state.requests = state.tokens = 0.0
+    state.updated = max(state.updated, until)
+    state.generation += 1
+
+
+def correct(state: BudgetState, limits: RateLimits, now: float, refund: int, remaining: int | None) -> None:
+    """Give back what was reserved but not charged (`refund`; negative: more was charged), then cap the tokens.
+
+    The cap is what the service says remains (`remaining`), never raised to it.
+    """
+    if limits.tokens_per_minute is None:
+        return
+    _refill(state, limits, now)
+    state.tokens = min(state.tokens + refund, _capacities(limits)[1])
+    if remaining is not None:
+        state.tokens = min(state.tokens, float(remaining))
+
+
+def _jitter(paused: float) -> float:
+    return random.uniform(0, min(MAX_JITTER, PAUSE_JITTER * paused))  # noqa: S311 - spreading, not secrecy
+
+
+class Backend(Protocol):
+    """Where a budget's state lives; every method is one atomic step on it."""
+
+    def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
+        """See `reserve`."""
+
+    def pause(self, seconds: float) -> None:
+        """See `pause`."""
+
+    def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
+        """See `correct`."""
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a step may block (a file lock, a network round trip): asyncio runs those in a thread."""
+
+
+class LocalBackend:
+    """The state in this process, under a lock (held for microseconds: fine on an event loop too)."""
+
+    blocking = False
+
+    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._state = fresh_state(limits, clock())
+        self._lock = threading.Lock()
+
+    def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
+        """See `reserve`."""
+        with self._lock:
+            return reserve(self._state, limits, cost, self._clock(), held, max_wait, _jitter)
+
+    def pause(self, seconds: float) -> None:
+        """See `pause`."""
+        with self._lock:
+            pause(self._state, seconds, self._clock())
+
+    def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
+        """See `correct`."""
+        with self._lock:
+            correct(self._state, limits, self._clock(), refund, remaining)
+
+    @property
+    def state(self) -> BudgetState:
+        """A copy of the state (for tests)."""
+        with self._lock:
+            return BudgetState(**vars(self._state))
+
+
+FILE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS rate_budget (
+    name TEXT PRIMARY KEY,
+    requests REAL NOT NULL,
+    tokens REAL NOT NULL,
+    updated REAL NOT NULL,
+    paused_until REAL NOT NULL,
+    generation INTEGER NOT NULL
+)
+"""
+
+
+class FileBackend:
+    """The state as a row of a SQLite table: shared by every process on the machine that opens the same file.
+
+    Each step is one `BEGIN IMMEDIATE` transaction (SQLite's write lock, which holds across processes on a local
+    disk; not on a network filesystem). The clock is the wall clock, the one every process reads alike. The file
+    may be the client's cache (a table of its own beside the vectors). A connection is opened per process (and
+    again after a fork); pickling keeps the path and name only, so Dask can ship it.
+    """
+
+    blocking = True
+
+    def __init__(self, path: str | os.PathLike[str], name: str, *, timeout: float = 60.0) -> None:
+        self.path = Path(path)
+        self.name = name
+        self._timeout = timeout
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "name": self.name, "_timeout": self._timeout}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["path"], state["name"], timeout=state["_timeout"])  # type: ignore[misc]
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            connection = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            # A lost budget update costs at most a moment of pacing, never data: no need to wait for the disk.
+            connection.execute("PRAGMA synchronous=OFF")
+            connection.execute(FILE_SCHEMA)
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def _step(self, limits: RateLimits | None, change: Callable[[BudgetState, float], Any]) -> Any:
+        with self._lock:
+            connection = self._open()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                now = time.time()
+                row = connection.execute(
+                    "SELECT requests, tokens, updated, paused_until, generation FROM rate_budget WHERE name = ?",
+                    (self.name,),
+                ).fetchone()
+                state = BudgetState(*row) if row else fresh_state(limits or RateLimits(), now)
+                if state.updated > now + 3600:  # the wall clock went back a long way: start afresh
+                    state = fresh_state(limits or RateLimits(), now)
+                result = change(state, now)
+                connection.execute(
+                    "INSERT OR REPLACE INTO rate_budget VALUES (?, ?, ?, ?, ?, ?)",
+                    (self.name, state.requests, state.tokens, state.updated, state.paused_until, state.generation),
+                )
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+    def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
+        """See `reserve`."""
+        found: Reservation = self._step(
+            limits, lambda state, now: reserve(state, limits, cost, now, held, max_wait, _jitter)
+        )
+        return found
+
+    def pause(self, seconds: float) -> None:
+        """See `pause`."""
+        self._step(None, lambda state, now: pause(state, seconds, now))
+
+    def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
+        """See `correct`."""
+        self._step(limits, lambda state, now: correct(state, limits, now, refund, remaining))
+
+    def close(self) -> None:
+        """Close this process's connection."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
+class BudgetActor:
+    """The state on one Dask worker, as an actor: every task of the cluster reserves through it.
+
+    Actors run their methods one at a time on their worker, and each call is one round trip from a task.
+    """
+
+    def __init__(self, requests_per_second: float | None, tokens_per_minute: float | None) -> None:
+        self._local = LocalBackend(RateLimits(requests_per_second, tokens_per_minute))
+
+    def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
+        """See `reserve`."""
+        return self._local.reserve(limits, cost, held, max_wait)
+
+    def pause(self, seconds: float) -> None:
+        """See `pause`."""
+        self._local.pause(seconds)
+
+    def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
+        """See `correct`."""
+        self._local.correct(limits, refund, remaining)
+
+
+class ActorBackend:
+    """A budget held by a `BudgetActor` on a Dask cluster (a handle: picklable, usable from any worker)."""
+
+    blocking = True
+
+    def __init__(self, actor: Any) -> None:
+        self.actor = actor
+
+    def bind(self) -> None:
+        """Tie the handle to this worker; called from a task's thread.
+
+        The client's own threads, which call the actor, are not Dask's and could not find the worker themselves
+        (distributed's `Actor` takes it as an argument).
+        """
+        from distributed import Actor, get_worker
+
+        handle = self.actor
+        self.actor = Actor(handle._cls, handle._address, handle.key, worker=get_worker())  # type: ignore[no-untyped-call]
+
+    def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
+        """See `reserve`."""
+        found: Reservation = self.actor.reserve(limits, cost, held, max_wait).result()
+        return found
+
+    def pause(self, seconds: float) -> None:
+        """See `pause`."""
+        self.actor.pause(seconds).result()
+
+    def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
+        """See `correct`."""
+        self.actor.correct(limits, refund, remaining).result()
+
+
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        return None
+    return number if number >= 0 else None
+
+
+class RateBudget:
+    """The requests and tokens every sender of one key may spend, shared through its back end.
+
+    Usually made by the client from its arguments (`requests_per_second=`, `tokens_per_minute=`; shared in the
+    process by key and URL, and through the cache's file, or `rate_budget=` a path, by every process using it);
+    pass one explicitly to share it otherwise, e.g. `RateBudget.on_dask(...)` across a cluster.
+    """
+
+    def __init__(self, limits: RateLimits, backend: Backend, *, max_pause: float = 60.0) -> None:
+        self.limits = limits
+        self.backend = backend
+        self.max_pause = max_pause
+
+    def __repr__(self) -> str:
+        return f"RateBudget({self.limits!r}, {type(self.backend).__name__})"
+
+    @classmethod
+    def in_process(cls, limits: RateLimits, name: str) -> RateBudget:
+        """The budget named `name` in this process (made on first use): every client of this process shares it."""
+        with _REGISTRY_LOCK:
+            found = _REGISTRY.get((name, limits))
+            if found is None:
+                found = _REGISTRY[(name, limits)] = cls(limits, LocalBackend(limits))
+            return found
+
+    @classmethod
+    def in_file(cls, limits: RateLimits, path: str | os.PathLike[str], name: str) -> RateBudget:
+        """The budget named `name` in the SQLite file at `path`: every process of the machine opening it shares it."""
+        return cls(limits, FileBackend(path, name))
+
+    @classmethod
+    def on_dask(cls, limits: RateLimits, client: Any = None, *, name: str = "embedkit-rate-budget") -> RateBudget:
+        """A budget held by an actor on the Dask cluster of `client` (default: the current one).
+
+        The same `name` on the same cluster is the same actor, so concurrent jobs with one key share it too.
+        """
+        if client is None:
+            from distributed import get_client
+
+            client = get_client()
+        future = client.submit(
+            BudgetActor, limits.requests_per_second, limits.tokens_per_minute, actor=True, key=name, pure=False
+        )
+        return cls(limits, ActorBackend(future.result()))
+
+    # --- the interface ------------------------------------------------------------------------------------------
+
+    def acquire(self, tokens: int, *, deadline: float | None = None, stopped: threading.Event | None = None) -> bool:
+        """Wait until a request of `tokens` tokens fits; False if `stopped` was set meanwhile (nothing is sent then).
+
+        `deadline` (a `time.monotonic()` moment): raise `DeadlineExceededError` rather than wait past it.
+        """
+        held: int | None = None
+        while True:
+            wait, held = self._reserve(tokens, held, deadline)
+            if wait <= 0:
+                return True
+            if stopped is None:
+                time.sleep(wait)
+            elif stopped.wait(wait):
+                return False
+
+    async def acquire_async(self, tokens: int, *, deadline: float | None = None) -> None:
+        """`acquire` for asyncio: waits without blocking the event loop."""
+        held: int | None = None
+        while True:
+            if self.backend.blocking:
+                wait, held = await asyncio.to_thread(self._reserve, tokens, held, deadline)
+            else:
+                wait, held = self._reserve(tokens, held, deadline)
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+
+    def _reserve(self, tokens: int, held: int | None, deadline: float | None) -> tuple[float, int]:
+        max_wait = None if deadline is None else deadline - time.monotonic()
+        wait, generation = self.backend.reserve(self.limits, tokens, held, max_wait)
+        if wait is None:
+            raise DeadlineExceededError(
+                "the call's deadline would pass before the rate budget allows its next request"
+                f" ({self.limits.requests_per_second} requests/s, {self.limits.tokens_per_minute} tokens/min)"
+            )
+        return wait, generation
+
+    def pause(self, seconds: float) -> None:
+        """Nobody sharing this budget sends for `seconds` (a little more: jitter), as a 429's Retry-After asks."""
+        if seconds > 0:
+            seconds = min(seconds, self.max_pause)
+            self.backend.pause(seconds + _jitter(seconds))
+
+    def observe(self, status: int, headers: Mapping[str, str], tokens: int, asked: float | None = None) -> None:
+        """Learn from an answer to a request of `tokens` tokens: a 429 pauses everyone; limit headers correct.
+
+        `asked` is the wait the answer asked for (the policy reads `Retry-After`/`retry-after-ms`).
+        """
+        if status == 429:
+            self.pause(asked if asked is not None else DEFAULT_PAUSE)
+            return
+        if self.limits.tokens_per_minute is None:
+            return
+        charged = _header_int(headers, "x-ratelimit-tokens-query-cost")
+        remaining = _header_int(headers, "x-ratelimit-remaining-tokens-minute")
+        if charged is None and remaining is None:
+            return
+        refund = tokens - charged if charged is not None and status < 400 else 0
+        if refund or remaining is not None:
+            self.backend.correct(self.limits, refund, remaining)
+
+
+_REGISTRY: dict[tuple[str, RateLimits], RateBudget] = {}
+_REGISTRY_LOCK = threading.Lock()
+
+
+def budget_name(base_url: str, secret: str) -> str:
+    """The budget's name for a key at a URL: a digest, so the key itself is stored and shown nowhere."""
+    return hashlib.sha256(f"{base_url}\0{secret}".encode()).hexdigest()[:32]
