@@ -4,8 +4,10 @@ rate is judged here, only that embedkit is never refused nor fails at the server
 from __future__ import annotations
 
 import bench_ratelimit
+import pytest
 
 
+@pytest.mark.slow
 def test_the_rate_limit_scenario_reports_every_client_and_target() -> None:
     report = "\n".join(bench_ratelimit.scenario(texts=1024, seconds=4))
     for client in ("embedkit, 4 processes", "embedkit, Dask LocalCluster", "openai, 4 processes",
