@@ -21,6 +21,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    CostLimitError,
     EmbeddingError,
     InputError,
     InputTooLongError,
@@ -35,8 +36,10 @@ from ._errors import (
     UnknownOptionError,
     UnsupportedError,
 )
+from ._models import ModelInfo
 from ._options import EmbedOptions
 from ._policy import RetryPolicy
+from ._pricing import Cost, Estimate, Price
 from ._result import EmbeddingResult, Usage
 from ._similarity import cosine_similarity, normalize, top_k
 
@@ -48,18 +51,23 @@ __all__ = [
     "AsyncEmbedder",
     "AuthenticationError",
     "BatchLimits",
+    "Cost",
+    "CostLimitError",
     "EmbedOptions",
     "Embedder",
     "EmbeddingCache",
     "EmbeddingError",
     "EmbeddingResult",
+    "Estimate",
     "InputError",
     "InputTooLongError",
     "InsecureTransportError",
     "InvalidRequestError",
+    "ModelInfo",
     "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
+    "Price",
     "RateLimitError",
     "ResponseValidationError",
     "RetryPolicy",
