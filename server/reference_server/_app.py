@@ -406,7 +406,7 @@ class ReferenceServer:
         return self._routed(model, _route(model.name, body), body, key)
 
     def _create_cortecs_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
-        """cortecs' current route: the older one's routing plus zero data retention and model fallback.
+        """The current cortecs route: the older one's routing plus zero data retention and model fallback.
 
         When no provider of the model satisfies the routing fields and `enable_model_fallback` is true, the
         first model of `fallbacks` that can be served is used (unknown names and unservable ones are skipped,

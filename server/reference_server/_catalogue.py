@@ -221,7 +221,7 @@ def model_price(model: str) -> float:
 
 
 def cortecs_model_list(tags: list[str] | None, currency: str) -> dict[str, object]:
-    """cortecs' `GET /v1/models` answer: the models with one of `tags` (default `Instruct`), priced in `currency`."""
+    """The answer of cortecs' `GET /v1/models`: models with one of `tags` (default `Instruct`), in `currency`."""
     code = currency.upper()
     if code not in EUR_RATES:
         raise APIError(

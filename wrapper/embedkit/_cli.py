@@ -393,11 +393,11 @@ def _budget(
     """
     limit: float = args.max_cost
 
-    def refuse(estimate: Estimate, what: str) -> CostLimitError:
+    def refuse(estimate: Estimate, what: str, after: str = "") -> CostLimitError:
         assert estimate.cost is not None
         return CostLimitError(
             f"{what} is estimated at {estimate.cost.amount:.6g} {estimate.cost.currency}, over --max-cost "
-            f"{limit:g} ({estimate.describe()})",
+            f"{limit:g} ({estimate.describe()}){after}",
             estimate=estimate.cost.amount, limit=limit, currency=estimate.cost.currency,
         )  # fmt: skip
 
@@ -423,12 +423,11 @@ def _budget(
         assert part.cost is not None
         so_far = sum(cost.amount for cost in spent)
         if so_far + part.cost.amount > limit:
-            stop = refuse(part, f"the next call (records {chunk[0].id} on)")
-            stop.add_note(
-                f"stopped before it, having committed about {so_far:.6g} {part.cost.currency} of work; the rows "
-                "embedded so far are in the cache: rerun with a higher --max-cost to go on from there"
-            )
-            raise stop
+            raise refuse(
+                part, f"the next call (records {chunk[0].id} on)",
+                f"; stopped before it, after about {so_far:.6g} {part.cost.currency} of work: the rows embedded so "
+                "far are in the cache, and a rerun with a higher --max-cost goes on from there",
+            )  # fmt: skip
         spent.append(part.cost)
 
     return before_call
