@@ -216,7 +216,7 @@ def test_embedkit_estimate_prices_the_demo_corpus(local: BackgroundServer, capsy
     status, out, _ = run(capsys, "estimate", str(DEMO), "--base-url", local.url, "--service", "cortecs")
     assert status == 0
     assert f"{billed * catalogue.model_price('mistral-embed') / 1e6:.6g} EUR" in out
-    status, out, _ = run(capsys, "models", "--base-url", local.url, "--service", "cortecs")
+    status, out, _ = run(capsys, "models", "-l", "--base-url", local.url, "--service", "cortecs")
     assert status == 0
     assert "bge-m3  0.01 EUR per 1M tokens  providers: scaleway, nebius, ionos, deepinfra" in out
 

@@ -920,9 +920,9 @@ def test_list_models_retries_like_embed_and_reads_unknown_card_types() -> None:
         embedder.list_models()
 
 
-def test_list_models_for_cortecs_is_refused_without_a_request() -> None:
-    with Loopback() as server, Embedder.cortecs(base_url=server.url, api_key=DEV_TOKEN) as cortecs:
-        with pytest.raises(UnsupportedError, match="not available for cortecs"):
+def test_list_models_for_cortecs_older_route_is_refused_without_a_request() -> None:
+    with Loopback() as server, Embedder.cortecs(api="serverless", base_url=server.url, api_key=DEV_TOKEN) as cortecs:
+        with pytest.raises(UnsupportedError, match="cortecs-serverless has no models route"):
             cortecs.list_models()
         assert server.seen == []
 

@@ -232,6 +232,10 @@ def _parser() -> argparse.ArgumentParser:
     _client_arguments(search)
 
     models = commands.add_parser("models", help="list the models a key may use", description="List models.")
+    models.add_argument(
+        "-l", "--long", action="store_true",
+        help="with each model's price per 1M tokens (cortecs': its route's; Mistral's: the dated table) and providers",
+    )  # fmt: skip
     _client_arguments(models)
 
     commands.add_parser("serve", help="run the local reference server (see `embedkit serve --help`)", add_help=False)
@@ -339,10 +343,10 @@ def _embed(args: argparse.Namespace) -> int:
             # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
             step=args.max_concurrency * args.batch_size, before_call=budget,
         )  # fmt: skip
-    spent = f", cost {summary.cost}" if summary.cost is not None else ", cost unknown (no price for the model)"
+    spent = f"; cost {summary.cost}" if summary.cost is not None else "; cost unknown (no price for the model)"
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
-        f"{summary.usage.total_tokens} tokens billed{spent})",
+        f"{summary.usage.total_tokens} tokens billed){spent}",
         file=sys.stderr,
     )
     return 0
@@ -530,6 +534,9 @@ def _search(args: argparse.Namespace) -> int:
 def _models(args: argparse.Namespace) -> int:
     with _embedder(args) as embedder:
         for model in embedder.models():
+            if not args.long:
+                print(model.id)
+                continue
             price = (f"{model.price.per_million:g} {model.price.currency} per 1M tokens" if model.price is not None
                      else "price unknown")  # fmt: skip
             providers = f"  providers: {', '.join(model.providers)}" if model.providers else ""
