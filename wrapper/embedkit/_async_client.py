@@ -12,6 +12,7 @@ import httpx
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
 from ._core import Call, logger
+from ._errors import NotFoundError
 from ._models import ModelInfo
 from ._policy import Attempts, Outcome, Step, after_exception, next_wait
 from ._pricing import Estimate
@@ -119,7 +120,10 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         """What `embed(texts, **options)` would cost; see `Embedder.estimate`."""
         counted = await asyncio.to_thread(self._count, texts, options, batch=batch)
         if self._needs_prices(price_per_million):
-            await self.models()
+            try:
+                await self.models()
+            except NotFoundError:  # a deployment without the models route: no price, no failure
+                self._prices = {}
         return self._estimated(counted, price_per_million)
 
     async def aclose(self) -> None:

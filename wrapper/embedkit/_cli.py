@@ -22,7 +22,7 @@ from ._base import EmbedOptions
 from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
-from ._errors import AuthenticationError, CostLimitError, EmbeddingError, InputError
+from ._errors import AuthenticationError, CostLimitError, EmbeddingError, InputError, NotFoundError
 from ._files import (
     FORMATS,
     Record,
@@ -357,7 +357,9 @@ def _load_prices(args: argparse.Namespace, embedder: Embedder) -> None:
     if args.price_per_million is not None:
         embedder._price_override = args.price_per_million
     elif embedder._needs_prices(None):
-        embedder.models()
+        with contextlib.suppress(NotFoundError):  # a deployment without the models route: costs stay unknown
+            embedder.models()
+        embedder._prices = embedder._prices or {}
 
 
 def _file_estimate(
@@ -383,7 +385,9 @@ def _file_estimate(
     if total is None:
         raise InputError("the input has no texts to estimate")
     if embedder._needs_prices(price):
-        embedder.models()
+        with contextlib.suppress(NotFoundError):  # a deployment without the models route: no price
+            embedder.models()
+        embedder._prices = embedder._prices or {}
     return embedder._estimated(total, price)
 
 

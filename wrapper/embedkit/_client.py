@@ -15,6 +15,7 @@ from ._base import BaseEmbedder, EmbedOptions
 from ._batch_api import BatchAPI
 from ._batching import Batch
 from ._core import Call, logger
+from ._errors import NotFoundError
 from ._models import ModelInfo
 from ._policy import Attempts, Outcome, Step, after_exception, next_wait
 from ._pricing import Estimate
@@ -170,7 +171,10 @@ class Embedder(BaseEmbedder[httpx.Client]):
         """
         counted = self._count(texts, options, batch=batch)
         if self._needs_prices(price_per_million):
-            self.models()
+            try:
+                self.models()
+            except NotFoundError:  # a deployment without the models route: no price, no failure
+                self._prices = {}
         return self._estimated(counted, price_per_million)
 
     def close(self) -> None:
