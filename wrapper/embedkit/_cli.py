@@ -160,13 +160,14 @@ def _reading_arguments(parser: argparse.ArgumentParser) -> None:
     reading.add_argument("--id-field", help="JSONL/CSV/Parquet id field; default: the position in the file")
 
 
-def _cost_arguments(parser: argparse.ArgumentParser) -> None:
+def _cost_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     cost = parser.add_argument_group("cost")
     cost.add_argument(
         "--price-per-million", type=_money, metavar="PRICE",
         help="price of 1M input tokens in the service's currency (Mistral: USD, cortecs: EUR), instead of "
         "Mistral's dated table or cortecs' models route",
     )  # fmt: skip
+    return cost
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -205,8 +206,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
     _batch_arguments(embed)
-    _cost_arguments(embed)
-    embed.add_argument_group("cost").add_argument(
+    _cost_arguments(embed).add_argument(
         "--max-cost", type=_money, metavar="AMOUNT",
         help="refuse to start a job estimated above AMOUNT (in the service's currency); from standard input, "
         "which is read once, stop before the first call that would pass it",
