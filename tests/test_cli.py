@@ -269,13 +269,18 @@ def test_search_refuses_quantized_codes(
 # --- 7. models ----------------------------------------------------------------------------------------------------
 
 
-def test_models_for_cortecs_is_refused_in_one_line(capsys: pytest.CaptureFixture[str], server: Any) -> None:
+def test_models_for_cortecs_lists_prices_and_its_older_route_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], server: Any
+) -> None:
+    status, out, _ = run(capsys, "models", "-l", "--service", "cortecs", "--base-url", server.url)
+    assert status == 0
+    assert "bge-m3  0.01 EUR per 1M tokens  providers: scaleway, nebius, ionos, deepinfra" in out.splitlines()
     before = server.app.requests
-    status, out, err = run(capsys, "models", "--service", "cortecs", "--base-url", server.url)
+    status, out, err = run(capsys, "models", "--service", "cortecs-serverless", "--base-url", server.url)
     assert (status, out) == (1, "")
     assert err.count("\n") == 1
-    assert "listing models is not supported for cortecs" in err
-    assert server.app.requests == before, "Mistral's route is never asked at cortecs' address"
+    assert "cortecs-serverless has no models route" in err
+    assert server.app.requests == before, "no route is asked that the older API does not have"
 
 
 # --- 9. timeouts, the key, overwriting ----------------------------------------------------------------------------

@@ -111,6 +111,8 @@ def test_operation_ids_and_tags_give_readable_generated_modules(spec: dict[str, 
         ("mistral", "create_embeddings"),
         ("mistral", "list_models"),
         ("cortecs", "create_serverless_embeddings"),
+        ("cortecs", "create_cortecs_embeddings"),
+        ("cortecs", "list_cortecs_models"),
         ("mistral", "upload_file"),
         ("mistral", "list_files"),
         ("mistral", "retrieve_file"),
@@ -129,6 +131,8 @@ def test_each_service_path_names_its_own_server(spec: dict[str, Any]) -> None:
         "/v1/embeddings": ["https://api.mistral.ai"],
         "/v1/models": ["https://api.mistral.ai"],
         "/api/v1/models/serverless/embeddings": ["https://cortecs.ai"],
+        "/embeddings": ["https://api.cortecs.ai/v1"],
+        "/models": ["https://api.cortecs.ai/v1"],
         **{
             path: ["https://api.mistral.ai"]
             for path in (
@@ -141,6 +145,32 @@ def test_each_service_path_names_its_own_server(spec: dict[str, Any]) -> None:
             )
         },
     }
+
+
+def test_every_operation_has_its_own_url_and_cortecs_current_api_is_where_cortecs_documents_it(
+    spec: dict[str, Any],
+) -> None:
+    """Mistral's and cortecs' current operations share a path (`/v1/embeddings`) on different hosts; written as
+    path + path-level server, each operation's wire URL is still unique and cortecs' is the documented one."""
+    urls = [
+        (method, item["servers"][0]["url"] + path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in ("get", "post", "delete")
+    ]
+    assert len(urls) == len(set(urls))
+    assert ("post", "https://api.cortecs.ai/v1/embeddings") in urls
+    assert ("get", "https://api.cortecs.ai/v1/models") in urls
+    assert ("post", "https://api.mistral.ai/v1/embeddings") in urls
+    assert ("post", "https://cortecs.ai/api/v1/models/serverless/embeddings") in urls
+
+
+def test_cortecs_current_request_extends_the_older_one_and_passes_provider_keys_on(spec: dict[str, Any]) -> None:
+    current = spec["components"]["schemas"]["CortecsEmbeddingRequest"]
+    older, added = current["allOf"]
+    assert older == {"$ref": "#/components/schemas/ServerlessEmbeddingRequest"}
+    assert set(added["properties"]) == {"allow_zero_data_retention", "enable_model_fallback", "fallbacks"}
+    assert "additionalProperties" not in spec["components"]["schemas"]["ServerlessEmbeddingRequest"]
 
 
 def test_requests_require_model_and_input_and_mistral_rejects_unknown_keys(spec: dict[str, Any]) -> None:

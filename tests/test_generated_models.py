@@ -149,6 +149,7 @@ def test_every_response_schema_has_a_round_trip() -> None:
         "EmbeddingResponse",
         "ServerlessEmbeddingResponse",
         "ModelList",
+        "CortecsModelList",
         "ErrorResponse",
         "DetailError",
         "HTTPValidationError",

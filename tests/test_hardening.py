@@ -920,9 +920,9 @@ def test_list_models_retries_like_embed_and_reads_unknown_card_types() -> None:
         embedder.list_models()
 
 
-def test_list_models_for_cortecs_is_refused_without_a_request() -> None:
-    with Loopback() as server, Embedder.cortecs(base_url=server.url, api_key=DEV_TOKEN) as cortecs:
-        with pytest.raises(UnsupportedError, match="not available for cortecs"):
+def test_list_models_for_cortecs_older_route_is_refused_without_a_request() -> None:
+    with Loopback() as server, Embedder.cortecs(api="serverless", base_url=server.url, api_key=DEV_TOKEN) as cortecs:
+        with pytest.raises(UnsupportedError, match="cortecs-serverless has no models route"):
             cortecs.list_models()
         assert server.seen == []
 
@@ -939,3 +939,15 @@ def test_httpx_timeout_objects_and_positive_numbers_are_accepted(server: Any) ->
     for timeout in (httpx.Timeout(5.0), 5, 0.5, None):
         with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, timeout=timeout) as embedder:
             assert embedder.embed("x").vectors.shape == (1, 1024)
+
+
+def test_a_cortecs_deployment_without_the_models_route_is_estimated_without_a_price() -> None:
+    """cortecs' price comes from its models route; a deployment without it gives an unpriced estimate, not an error,
+    and the route is asked once per client."""
+    not_found = (404, {}, b'{"object": "error", "message": "Not Found", "type": "not_found"}')
+    with Loopback(lambda _: not_found) as server, Embedder.cortecs(base_url=server.url, api_key=DEV_TOKEN) as cortecs:
+        first, second = cortecs.estimate(["a text"]), cortecs.estimate(["another"])
+        assert (first.cost, second.cost) == (None, None)
+        assert first.tokens > 0
+        assert [(seen.method, seen.path) for seen in server.seen] == [("GET", "/models?tag=Embedding&currency=EUR")]
+        assert cortecs.estimate(["a text"], price_per_million=2.0).cost is not None

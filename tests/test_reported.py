@@ -144,7 +144,7 @@ SUCCESSES = [path for path in FIXTURES if load(path)["status"] == 200]
 def test_embedkit_returns_exactly_the_vectors_of_every_reported_answer(path: Path) -> None:
     fixture = load(path)
     request = fixture["request"]
-    service = "cortecs" if fixture["operation"] == "create_serverless_embeddings" else "mistral"
+    service = "cortecs-serverless" if fixture["operation"] == "create_serverless_embeddings" else "mistral"
     options = {"encoding_format": request["encoding_format"]} if "encoding_format" in request else {}
     with replay(fixture) as server, embedkit.Embedder(service, base_url=server.url, api_key=KEY) as client:
         result = client.embed(request["input"], model=request["model"], **options)

@@ -33,6 +33,26 @@ def _target(url: str | None) -> Iterator[tuple[str, str]]:
         yield server.url, DEV_TOKEN
 
 
+def _paths_served_at(url: str | None) -> list[str]:
+    """The contract's paths whose own server is `url` (none when `url` is no documented server: fuzz them all).
+
+    One base URL serves only its host's operations: `https://api.cortecs.ai/v1` has cortecs' current API at
+    `/embeddings` and `/models`, `https://cortecs.ai` the older route, and Mistral's host the rest. The local
+    reference server serves every path under one URL, so it gets them all.
+    """
+    if url is None:
+        return []
+    import yaml
+
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    wanted = url.rstrip("/")
+    return [
+        path
+        for path, item in spec["paths"].items()
+        if any(server["url"].rstrip("/") == wanted for server in item.get("servers", spec.get("servers", [])))
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, run schemathesis' CLI in this process (so the hook applies), return its exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -64,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         ]  # fmt: skip
         if args.tag:
             command += ["--include-tag", args.tag]
+        for path in _paths_served_at(args.url):
+            command += ["--include-path", path]
         try:
             cli.main(args=command, prog_name="schemathesis", standalone_mode=True)
         except SystemExit as finished:

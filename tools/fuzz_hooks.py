@@ -8,7 +8,8 @@ limits, and keeps routing satisfiable.
 Then `positive_data_acceptance` keeps its strict default: a valid request that is not served is a failure.
 
 The model names can be changed for deployments with other catalogues: FUZZ_MISTRAL_MODELS,
-FUZZ_CORTECS_MODELS and FUZZ_CORTECS_PROVIDERS (comma-separated; defaults fit the reference server).
+FUZZ_CORTECS_MODELS, FUZZ_CORTECS_PROVIDERS and FUZZ_CORTECS_CURRENCIES (comma-separated; defaults fit the
+reference server).
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ def _names(variable: str, default: str) -> list[str]:
 
 MISTRAL_MODELS = _names("FUZZ_MISTRAL_MODELS", "mistral-embed,codestral-embed")
 CORTECS_MODELS = _names("FUZZ_CORTECS_MODELS", "mistral-embed,bge-m3,multilingual-e5-large")
-# EU-based, unquantized providers that, together, serve every cortecs model: any routing stays satisfiable.
+# EU-based, unquantized providers that, together, serve every cortecs model with and without zero data retention
+# (scaleway and ionos keep no data): any routing stays satisfiable.
 CORTECS_PROVIDERS = _names("FUZZ_CORTECS_PROVIDERS", "mistral,scaleway,ionos")
 FLEXIBLE_DIMENSIONS = {"codestral-embed": 3072}
+CURRENCIES = _names("FUZZ_CORTECS_CURRENCIES", "EUR,USD")
 
 
 def map_case(context: Any, case: Any) -> Any:
@@ -40,16 +43,23 @@ def map_case(context: Any, case: Any) -> Any:
     if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
         return _undeclared_query_survives(context, case)
     body = case.body
-    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE or not isinstance(body, dict):
+    if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return case
     label = context.operation.label
+    if label == "GET /models" and isinstance(case.query, dict) and "currency" in case.query:
+        # Any string is a valid currency code to the contract; a server converts to the ones it knows.
+        currency = str(case.query["currency"])
+        case.query["currency"] = CURRENCIES[zlib.crc32(currency.encode()) % len(CURRENCIES)]
+        return case
+    if not isinstance(body, dict):
+        return case
     if label == "POST /v1/batch/jobs":
         # A batch job's model must exist too; its input files are whatever the case names (404 if unknown).
         body["model"] = MISTRAL_MODELS[zlib.crc32(repr(sorted(body.items(), key=str)).encode()) % len(MISTRAL_MODELS)]
         return case
     if label == "POST /v1/embeddings":
         models = MISTRAL_MODELS
-    elif label == "POST /api/v1/models/serverless/embeddings":
+    elif label in ("POST /api/v1/models/serverless/embeddings", "POST /embeddings"):
         models = CORTECS_MODELS
     else:
         return case

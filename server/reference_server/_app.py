@@ -169,6 +169,7 @@ class ReferenceServer:
         self._handlers: dict[str, Callable[[Any, bytes], _Response]] = {
             "create_embeddings": self._create_embeddings,
             "create_serverless_embeddings": self._create_serverless_embeddings,
+            "create_cortecs_embeddings": self._create_cortecs_embeddings,
             "list_models": self._list_models,
         }
         config = self.config
@@ -190,6 +191,9 @@ class ReferenceServer:
             "list_batch_jobs": lambda _, params: _json(200, self.batch.listing(params)),
             "get_batch_job": lambda _, p: _json(200, self.batch.get(p["job_id"])),
             "cancel_batch_job": lambda _, p: _json(200, self.batch.cancel(p["job_id"])),
+            "list_cortecs_models": lambda _, p: _json(
+                200, catalogue.cortecs_model_list(p.get("tag"), p.get("currency", "EUR"))
+            ),
         }
         implemented = self._handlers.keys() | self._resource_handlers.keys()
         missing = {op.operation_id for op in self.contract.operations.values()} - implemented
@@ -416,14 +420,45 @@ class ReferenceServer:
 
     def _create_serverless_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
         model = catalogue.cortecs_model(body["model"])
-        provider = catalogue.choose_provider(
-            model.name,
-            preference=body.get("preference", "balanced"),
-            allowed_providers=body.get("allowed_providers"),
-            eu_native=bool(body.get("eu_native") or False),
-            # null means the default, which is true
-            allow_quantization=body.get("allow_quantization") is not False,
+        return self._routed(model, _route(model.name, body), body, key)
+
+    def _create_cortecs_embeddings(self, body: dict[str, Any], key: bytes) -> _Response:
+        """The current cortecs route: the older one's routing plus zero data retention and model fallback.
+
+        When no provider of the model satisfies the routing fields and `enable_model_fallback` is true, the
+        first model of `fallbacks` that can be served is used (unknown names and unservable ones are skipped,
+        and named in the 400 if none is left); the response names the model used. Keys the contract does not
+        list are passed on to providers by cortecs; this server ignores them.
+        """
+        model = catalogue.cortecs_model(body["model"])
+        try:
+            return self._routed(model, _route(model.name, body), body, key)
+        except APIError as refused:
+            if refused.status != 400 or not body.get("enable_model_fallback"):
+                if refused.status == 400 and body.get("fallbacks"):
+                    refused.message += "; fallbacks are used only with enable_model_fallback: true"
+                raise
+            tried = [f"{model.name}: {refused.message}"]
+        for name in body.get("fallbacks") or []:
+            if name not in catalogue.CORTECS_MODELS:
+                tried.append(f"{name}: not a model")
+                continue
+            try:
+                provider = _route(name, body)
+            except APIError as also_refused:
+                tried.append(f"{name}: {also_refused.message}")
+                continue
+            return self._routed(catalogue.CORTECS_MODELS[name], provider, body, key)
+        raise APIError(
+            400,
+            "No model can serve the request, fallbacks included (" + "; ".join(tried) + ")",
+            type_="invalid_request_error",
+            param="fallbacks",
         )
+
+    def _routed(
+        self, model: catalogue.EmbeddingModel, provider: catalogue.Provider, body: dict[str, Any], key: bytes
+    ) -> _Response:
         items, tokens, headers = self._embed(
             model, body, model.default_dimension, key, honours_base64=provider.honours_base64
         )
@@ -486,6 +521,19 @@ class ReferenceServer:
                 await send({"type": "http.response.body", "body": piece, "more_body": remaining > 0})
             if length == 0:
                 await send({"type": "http.response.body", "body": b""})
+
+
+def _route(model: str, body: dict[str, Any]) -> catalogue.Provider:
+    """The provider a cortecs request's routing fields pick for `model` (400 when none fits)."""
+    return catalogue.choose_provider(
+        model,
+        preference=body.get("preference") or "balanced",
+        allowed_providers=body.get("allowed_providers"),
+        eu_native=bool(body.get("eu_native") or False),
+        # null means the default, which is true
+        allow_quantization=body.get("allow_quantization") is not False,
+        zero_data_retention=bool(body.get("allow_zero_data_retention") or False),
+    )
 
 
 def _query(scope: Scope) -> list[tuple[str, str]]:

@@ -89,6 +89,14 @@ CORTECS_MODELS = {
         EmbeddingModel("multilingual-e5-large", 1024, 1024, 1688169600, "intfloat multilingual-e5-large"),
     )
 }
+# Who made each model (`owned_by` on cortecs' `/v1/models`).
+OWNERS = {"mistral-embed": "mistralai", "bge-m3": "BAAI", "multilingual-e5-large": "intfloat"}
+# cortecs' `/v1/models` filters by tag and defaults to `Instruct` (chat models); which tag it gives embedding
+# models is not documented: `Embedding` here is this server's assumption.
+EMBEDDING_TAG = "Embedding"
+# Prices are kept in EUR (cortecs' default currency) and converted at these fixed rates: this server's own
+# figures, not a live exchange rate.
+EUR_RATES = {"EUR": 1.0, "USD": 1.08, "GBP": 0.85, "CHF": 0.94}
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,10 @@ class Provider:
     eu_native: bool
     quantized: bool
     latency_ms: int
+    # EUR per million input tokens.
     price_per_million_tokens: float
+    # Keeps no data of the requests it serves: the only kind `allow_zero_data_retention` admits.
+    zero_data_retention: bool = False
     # cortecs passes a provider's answer on as the provider sent it. Mistral's own API answers floats whatever
     # `encoding_format` asks (reported, FACTS.md); the OpenAI-compatible providers honour base64. An assumption
     # of this server: cortecs documents no encoding values at all.
@@ -117,9 +128,23 @@ PROVIDERS = {
             price_per_million_tokens=0.10,
             honours_base64=False,
         ),
-        Provider("scaleway", eu_native=True, quantized=False, latency_ms=140, price_per_million_tokens=0.08),
+        Provider(
+            "scaleway",
+            eu_native=True,
+            quantized=False,
+            latency_ms=140,
+            price_per_million_tokens=0.08,
+            zero_data_retention=True,
+        ),
         Provider("nebius", eu_native=True, quantized=True, latency_ms=90, price_per_million_tokens=0.02),
-        Provider("ionos", eu_native=True, quantized=False, latency_ms=250, price_per_million_tokens=0.05),
+        Provider(
+            "ionos",
+            eu_native=True,
+            quantized=False,
+            latency_ms=250,
+            price_per_million_tokens=0.05,
+            zero_data_retention=True,
+        ),
         Provider("deepinfra", eu_native=False, quantized=True, latency_ms=60, price_per_million_tokens=0.01),
     )
 }
@@ -156,6 +181,7 @@ def choose_provider(
     allowed_providers: list[str] | None,
     eu_native: bool,
     allow_quantization: bool,
+    zero_data_retention: bool = False,
 ) -> Provider:
     """Filter the model's providers by the constraints, then rank by the preference (ties by name)."""
     candidates = [PROVIDERS[name] for name in SERVED_BY[model]]
@@ -165,11 +191,15 @@ def choose_provider(
         candidates = [p for p in candidates if p.eu_native]
     if not allow_quantization:
         candidates = [p for p in candidates if not p.quantized]
+    if zero_data_retention:
+        candidates = [p for p in candidates if p.zero_data_retention]
     if not candidates:
+        zdr = f", allow_zero_data_retention={zero_data_retention}" if zero_data_retention else ""
         raise APIError(
             400,
             f"No provider of {model} satisfies the request (providers: {', '.join(SERVED_BY[model])}; "
-            f"allowed_providers={allowed_providers}, eu_native={eu_native}, allow_quantization={allow_quantization})",
+            f"allowed_providers={allowed_providers}, eu_native={eu_native}, allow_quantization={allow_quantization}"
+            f"{zdr})",
             type_="invalid_request_error",
             param="allowed_providers",
         )
@@ -183,3 +213,51 @@ def choose_provider(
         return score, provider.name
 
     return min(candidates, key=rank)
+
+
+def model_price(model: str) -> float:
+    """EUR per million input tokens of `model` at its cheapest provider (what cortecs' `pricing` shows)."""
+    return min(PROVIDERS[name].price_per_million_tokens for name in SERVED_BY[model])
+
+
+def cortecs_model_list(tags: list[str] | None, currency: str) -> dict[str, object]:
+    """The answer of cortecs' `GET /v1/models`: models with one of `tags` (default `Instruct`), in `currency`."""
+    code = currency.upper()
+    if code not in EUR_RATES:
+        raise APIError(
+            400,
+            f"Unsupported currency: {currency} (supported: {', '.join(EUR_RATES)})",
+            type_="invalid_request_error",
+            param="currency",
+        )
+    rate = EUR_RATES[code]
+
+    def pricing(eur: float) -> dict[str, object]:
+        return {"input_token": round(eur * rate, 6), "output_token": 0.0, "currency": code}
+
+    wanted = set(tags if tags else ["Instruct"])
+    cards: list[dict[str, object]] = []
+    if EMBEDDING_TAG in wanted:
+        for name, model in CORTECS_MODELS.items():
+            providers = [PROVIDERS[provider] for provider in SERVED_BY[name]]
+            cards.append(
+                {
+                    "id": name,
+                    "object": "model",
+                    "created": model.created,
+                    "owned_by": OWNERS[name],
+                    "description": model.description,
+                    "pricing": pricing(model_price(name)),
+                    "providers": [
+                        {
+                            "name": p.name,
+                            "eu_native": p.eu_native,
+                            "quantized": p.quantized,
+                            "zero_data_retention": p.zero_data_retention,
+                            "pricing": pricing(p.price_per_million_tokens),
+                        }
+                        for p in providers
+                    ],
+                }
+            )
+    return {"object": "list", "data": cards}

@@ -156,6 +156,8 @@ def _small(value: Any) -> Any:
         return f"<{type(value).__name__} of {len(value)} items>"
     if isinstance(value, str) and len(value) > 200:
         return value[:200] + "…"
+    if isinstance(value, int) and not -(2**63) <= value < 2**64:
+        return str(value)  # beyond what orjson writes (found by fuzzing: `page=-2857646412242552952455168`)
     return value
 
 

@@ -23,6 +23,7 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    CostLimitError,
     DeadlineExceededError,
     EmbeddingError,
     InputError,
@@ -39,8 +40,10 @@ from ._errors import (
     UnsupportedError,
 )
 from ._extras import MissingDependencyError
+from ._models import ModelInfo
 from ._options import EmbedOptions
 from ._policy import RetryPolicy
+from ._pricing import Cost, Estimate, Price
 from ._quantized import (
     binary_to_ubinary,
     hamming_distances,
@@ -63,20 +66,25 @@ __all__ = [
     "AsyncEmbedder",
     "AuthenticationError",
     "BatchLimits",
+    "Cost",
+    "CostLimitError",
     "DeadlineExceededError",
     "EmbedOptions",
     "Embedder",
     "EmbeddingCache",
     "EmbeddingError",
     "EmbeddingResult",
+    "Estimate",
     "InputError",
     "InputTooLongError",
     "InsecureTransportError",
     "InvalidRequestError",
     "MissingDependencyError",
+    "ModelInfo",
     "ModelNotFoundError",
     "NotFoundError",
     "PartialResult",
+    "Price",
     "RateBudget",
     "RateLimitError",
     "RateLimits",

@@ -9,10 +9,13 @@ from typing import Any, Unpack
 
 import httpx
 
-from ._base import BaseEmbedder, EmbedOptions, models_answer
+from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
 from ._core import Call, logger
+from ._errors import NotFoundError
+from ._models import ModelInfo
 from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
+from ._pricing import Estimate
 from ._result import EmbeddingResult
 
 
@@ -55,7 +58,7 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
             call.stopped.set()
             call.progress.close()
             raise
-        return call.result()
+        return self._priced(call.result())
 
     async def _attempts(
         self, request: dict[str, Any], answer: Callable[[httpx.Response], Awaitable[Outcome]]
@@ -100,10 +103,14 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
 
     async def list_models(self) -> list[str]:
         """The ids of the models the key may use; see `Embedder.list_models`."""
-        found: list[str] = []
+        return [model.id for model in await self.models()]
+
+    async def models(self) -> list[ModelInfo]:
+        """The models the key may use, with prices; see `Embedder.models`."""
+        found: list[ModelInfo] = []
 
         async def answer(response: httpx.Response) -> Outcome:
-            outcome = models_answer(response, self._settings.key)
+            outcome = self._models_answer(response)
             if isinstance(outcome, list):
                 found.extend(outcome)
                 return Outcome(Step.DONE)
@@ -111,6 +118,23 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
 
         await self._attempts(self._models_request(), answer)
         return found
+
+    async def estimate(
+        self,
+        texts: str | Iterable[str],
+        *,
+        batch: bool = False,
+        price_per_million: float | None = None,
+        **options: Unpack[EmbedOptions],
+    ) -> Estimate:
+        """What `embed(texts, **options)` would cost; see `Embedder.estimate`."""
+        counted = await asyncio.to_thread(self._count, texts, options, batch=batch)
+        if self._needs_prices(price_per_million):
+            try:
+                await self.models()
+            except NotFoundError:  # a deployment without the models route: no price, no failure
+                self._prices = {}
+        return self._estimated(counted, price_per_million)
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it was passed in (then its owner closes it)."""

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, Literal, Self, TypeVar
 
 import httpx
 
-from ._cache import EmbeddingCache
+from ._batching import check_texts, fit
+from ._cache import EmbeddingCache, text_key
 from ._concurrency import DEFAULT_CONCURRENCY
-from ._core import Call, Settings
+from ._core import Call, Settings, cache_namespace, refuse_unordered
 from ._decode import parse_json
-from ._errors import APIConnectionError, InputError, ResponseValidationError
+from ._errors import APIConnectionError, InputError, UnsupportedError
 from ._guard import Guard, attempt_limit
+from ._models import ModelInfo, read_models
 from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
 from ._policy import Outcome, RetryPolicy, Step, after_error_status
+from ._pricing import Estimate, Price, mistral_price
 from ._ratebudget import RateBudget
+from ._result import EmbeddingResult
 from ._security import APIKey
 from ._services import ServiceName
 
@@ -100,10 +105,18 @@ class BaseEmbedder(Generic[HttpClient]):
         return cls("mistral", **kwargs)
 
     @classmethod
-    def cortecs(cls, **kwargs: Any) -> Self:
-        """A client for cortecs.ai serverless embeddings (`https://cortecs.ai`; key from `CORTECS_API_KEY`)."""
+    def cortecs(cls, *, api: Literal["current", "serverless"] = "current", **kwargs: Any) -> Self:
+        """A client for cortecs.ai (key from `CORTECS_API_KEY`).
+
+        `api="current"`: cortecs' current API (`https://api.cortecs.ai/v1`, or `CORTECS_BASE_URL`), with zero
+        data retention, model fallback and a models route with pricing. `api="serverless"`: the older route
+        (`https://cortecs.ai/api/v1/models/serverless/embeddings`, or `CORTECS_SERVERLESS_BASE_URL`), for
+        deployments that have only it. Both give the same vectors for the same model and routing.
+        """
         kwargs["api_key"] = wrap_key(kwargs.get("api_key"))
-        return cls("cortecs", **kwargs)
+        if api not in ("current", "serverless"):
+            raise InputError(f"api must be 'current' or 'serverless', got {api!r}", argument="api")
+        return cls("cortecs" if api == "current" else "cortecs-serverless", **kwargs)
 
     def __repr__(self) -> str:
         settings = getattr(self, "_settings", None)
@@ -129,9 +142,82 @@ class BaseEmbedder(Generic[HttpClient]):
             deadline=checked.get("deadline"),
         )
 
+    # Prices read from the service's models route (cortecs), by model id; filled by `models()` and `estimate()`.
+    _prices: dict[str, Price] | None = None
+    # A price per 1M tokens in the service's currency that replaces the table's and the route's (the CLI's
+    # --price-per-million).
+    _price_override: float | None = None
+
+    def _remember(self, models: list[ModelInfo]) -> list[ModelInfo]:
+        self._prices = {**(self._prices or {}), **{m.id: m.price for m in models if m.price is not None}}
+        return models
+
+    def _needs_prices(self, override: float | None) -> bool:
+        """Whether pricing needs the models route first (cortecs' current API, not asked before, no override)."""
+        return (
+            override is None
+            and self._price_override is None
+            and self._prices is None
+            and self._settings.service.name == "cortecs"
+        )
+
+    def _price(self, model: str, *, batch: bool = False, override: float | None = None) -> Price | None:
+        """The price of `model` on this client's service: the override, Mistral's table, or cortecs' route."""
+        service = self._settings.service
+        override = override if override is not None else self._price_override
+        if batch and service.name != "mistral":
+            raise UnsupportedError(f"the batch API is Mistral's; {service.name} has none to price")
+        if service.name == "mistral":
+            return mistral_price(model, batch=batch, override=override)
+        if override is not None:
+            return Price(override, "EUR", "your price")
+        return (self._prices or {}).get(model)
+
+    def _priced(self, result: EmbeddingResult) -> EmbeddingResult:
+        """`result` with what it cost, when the price of the model that served it is known without a request."""
+        known = self._settings.service.name != "cortecs" or self._prices or self._price_override is not None
+        price = self._price(result.model) if known else None
+        return dataclasses.replace(result, cost=price.of(result.usage.total_tokens)) if price is not None else result
+
+    def _count(self, texts: str | Iterable[str], options: Mapping[str, Any], *, batch: bool) -> Estimate:
+        """Tokens that embedding `texts` with `options` would send (cache hits excluded), not yet priced.
+
+        The same checks and counts as `embed` (inputs, options, truncation), so the estimate is of what would
+        be sent. Counted with Mistral's tokenizers: exact for Mistral's models with the tokenizer extra, an
+        approximation for other cortecs models (whose tokenizers are their own), an upper bound without it.
+        """
+        checked = check_options(options, allowed=EMBED_FIELDS, where="estimate()")
+        request = self._settings.options.merged({k: v for k, v in checked.items() if k not in CALL_FIELDS})
+        self._settings.service.check(request)
+        model = request.model or self._settings.service.default_model
+        limits = self._settings.limits.for_model(model)
+        inputs = fit(check_texts(refuse_unordered(texts)), limits, truncate=checked.get("truncate", False))
+        pending, cache = inputs, self._settings.cache
+        if cache is not None and inputs:
+            found = cache.get_many(cache_namespace(self._settings, request), [text_key(t) for t in inputs])
+            pending = [text for text in inputs if text_key(text) not in found]
+        counter = limits.counter
+        tokens = sum(counter.count(pending)) if pending else 0
+        exact = counter.exact and model.startswith(("mistral-embed", "codestral-embed"))
+        return Estimate(model, len(inputs), len(inputs) - len(pending), tokens, exact, batch, None)
+
+    def _estimated(self, counted: Estimate, override: float | None) -> Estimate:
+        price = self._price(counted.model, batch=counted.batch, override=override)
+        return dataclasses.replace(counted, cost=price.of(counted.tokens) if price is not None else None)
+
     def _close_cache(self) -> None:
         if self._owns_cache and self._settings.cache is not None:
             self._settings.cache.close()
+
+    def _models_answer(self, response: httpx.Response) -> Outcome | list[ModelInfo]:
+        """What an answer to the models route means: the cards, or what the policy says."""
+        if response.status_code != 200:
+            outcome = after_error_status(response, self._settings.key)
+            return Outcome(Step.FAIL, outcome.error) if outcome.step is Step.SPLIT else outcome
+        try:
+            return self._remember(read_models(parse_json(response.content), self._settings.service.name))
+        except APIConnectionError as damaged:
+            return Outcome(Step.RETRY, damaged)
 
     def _models_request(self) -> dict[str, Any]:
         request = self._settings.service.models_request()
@@ -148,32 +234,3 @@ def wrap_key(api_key: Any) -> APIKey | None:
     if not isinstance(api_key, str):
         raise InputError(f"api_key must be a string, got {type(api_key).__name__}", argument="api_key")
     return APIKey(api_key)
-
-
-def models_answer(response: httpx.Response, key: APIKey) -> Outcome | list[str]:
-    """What an answer to `GET /v1/models` means: the ids, or what the policy says (a size refusal fails here)."""
-    if response.status_code != 200:
-        outcome = after_error_status(response, key)
-        return Outcome(Step.FAIL, outcome.error) if outcome.step is Step.SPLIT else outcome
-    try:
-        return model_ids(parse_json(response.content))
-    except APIConnectionError as damaged:
-        return Outcome(Step.RETRY, damaged)
-
-
-def model_ids(payload: object) -> list[str]:
-    """The ids of a `GET /v1/models` answer, read tolerantly.
-
-    A card may carry fields or values (a new `type`) this version does not know; only `id` is needed, so the
-    generated `ModelCard` (whose enums are closed) is not used here.
-    """
-    data = payload.get("data") if isinstance(payload, dict) else None
-    if not isinstance(data, list):
-        raise ResponseValidationError("the models answer has no `data` array")
-    ids = []
-    for position, card in enumerate(data):
-        identifier = card.get("id") if isinstance(card, dict) else None
-        if not isinstance(identifier, str) or not identifier:
-            raise ResponseValidationError(f"model card {position} has no string `id`")
-        ids.append(identifier)
-    return ids

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -23,19 +23,24 @@ from tqdm import tqdm
 
 from ._base import EmbedOptions
 from ._client import Embedder
-from ._errors import InputError
+from ._errors import InputError, ResponseValidationError
 from ._files import NpyOutput, ParquetOutput, Record
 from ._memory import hold_mmap_threshold, release_freed_memory
+from ._pricing import Cost
 from ._result import EmbeddingResult, Usage
 
 
 @dataclass(frozen=True)
 class JobSummary:
-    """What a job did: rows written, how many came from the cache, tokens billed."""
+    """What a job did: rows written, how many came from the cache, tokens billed, and what they cost.
+
+    `cost` is None when a call's price was unknown (see `EmbeddingResult.cost`).
+    """
 
     rows: int
     cached: int
     usage: Usage
+    cost: Cost | None = None
 
 
 def windows(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -70,6 +75,7 @@ def run_job(
     total: int | None = None,
     progress: bool = False,
     step: int | None = None,
+    before_call: Callable[[list[Record]], None] | None = None,
 ) -> JobSummary:
     """Embed every record into `output`, a window at a time; the output file appears only when complete.
 
@@ -80,13 +86,15 @@ def run_job(
     (one Parquet row group each); memory holds about a window plus two calls. A `step` of one round of batches
     (`max_concurrency * batch_size`, as the CLI passes) also bounds the work still running when the job is
     interrupted to two rounds. An input with no texts raises `EmptyInputError` and writes nothing.
+    `before_call` sees each call's records before it is sent, and may stop the job by raising (a spending
+    limit does: what earlier calls committed stays in the cache).
     """
     if window < 1:
         raise ValueError(f"window must be at least 1 text, got {window}")
     step = min(step or window, window)
     hold_mmap_threshold()
     bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
-    job = _WindowWriter(output, bar, window)
+    job = _WindowWriter(output, bar, window, one_model=bool(options.get("enable_model_fallback")))
     # Each step is one call; the job's bar replaces the calls' own.
     call_options: EmbedOptions = {**options, "progress": False}
     # Two threads: the call being finished and the next one, each waiting on its own `embed`.
@@ -95,6 +103,8 @@ def run_job(
     try:
         submitted = 0
         for chunk in windows(records, step):
+            if before_call is not None:
+                before_call(chunk)
             in_flight.append((chunk, calls.submit(_embed_window, embedder, chunk, submitted, call_options)))
             submitted += len(chunk)
             if len(in_flight) == 2:
@@ -122,7 +132,7 @@ def run_job(
         calls.shutdown(wait=False, cancel_futures=True)
         if bar is not None:
             bar.close()
-    return JobSummary(rows=job.rows, cached=job.cached, usage=job.usage)
+    return JobSummary(rows=job.rows, cached=job.cached, usage=job.usage, cost=job.cost if job.priced else None)
 
 
 def _oldest(
@@ -137,14 +147,30 @@ def _oldest(
 class _WindowWriter:
     """Finished calls gathered into windows and written in order; the job's counts."""
 
-    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int) -> None:
+    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int, *, one_model: bool = False) -> None:
         self.output, self.bar, self.window = output, bar, window
+        # Watched only with model fallback: otherwise the service names the asked model (or an id of it).
+        self.one_model = one_model
         self.records: list[Record] = []
         self.parts: list[np.ndarray[Any, Any]] = []
         self.rows = self.cached = 0
         self.usage = Usage()
+        self.cost: Cost | None = None
+        self.priced = True
+        self.model: str | None = None
 
     def add(self, chunk: list[Record], result: EmbeddingResult) -> None:
+        if self.one_model and self.model is not None and result.model != self.model:
+            # cortecs' model fallback can serve one call with another model; one file must hold one model's vectors.
+            raise ResponseValidationError(
+                f"record {chunk[0].id} on were embedded by {result.model}, earlier ones by {self.model} (model "
+                "fallback): vectors of different models are not comparable; rerun, or embed without fallback"
+            )
+        self.model = result.model
+        if result.cost is None:
+            self.priced = False
+        elif self.priced:
+            self.cost = result.cost if self.cost is None else self.cost + result.cost
         self.records.extend(chunk)
         self.parts.append(result.vectors)
         self.cached, self.usage = self.cached + result.cached, self.usage + result.usage

@@ -12,6 +12,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,10 +23,20 @@ from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
 from ._concurrency import DEFAULT_CONCURRENCY, DEFAULT_MAXIMUM
-from ._errors import AuthenticationError, EmbeddingError, InputError
+from ._errors import AuthenticationError, CostLimitError, EmbeddingError, InputError, NotFoundError
 from ._extras import MissingDependencyError, raise_missing_extra
-from ._files import FORMATS, count_records, detect_format, load_embeddings, open_output, read_records, sidecar_path
+from ._files import (
+    FORMATS,
+    Record,
+    count_records,
+    detect_format,
+    load_embeddings,
+    open_output,
+    read_records,
+    sidecar_path,
+)
 from ._policy import DEFAULT_TIMEOUT
+from ._pricing import Cost, Estimate
 from ._services import SERVICES
 from ._similarity import top_k
 from ._version import __version__
@@ -35,6 +46,8 @@ EXAMPLES = """examples:
   embedkit embed docs.jsonl out.parquet --text-field body --id-field doc_id --with-text
   cat texts.txt | embedkit embed - out.npy --model codestral-embed --output-dimension 256
   embedkit embed docs.csv out.parquet --service cortecs --preference speed --eu-native
+  embedkit estimate corpus.txt --service cortecs                   # tokens and price, before embedding
+  embedkit embed corpus.txt vectors.parquet --max-cost 0.50         # refused if the estimate is over 0.50
   embedkit search out.parquet "how do I reset my password" -k 5
   embedkit serve --port 8000                                      # the local reference server (key: dev-token)
 """
@@ -95,7 +108,10 @@ def _bool_flag(group: argparse._ArgumentGroup, name: str, help_text: str) -> Non
 
 def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service = parser.add_argument_group("service")
-    service.add_argument("--service", choices=["mistral", "cortecs"], default="mistral", help="default: %(default)s")
+    service.add_argument(
+        "--service", choices=sorted(SERVICES), default="mistral",
+        help="cortecs: its current API; cortecs-serverless: its older route; default: %(default)s",
+    )  # fmt: skip
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
@@ -134,6 +150,9 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     request.add_argument("--allowed-providers", help="cortecs: comma-separated provider names")
     _bool_flag(request, "eu-native", "cortecs: only providers based in the EU")
     _bool_flag(request, "allow-quantization", "cortecs: allow quantized endpoints")
+    _bool_flag(request, "allow-zero-data-retention", "cortecs: only providers that keep no data")
+    _bool_flag(request, "enable-model-fallback", "cortecs: let --fallbacks serve when the model cannot")
+    request.add_argument("--fallbacks", help="cortecs: comma-separated models to fall back to, in order")
 
 
 def _batch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +166,38 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
     )
     batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
     batch.add_argument("--batch-timeout-hours", type=int, default=24, help="the job's timeout_hours; %(default)s")
-    batch.add_argument("--price-per-million", type=float, help="USD per 1M tokens, instead of the assumed table")
+
+
+def _money(text: str) -> float:
+    """An argparse type for an amount of money or a price: a finite number, at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an amount is needed, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite amount of at least 0, got {text!r}")
+    return value
+
+
+def _input_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", help="a file (.txt lines, .jsonl, .csv, .parquet) or - for standard input")
+
+
+def _reading_arguments(parser: argparse.ArgumentParser) -> None:
+    reading = parser.add_argument_group("input")
+    reading.add_argument("--format", choices=FORMATS, help="default: from the file name (lines for stdin)")
+    reading.add_argument("--text-field", default="text", help="JSONL/CSV/Parquet text field; default: %(default)s")
+    reading.add_argument("--id-field", help="JSONL/CSV/Parquet id field; default: the position in the file")
+
+
+def _cost_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    cost = parser.add_argument_group("cost")
+    cost.add_argument(
+        "--price-per-million", type=_money, metavar="PRICE",
+        help="price of 1M input tokens in the service's currency (Mistral: USD, cortecs: EUR), instead of "
+        "Mistral's dated table or cortecs' models route",
+    )  # fmt: skip
+    return cost
 
 
 def _concurrency(value: str) -> int | None:
@@ -168,14 +218,11 @@ def _parser() -> argparse.ArgumentParser:
     embed = commands.add_parser(
         "embed", help="embed a file of texts", description="Embed every text of INPUT into OUTPUT, resumably."
     )
-    embed.add_argument("input", help="a file (.txt lines, .jsonl, .csv, .parquet) or - for standard input")
+    _input_arguments(embed)
     embed.add_argument(
         "output", help="a .parquet file (id, text hash, vector) or a .npy matrix (with OUTPUT.json: how it was made)"
     )
-    reading = embed.add_argument_group("input")
-    reading.add_argument("--format", choices=FORMATS, help="default: from the file name (lines for stdin)")
-    reading.add_argument("--text-field", default="text", help="JSONL/CSV/Parquet text field; default: %(default)s")
-    reading.add_argument("--id-field", help="JSONL/CSV/Parquet id field; default: the position in the file")
+    _reading_arguments(embed)
     job = embed.add_argument_group("job")
     job.add_argument("--with-text", action="store_true", help="store each text beside its vector (Parquet)")
     job.add_argument("--normalize", action="store_true", help="unit-length float vectors")
@@ -195,7 +242,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
     _batch_arguments(embed)
+    _cost_arguments(embed).add_argument(
+        "--max-cost", type=_money, metavar="AMOUNT",
+        help="refuse to start a job estimated above AMOUNT (in the service's currency); from standard input, "
+        "which is read once, stop before the first call that would pass it",
+    )  # fmt: skip
     _client_arguments(embed)
+
+    estimate = commands.add_parser(
+        "estimate", help="count the tokens of a file of texts and price them",
+        description="Count the tokens embedding INPUT would send (minus texts in --cache), and price them.",
+    )  # fmt: skip
+    _input_arguments(estimate)
+    _reading_arguments(estimate)
+    estimate.add_argument("--truncate", action="store_true", help="count over-long inputs cut, instead of failing")
+    estimate.add_argument("--cache", help="a job's cache: texts already in it are not counted")
+    estimate.add_argument("--batch-api", action="store_true", help="price Mistral's batch API (about half)")
+    _cost_arguments(estimate)
+    _client_arguments(estimate)
 
     search = commands.add_parser("search", help="find the texts nearest a query", description="Top-k search.")
     search.add_argument("embeddings", help="a file written by `embedkit embed` (.parquet, or .npy with its .npy.json)")
@@ -204,6 +268,10 @@ def _parser() -> argparse.ArgumentParser:
     _client_arguments(search)
 
     models = commands.add_parser("models", help="list the models a key may use", description="List models.")
+    models.add_argument(
+        "-l", "--long", action="store_true",
+        help="with each model's price per 1M tokens (cortecs': its route's; Mistral's: the dated table) and providers",
+    )  # fmt: skip
     _client_arguments(models)
 
     commands.add_parser("serve", help="run the local reference server (see `embedkit serve --help`)", add_help=False)
@@ -249,15 +317,18 @@ def _embedder(args: argparse.Namespace, *, cache: EmbeddingCache | None = None) 
 
 
 REQUEST_FIELDS = ("model", "output_dimension", "output_dtype", "encoding_format", "preference", "allowed_providers",
-                  "eu_native", "allow_quantization")  # fmt: skip
+                  "eu_native", "allow_quantization", "allow_zero_data_retention", "enable_model_fallback",
+                  "fallbacks")  # fmt: skip
+LIST_FIELDS = ("allowed_providers", "fallbacks")  # comma-separated on the command line
 
 
 def _options(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> EmbedOptions:
     options: dict[str, Any] = {k: v for k, v in (stored or {}).items() if k in REQUEST_FIELDS and v is not None}
-    given = {name: getattr(args, name) for name in REQUEST_FIELDS if name != "allowed_providers"}
+    given = {name: getattr(args, name) for name in REQUEST_FIELDS if name not in LIST_FIELDS}
     options.update({name: value for name, value in given.items() if value is not None})
-    if args.allowed_providers:
-        options["allowed_providers"] = [p.strip() for p in args.allowed_providers.split(",") if p.strip()]
+    for name in LIST_FIELDS:
+        if getattr(args, name):
+            options[name] = [item.strip() for item in getattr(args, name).split(",") if item.strip()]
     return cast(EmbedOptions, options)
 
 
@@ -291,7 +362,11 @@ def _embed(args: argparse.Namespace) -> int:
         raise InputError(f"{args.output} exists; pass --overwrite to replace it{reuse}")
     fmt = detect_format(args.input, args.format)
     options = _options(args)
+    if args.max_cost is not None and args.batch_api:
+        raise InputError("--max-cost applies to synchronous jobs; estimate a batch job with `embedkit estimate`")
     with _job_cache(cache_path) as cache, _embedder(args, cache=cache) as embedder:
+        _load_prices(args, embedder)
+        budget = _budget(args, embedder, fmt, options) if args.max_cost is not None else None
         # The file records every request field, so that `search` embeds its query exactly as the rows were.
         metadata = {"service": args.service, **options, "model": options.get("model", embedder.model)}
         if args.normalize:
@@ -305,13 +380,119 @@ def _embed(args: argparse.Namespace) -> int:
             embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
             options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
             # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
-            step=(args.max_concurrency or DEFAULT_MAXIMUM) * args.batch_size,
+            step=(args.max_concurrency or DEFAULT_MAXIMUM) * args.batch_size, before_call=budget,
         )  # fmt: skip
+    spent = f"; cost {summary.cost}" if summary.cost is not None else "; cost unknown (no price for the model)"
     print(
         f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
-        f"{summary.usage.total_tokens} tokens billed)",
+        f"{summary.usage.total_tokens} tokens billed){spent}",
         file=sys.stderr,
     )
+    return 0
+
+
+def _load_prices(args: argparse.Namespace, embedder: Embedder) -> None:
+    """Make the client price its results: the user's price, or cortecs' models route (read once)."""
+    if args.price_per_million is not None:
+        embedder._price_override = args.price_per_million
+    elif embedder._needs_prices(None):
+        with contextlib.suppress(NotFoundError):  # a deployment without the models route: costs stay unknown
+            embedder.models()
+        embedder._prices = embedder._prices or {}
+
+
+def _file_estimate(
+    embedder: Embedder, records: Iterator[Record], options: EmbedOptions, *, truncate: bool, batch: bool,
+    price: float | None, window: int = 4096,
+) -> Estimate:  # fmt: skip
+    """The estimate of a whole file, counted a window at a time (memory stays bounded), priced once."""
+    total: Estimate | None = None
+    for start in range(0, 1 << 62, window):
+        chunk = [record.text for _, record in zip(range(window), records, strict=False)]
+        if not chunk:
+            break
+        try:
+            part = embedder._count(chunk, {**options, "truncate": truncate}, batch=batch)
+        except InputError as error:
+            if error.index is None:
+                raise
+            raise type(error)(f"input {start + error.index}: {error}", index=start + error.index) from error
+        total = part if total is None else replace(
+            total, texts=total.texts + part.texts, cached=total.cached + part.cached, tokens=total.tokens + part.tokens,
+            exact=total.exact and part.exact,
+        )  # fmt: skip
+    if total is None:
+        raise InputError("the input has no texts to estimate")
+    if embedder._needs_prices(price):
+        with contextlib.suppress(NotFoundError):  # a deployment without the models route: no price
+            embedder.models()
+        embedder._prices = embedder._prices or {}
+    return embedder._estimated(total, price)
+
+
+def _budget(
+    args: argparse.Namespace, embedder: Embedder, fmt: str, options: EmbedOptions
+) -> Callable[[list[Record]], None]:
+    """Refuse a job whose estimate is over --max-cost; the check each call of the job passes before it is sent.
+
+    A file is estimated whole before anything is sent. Standard input can be read only once, so there each call
+    is estimated before it is sent, and the job stops before the first one that would pass the limit.
+    """
+    limit: float = args.max_cost
+
+    def refuse(estimate: Estimate, what: str, after: str = "") -> CostLimitError:
+        assert estimate.cost is not None
+        return CostLimitError(
+            f"{what} is estimated at {estimate.cost.amount:.6g} {estimate.cost.currency}, over --max-cost "
+            f"{limit:g} ({estimate.describe()}){after}",
+            estimate=estimate.cost.amount, limit=limit, currency=estimate.cost.currency,
+        )  # fmt: skip
+
+    def priced(estimate: Estimate) -> Estimate:
+        if estimate.cost is None:
+            raise InputError(f"--max-cost needs a price and none is known for {estimate.model}: "
+                             "pass --price-per-million", argument="max_cost")  # fmt: skip
+        return estimate
+
+    if args.input != "-":
+        records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
+        whole = priced(_file_estimate(embedder, iter(records), options, truncate=args.truncate, batch=False,
+                                      price=args.price_per_million))  # fmt: skip
+        if whole.cost is not None and whole.cost.amount > limit:
+            raise refuse(whole, "the job")
+        print(f"estimate: {whole.describe()}", file=sys.stderr)
+    spent: list[Cost] = []
+
+    def before_call(chunk: list[Record]) -> None:
+        call_options = cast(EmbedOptions, {**options, "truncate": args.truncate})
+        part = priced(embedder.estimate([r.text for r in chunk], price_per_million=args.price_per_million,
+                                        **call_options))  # fmt: skip
+        assert part.cost is not None
+        so_far = sum(cost.amount for cost in spent)
+        if so_far + part.cost.amount > limit:
+            raise refuse(
+                part, f"the next call (records {chunk[0].id} on)",
+                f"; stopped before it, after about {so_far:.6g} {part.cost.currency} of work: the rows embedded so "
+                "far are in the cache, and a rerun with a higher --max-cost goes on from there",
+            )  # fmt: skip
+        spent.append(part.cost)
+
+    return before_call
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    fmt = detect_format(args.input, args.format)
+    options = _options(args)
+    cache = EmbeddingCache(args.cache) if args.cache else None
+    try:
+        with _embedder(args, cache=cache) as embedder:
+            records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
+            estimate = _file_estimate(embedder, iter(records), options, truncate=args.truncate,
+                                      batch=args.batch_api, price=args.price_per_million)  # fmt: skip
+    finally:
+        if cache is not None:
+            cache.close()
+    print(estimate.describe())
     return 0
 
 
@@ -394,15 +575,15 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    if args.service == "cortecs":
-        # cortecs.ai lists models at another route, in another shape (FACTS: GET api.cortecs.ai/v1/models), which
-        # the contract does not describe yet: asking Mistral's route at cortecs' URL would only mislead.
-        print("embedkit: listing models is not supported for cortecs yet (it has no models route in embedkit)",
-              file=sys.stderr)  # fmt: skip
-        return 1
     with _embedder(args) as embedder:
-        for model in embedder.list_models():
-            print(model)
+        for model in embedder.models():
+            if not args.long:
+                print(model.id)
+                continue
+            price = (f"{model.price.per_million:g} {model.price.currency} per 1M tokens" if model.price is not None
+                     else "price unknown")  # fmt: skip
+            providers = f"  providers: {', '.join(model.providers)}" if model.providers else ""
+            print(f"{model.id}  {price}{providers}")
     return 0
 
 
@@ -431,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        return {"embed": _embed, "search": _search, "models": _models}[args.command](args)
+        return {"embed": _embed, "estimate": _estimate, "search": _search, "models": _models}[args.command](args)
     except (EmbeddingError, TypeError, ValueError, OSError) as error:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -11,12 +11,15 @@ from typing import Any, Unpack
 
 import httpx
 
-from ._base import BaseEmbedder, EmbedOptions, models_answer
+from ._base import BaseEmbedder, EmbedOptions
 from ._batch_api import BatchAPI
 from ._batching import Batch
 from ._core import Call, logger
+from ._errors import NotFoundError
 from ._guard import with_watchdog
+from ._models import ModelInfo
 from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
+from ._pricing import Estimate
 from ._result import EmbeddingResult
 
 # Guards the lazy creation of each client's thread pool (rare, so one lock serves every client).
@@ -79,7 +82,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
             self._interrupted = True
             call.progress.close()
             raise
-        return call.result()
+        return self._priced(call.result())
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the client's life: the same threads serve every call, so a long job does not spread its
@@ -138,14 +141,23 @@ class Embedder(BaseEmbedder[httpx.Client]):
         return BatchAPI(self)
 
     def list_models(self) -> list[str]:
-        """The ids of the models the key may use (Mistral's `GET /v1/models`), retried like `embed`.
+        """The ids of the models the key may use (Mistral's `GET /v1/models`, or cortecs'), retried like `embed`.
 
-        cortecs: raises `UnsupportedError` (the contract has no cortecs models route yet).
+        cortecs' older serverless route has none: raises `UnsupportedError`. Prices too: see `models()`.
         """
-        found: list[str] = []
+        return [model.id for model in self.models()]
+
+    def models(self) -> list[ModelInfo]:
+        """The models the key may use, each with its price per million tokens (and cortecs' providers).
+
+        cortecs' prices come from its models route (its cheapest provider); Mistral publishes none, so its are
+        the dated table of `embedkit._pricing` (assumed, overridable). The client remembers cortecs' prices to
+        price later results (`EmbeddingResult.cost`).
+        """
+        found: list[ModelInfo] = []
 
         def answer(response: httpx.Response) -> Outcome:
-            outcome = models_answer(response, self._settings.key)
+            outcome = self._models_answer(response)
             if isinstance(outcome, list):
                 found.extend(outcome)
                 return Outcome(Step.DONE)
@@ -153,6 +165,29 @@ class Embedder(BaseEmbedder[httpx.Client]):
 
         self._attempts(self._models_request(), answer, None)
         return found
+
+    def estimate(
+        self,
+        texts: str | Iterable[str],
+        *,
+        batch: bool = False,
+        price_per_million: float | None = None,
+        **options: Unpack[EmbedOptions],
+    ) -> Estimate:
+        """What `embed(texts, **options)` would cost, before sending anything: tokens counted, then priced.
+
+        Tokens are counted as `embed` counts them (exactly with the `tokenizer` extra), minus texts already in
+        the cache; the price is cortecs' (one request to its models route per client) or Mistral's dated table,
+        or `price_per_million` (in the service's currency: USD for Mistral, EUR for cortecs). `batch=True`
+        prices Mistral's batch API instead (cortecs has none: `UnsupportedError`).
+        """
+        counted = self._count(texts, options, batch=batch)
+        if self._needs_prices(price_per_million):
+            try:
+                self.models()
+            except NotFoundError:  # a deployment without the models route: no price, no failure
+                self._prices = {}
+        return self._estimated(counted, price_per_million)
 
     def close(self) -> None:
         """Close the connection pool, unless it was passed in (then its owner closes it)."""

@@ -265,6 +265,8 @@ class Call:
     model: str = ""
     errors: list[BaseException] = field(default_factory=list)
     encodings: dict[str, int] = field(default_factory=dict)
+    # The models that served this call's rows (watched only with cortecs' model fallback).
+    served_models: set[str] = field(default_factory=set)
     # Set on the first failure or an interrupt: no batch starts after it, and retry waits end early.
     stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -386,7 +388,8 @@ class Call:
     def record(self, batch: Batch, decoded: DecodedBatch) -> None:
         """A batch's rows are in the matrix: count its usage, note its provider, advance the progress bar."""
         assert decoded.rows is not None
-        if self.settings.cache is not None:
+        fallback = self.fallback_model(batch, decoded)
+        if self.settings.cache is not None and fallback is None:
             # Stored before the rows count as done: a killed process never skips a batch it did not store.
             self.settings.cache.put_many(self.namespace, self.pending_keys[batch.start : batch.stop], decoded.rows)
         with self._lock:
@@ -397,6 +400,31 @@ class Call:
             if decoded.provider and decoded.provider not in self.providers:
                 self.providers.append(decoded.provider)
             self.progress.advance(len(batch))
+
+    def fallback_model(self, batch: Batch, decoded: DecodedBatch) -> str | None:
+        """The other model cortecs fell back to for this batch (None: the asked one), refusing a mixed call.
+
+        With `enable_model_fallback`, each request may be served by another model; vectors of two models are
+        not comparable, so a call whose rows would come from two models fails (ResponseValidationError) rather
+        than return a matrix mixing them. Fallback rows are not cached: the cache holds the asked model's.
+        """
+        if not self.options.enable_model_fallback or not decoded.model:
+            return None
+        asked = self.options.model or self.settings.service.default_model
+        with self._lock:
+            served = self.served_models
+            if self.cached:
+                served.add(asked)
+            if served and decoded.model not in served:
+                first = self.matrix.input_index(batch.start)
+                raise ResponseValidationError(
+                    f"inputs from {first} on were embedded by {decoded.model}, others by {', '.join(sorted(served))} "
+                    "(model fallback): vectors of different models are not comparable; retry, or embed without "
+                    "enable_model_fallback",
+                    index=first,
+                )
+            served.add(decoded.model)
+        return None if decoded.model == asked else decoded.model
 
     def fail(self, error: BaseException) -> None:
         """Keep a batch's final error; the clients stop starting batches once there is one."""
@@ -438,19 +466,23 @@ def cache_namespace(settings: Settings, options: Options) -> str:
     different providers (quantized or not) may compute different vectors for the same model.
     """
     parts: dict[str, Any] = {
-        "service": settings.service.name,
+        "service": settings.service.family or settings.service.name,
         "base_url": settings.base_url,
         "model": options.model or settings.service.default_model,
         "output_dimension": options.output_dimension,
         "output_dtype": options.output_dtype or "float",
     }
-    if settings.service.name == "cortecs":
+    if settings.service.family == "cortecs":
         parts.update(
             preference=options.preference,
             allowed_providers=sorted(options.allowed_providers) if options.allowed_providers is not None else None,
             eu_native=options.eu_native,
             allow_quantization=options.allow_quantization,
         )
+        # Added only when set, so the namespaces of the older route's calls (and of caches made before these
+        # fields existed) stay what they were. Fallback-served rows are never cached (see `Call.record`).
+        if options.allow_zero_data_retention is not None:
+            parts["allow_zero_data_retention"] = options.allow_zero_data_retention
     return json.dumps(parts, sort_keys=True)
 
 

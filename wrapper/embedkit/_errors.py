@@ -56,6 +56,18 @@ class UnknownOptionError(InputError, TypeError):
     """
 
 
+class CostLimitError(EmbeddingError):
+    """A job whose estimated cost exceeds the limit it was given, refused before the request that would pass it.
+
+    Rows committed before it stay in the cache, so nothing paid for is lost. `estimate` is the figure that was
+    over `limit`, in `currency`.
+    """
+
+    def __init__(self, message: str, *, estimate: float, limit: float, currency: str) -> None:
+        super().__init__(message)
+        self.estimate, self.limit, self.currency = estimate, limit, currency
+
+
 class UnsupportedError(EmbeddingError, NotImplementedError):
     """The service (as the contract describes it) has no such operation, so nothing was sent."""
 

@@ -30,7 +30,8 @@ class EmbedOptions(TypedDict, total=False):
     """Per-call options of `embed`; request fields default to the client's, then to the service's.
 
     Request fields: `model`; Mistral `output_dimension`, `output_dtype`; cortecs `preference`,
-    `allowed_providers`, `eu_native`, `allow_quantization`; both `encoding_format` (base64 unless set).
+    `allowed_providers`, `eu_native`, `allow_quantization`, and with its current API
+    `allow_zero_data_retention`, `enable_model_fallback`, `fallbacks`; all `encoding_format` (base64 unless set).
     Call behaviour: `normalize` (unit-length float rows), `truncate` (cut over-long inputs instead of raising),
     `progress` (force the progress bar on or off), `deadline` (seconds the whole call may take: past it, a
     `DeadlineExceededError` carrying the rows that finished).
@@ -44,6 +45,9 @@ class EmbedOptions(TypedDict, total=False):
     allowed_providers: Sequence[str]
     eu_native: bool
     allow_quantization: bool
+    allow_zero_data_retention: bool
+    enable_model_fallback: bool
+    fallbacks: Sequence[str]
     normalize: bool
     truncate: bool
     progress: bool
@@ -62,6 +66,9 @@ class Options:
     allowed_providers: tuple[str, ...] | None = None
     eu_native: bool | None = None
     allow_quantization: bool | None = None
+    allow_zero_data_retention: bool | None = None
+    enable_model_fallback: bool | None = None
+    fallbacks: tuple[str, ...] | None = None
 
     def merged(self, overrides: Mapping[str, Any]) -> Options:
         """These options with the non-None `overrides` applied (checked: see `check_options`)."""
@@ -112,19 +119,14 @@ def check_int(name: str, value: Any, *, minimum: int, maximum: int | None = None
     return number
 
 
-def _providers(value: Any) -> tuple[str, ...]:
+def _names(option: str, value: Any, noun: str, example: str) -> tuple[str, ...]:
+    """A list of names (providers, fallback models): a lone string would be sent as its characters' list."""
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise InputError(
-            f"allowed_providers must be a list of provider names such as ['mistral'], got {value!r}",
-            argument="allowed_providers",
-        )
+        raise InputError(f"{option} must be a list of {noun}s such as [{example!r}], got {value!r}", argument=option)
     names = tuple(value)
     for position, name in enumerate(names):
         if not isinstance(name, str) or not name:
-            raise InputError(
-                f"allowed_providers[{position}] must be a non-empty provider name, got {name!r}",
-                argument="allowed_providers",
-            )
+            raise InputError(f"{option}[{position}] must be a non-empty {noun}, got {name!r}", argument=option)
     return names
 
 
@@ -142,12 +144,15 @@ def _check_one(name: str, value: Any) -> Any:
     if name == "preference":
         return _choice(name, value, PREFERENCE_VALUES)
     if name == "allowed_providers":
-        return _providers(value)
+        return _names(name, value, "provider name", "mistral")
+    if name == "fallbacks":
+        return _names(name, value, "model name", "bge-m3")
     if name == "deadline":
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
             raise InputError(f"deadline must be a positive, finite number of seconds, got {value!r}", argument=name)
         return float(value)
-    return check_bool(name, value)  # eu_native, allow_quantization, normalize, truncate, progress
+    # eu_native, allow_quantization, allow_zero_data_retention, enable_model_fallback, normalize, truncate, progress
+    return check_bool(name, value)
 
 
 def check_options(options: Mapping[str, Any], *, allowed: Sequence[str], where: str = "embed()") -> dict[str, Any]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from ._pricing import Cost
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -50,7 +52,10 @@ class EmbeddingResult:
     the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the
     client's cache instead of being sent. `encodings` counts the batches answered in each encoding
     (`{"float": 3}`): the real Mistral is reported to answer float arrays even to a base64 request (FACTS.md,
-    third-party reports), which is decoded the same way but costs about four times the bytes.
+    third-party reports), which is decoded the same way but costs about four times the bytes. `cost` is what
+    the call's billed tokens cost (cache hits are free), when the model's price is known: Mistral's from the
+    dated table in `_pricing`, cortecs' once the client has read its models route (`models()` or
+    `estimate()`); None otherwise.
     """
 
     vectors: np.ndarray[Any, Any]
@@ -59,6 +64,7 @@ class EmbeddingResult:
     providers: tuple[str, ...] = ()
     cached: int = 0
     encodings: Mapping[str, int] = field(default_factory=dict)
+    cost: Cost | None = None
 
     def __len__(self) -> int:
         return int(self.vectors.shape[0])

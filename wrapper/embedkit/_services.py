@@ -1,4 +1,7 @@
-"""The two services, as the generated client describes them: request bodies, routes, and their options.
+"""The services, as the generated client describes them: request bodies, routes, and their options.
+
+Mistral, cortecs' current API (`cortecs`: `POST /embeddings` and `GET /models` on `https://api.cortecs.ai/v1`)
+and cortecs' older serverless route (`cortecs-serverless`, on `https://cortecs.ai`).
 
 Requests are built by the generated client (its attrs request models and each operation's request builder),
 so the method, path and body shape come from openapi.yaml and nothing here repeats them. The wrapper sends
@@ -13,15 +16,19 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import orjson
-from generated_client.api.cortecs import create_serverless_embeddings
+from generated_client.api.cortecs import create_cortecs_embeddings, create_serverless_embeddings, list_cortecs_models
 from generated_client.api.mistral import create_embeddings, list_models
-from generated_client.models import EmbeddingRequest, ServerlessEmbeddingRequest
+from generated_client.models import CortecsEmbeddingRequest, EmbeddingRequest, ServerlessEmbeddingRequest
 from generated_client.types import UNSET
 
-from ._errors import UnknownOptionError, UnsupportedError
+from ._errors import InputError, UnknownOptionError, UnsupportedError
 from ._options import Options
 
-ServiceName = Literal["mistral", "cortecs"]
+# "cortecs" is cortecs' current API (api.cortecs.ai/v1); "cortecs-serverless" its older route, the seed's.
+ServiceName = Literal["mistral", "cortecs", "cortecs-serverless"]
+# The tag cortecs' `/v1/models` is asked for: it lists chat models (`Instruct`) unless told otherwise, and does not
+# document the tag of its embedding models; `Embedding` is an assumption (the reference server's).
+CORTECS_EMBEDDING_TAG = "Embedding"
 
 
 @dataclass(frozen=True)
@@ -34,16 +41,22 @@ class Service:
     base_url_variable: str
     default_model: str
     options: frozenset[str]
+    # The name vectors are cached under: cortecs' two APIs route to the same models and providers, so they compute
+    # the same vectors (the base URL, also in the cache key, still separates their hosts).
+    family: str = ""
 
     def check(self, options: Options) -> None:
-        """Refuse options the service does not have, naming them."""
+        """Refuse options the service does not have, naming them, and fallbacks that would silently do nothing."""
         given = {f.name for f in fields(options) if getattr(options, f.name) is not None} - {"model"}
         foreign = sorted(given - self.options)
         if foreign:
+            hint = " (cortecs' current API has it: service 'cortecs')" if self.name == "cortecs-serverless" else ""
             raise UnknownOptionError(
-                f"{self.name} does not take {', '.join(foreign)}; its options: {', '.join(sorted(self.options))}",
+                f"{self.name} does not take {', '.join(foreign)}{hint}; its options: {', '.join(sorted(self.options))}",
                 argument=foreign[0],
             )
+        if options.fallbacks and not options.enable_model_fallback:
+            raise InputError("fallbacks are used only with enable_model_fallback=True; pass both", argument="fallbacks")
 
     def request(self, texts: list[str], options: Options) -> dict[str, Any]:
         """Httpx request arguments for embedding `texts`, built by the generated client."""
@@ -59,30 +72,54 @@ class Service:
                 encoding_format=encoding,
             )
             kwargs = create_embeddings._get_kwargs(body=body)
-        else:
-            cortecs_body = ServerlessEmbeddingRequest(
+        elif self.name == "cortecs-serverless":
+            serverless_body = ServerlessEmbeddingRequest(
                 model=model,
                 input_=texts,
                 preference=options.preference or UNSET,
-                allowed_providers=UNSET if options.allowed_providers is None else list(options.allowed_providers),
-                eu_native=UNSET if options.eu_native is None else options.eu_native,
-                allow_quantization=UNSET if options.allow_quantization is None else options.allow_quantization,
+                allowed_providers=_unset(options.allowed_providers),
+                eu_native=_unset(options.eu_native),
+                allow_quantization=_unset(options.allow_quantization),
                 encoding_format=encoding,
             )
-            kwargs = create_serverless_embeddings._get_kwargs(body=cortecs_body)
+            kwargs = create_serverless_embeddings._get_kwargs(body=serverless_body)
+        else:
+            cortecs_body = CortecsEmbeddingRequest(
+                model=model,
+                input_=texts,
+                preference=options.preference or UNSET,
+                allowed_providers=_unset(options.allowed_providers),
+                eu_native=_unset(options.eu_native),
+                allow_quantization=_unset(options.allow_quantization),
+                encoding_format=encoding,
+                allow_zero_data_retention=_unset(options.allow_zero_data_retention),
+                enable_model_fallback=_unset(options.enable_model_fallback),
+                fallbacks=_unset(options.fallbacks),
+            )
+            kwargs = create_cortecs_embeddings._get_kwargs(body=cortecs_body)
         # orjson serialises a 512-text body several times faster than the json module httpx would use.
         kwargs["content"] = orjson.dumps(kwargs.pop("json"))
         return kwargs
 
-    def models_request(self) -> dict[str, Any]:
-        """Httpx request arguments for listing models.
+    def models_request(self, *, currency: str = "EUR") -> dict[str, Any]:
+        """Httpx request arguments for listing models: Mistral's `/v1/models`, or cortecs' with pricing.
 
-        Only Mistral's route is in the contract: cortecs serves its models elsewhere (FACTS.md, "cortecs.ai's
-        current API"), and asking Mistral's route at a cortecs URL would only get a confusing 404.
+        cortecs' older API has no models route of its own (its models are the current API's, on another host).
         """
-        if self.name != "mistral":
-            raise UnsupportedError(f"listing models is not available for {self.name}: the contract has no route for it")
-        return list_models._get_kwargs()
+        if self.name == "mistral":
+            return list_models._get_kwargs()
+        if self.name == "cortecs":
+            return list_cortecs_models._get_kwargs(tag=[CORTECS_EMBEDDING_TAG], currency=currency)
+        raise UnsupportedError(
+            f"{self.name} has no models route; list cortecs' models with its current API (service 'cortecs')"
+        )
+
+
+def _unset(value: Any) -> Any:
+    """A request field left out (UNSET) when the caller gave no value; a tuple sent as a JSON list."""
+    if value is None:
+        return UNSET
+    return list(value) if isinstance(value, tuple) else value
 
 
 MISTRAL = Service(
@@ -92,15 +129,31 @@ MISTRAL = Service(
     base_url_variable="MISTRAL_BASE_URL",
     default_model="mistral-embed",
     options=frozenset({"output_dimension", "output_dtype", "encoding_format"}),
+    family="mistral",
 )
+
+_ROUTING = frozenset({"preference", "allowed_providers", "eu_native", "allow_quantization", "encoding_format"})
 
 CORTECS = Service(
     name="cortecs",
-    default_base_url="https://cortecs.ai",
+    default_base_url="https://api.cortecs.ai/v1",
     key_variable="CORTECS_API_KEY",
     base_url_variable="CORTECS_BASE_URL",
     default_model="mistral-embed",
-    options=frozenset({"preference", "allowed_providers", "eu_native", "allow_quantization", "encoding_format"}),
+    options=_ROUTING | {"allow_zero_data_retention", "enable_model_fallback", "fallbacks"},
+    family="cortecs",
 )
 
-SERVICES: dict[str, Service] = {"mistral": MISTRAL, "cortecs": CORTECS}
+# The older route (the seed's). Its own base-URL variable: its base URL is not the current API's, and a base
+# URL meant for one would send the other's path to the wrong place.
+CORTECS_SERVERLESS = Service(
+    name="cortecs-serverless",
+    default_base_url="https://cortecs.ai",
+    key_variable="CORTECS_API_KEY",
+    base_url_variable="CORTECS_SERVERLESS_BASE_URL",
+    default_model="mistral-embed",
+    options=_ROUTING,
+    family="cortecs",
+)
+
+SERVICES: dict[str, Service] = {"mistral": MISTRAL, "cortecs": CORTECS, "cortecs-serverless": CORTECS_SERVERLESS}

@@ -14,6 +14,11 @@ from .batch_line_response_body import BatchLineResponseBody
 from .batch_request_line import BatchRequestLine
 from .batch_request_line_body import BatchRequestLineBody
 from .batch_result_line import BatchResultLine
+from .cortecs_embedding_request import CortecsEmbeddingRequest
+from .cortecs_model import CortecsModel
+from .cortecs_model_list import CortecsModelList
+from .cortecs_model_provider import CortecsModelProvider
+from .cortecs_pricing import CortecsPricing
 from .deleted_file import DeletedFile
 from .detail_error import DetailError
 from .embedding_data import EmbeddingData
@@ -59,6 +64,11 @@ __all__ = (
     "BatchRequestLine",
     "BatchRequestLineBody",
     "BatchResultLine",
+    "CortecsEmbeddingRequest",
+    "CortecsModel",
+    "CortecsModelList",
+    "CortecsModelProvider",
+    "CortecsPricing",
     "DeletedFile",
     "DetailError",
     "EmbeddingData",

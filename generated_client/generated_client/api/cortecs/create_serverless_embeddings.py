@@ -206,9 +206,15 @@ def sync_detailed(
     | LegacyValidationError
     | ServerlessEmbeddingResponse
 ]:
-    """Create embeddings on a routed provider
+    """Create embeddings on a routed provider (the older route)
 
-     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+     The older cortecs route, the one on the seed page: cortecs now serves the same body, with more
+    routing
+    fields, at `POST https://api.cortecs.ai/v1/embeddings` (`create_cortecs_embeddings`); this one stays
+    for
+    clients that use it.
+
+    Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
     documents
     only a 500 error and passes provider errors through as the provider sent them, so the error bodies
     below
@@ -256,9 +262,15 @@ def sync(
     | ServerlessEmbeddingResponse
     | None
 ):
-    """Create embeddings on a routed provider
+    """Create embeddings on a routed provider (the older route)
 
-     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+     The older cortecs route, the one on the seed page: cortecs now serves the same body, with more
+    routing
+    fields, at `POST https://api.cortecs.ai/v1/embeddings` (`create_cortecs_embeddings`); this one stays
+    for
+    clients that use it.
+
+    Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
     documents
     only a 500 error and passes provider errors through as the provider sent them, so the error bodies
     below
@@ -300,9 +312,15 @@ async def asyncio_detailed(
     | LegacyValidationError
     | ServerlessEmbeddingResponse
 ]:
-    """Create embeddings on a routed provider
+    """Create embeddings on a routed provider (the older route)
 
-     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+     The older cortecs route, the one on the seed page: cortecs now serves the same body, with more
+    routing
+    fields, at `POST https://api.cortecs.ai/v1/embeddings` (`create_cortecs_embeddings`); this one stays
+    for
+    clients that use it.
+
+    Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
     documents
     only a 500 error and passes provider errors through as the provider sent them, so the error bodies
     below
@@ -348,9 +366,15 @@ async def asyncio(
     | ServerlessEmbeddingResponse
     | None
 ):
-    """Create embeddings on a routed provider
+    """Create embeddings on a routed provider (the older route)
 
-     Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
+     The older cortecs route, the one on the seed page: cortecs now serves the same body, with more
+    routing
+    fields, at `POST https://api.cortecs.ai/v1/embeddings` (`create_cortecs_embeddings`); this one stays
+    for
+    clients that use it.
+
+    Embeds one text or a batch of texts on the provider that best fits the routing fields. cortecs
     documents
     only a 500 error and passes provider errors through as the provider sent them, so the error bodies
     below
