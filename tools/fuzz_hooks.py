@@ -41,7 +41,7 @@ CURRENCIES = _names("FUZZ_CORTECS_CURRENCIES", "EUR,USD")
 def map_case(context: Any, case: Any) -> Any:
     """Rewrite a positive embeddings case into one the service can serve; keep negative cases negative on the wire."""
     if case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE:
-        return _undeclared_query_survives(context, case)
+        return _form_field_survives(context, _undeclared_query_survives(context, case))
     body = case.body
     if case.meta is None or case.meta.generation.mode != GenerationMode.POSITIVE:
         return case
@@ -90,4 +90,17 @@ def _undeclared_query_survives(context: Any, case: Any) -> Any:
     for name, value in list(case.query.items()):
         if name not in declared and value in (None, [], {}):
             case.query[name] = "undeclared"
+    return case
+
+
+def _form_field_survives(context: Any, case: Any) -> Any:
+    """A multipart `purpose` generated as a list or null is sent as valid fields (each item, or none at all).
+
+    A form has no types: `["batch"]` goes out as `purpose=batch`, and null as no field (the default). Either way
+    the server sees a valid upload, which `negative_data_rejection` would count as invalid data accepted.
+    """
+    if context.operation.label == "POST /v1/files" and isinstance(case.body, dict):
+        purpose = case.body.get("purpose", "absent")
+        if purpose is None or isinstance(purpose, list | dict):
+            case.body["purpose"] = "not-a-purpose"
     return case
