@@ -30,7 +30,7 @@ from enum import Enum
 # requests busy before its CPU is the bottleneck; 32 covers that with room, while bounding what a client holds
 # at once (32 answers: about 50 MB of float JSON at 128 x 1024) and the connections it opens.
 DEFAULT_MAXIMUM = 32
-# The clients' default: a fixed 8, measured in `make bench` (6.6x sequential throughput at 100 ms). The adaptive
+# The clients' default: a fixed 8 (`make bench`: 4.4x sequential throughput at 100 ms, beating adaptive). The adaptive
 # limit (`max_concurrency=None`) is opt-in until its benchmark reaches 90% of the best fixed setting at every latency.
 DEFAULT_CONCURRENCY = 8
 
