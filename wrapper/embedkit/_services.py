@@ -72,31 +72,27 @@ class Service:
                 encoding_format=encoding,
             )
             kwargs = create_embeddings._get_kwargs(body=body)
-        elif self.name == "cortecs-serverless":
-            serverless_body = ServerlessEmbeddingRequest(
-                model=model,
-                input_=texts,
-                preference=options.preference or UNSET,
-                allowed_providers=_unset(options.allowed_providers),
-                eu_native=_unset(options.eu_native),
-                allow_quantization=_unset(options.allow_quantization),
-                encoding_format=encoding,
-            )
-            kwargs = create_serverless_embeddings._get_kwargs(body=serverless_body)
         else:
-            cortecs_body = CortecsEmbeddingRequest(
-                model=model,
-                input_=texts,
-                preference=options.preference or UNSET,
-                allowed_providers=_unset(options.allowed_providers),
-                eu_native=_unset(options.eu_native),
-                allow_quantization=_unset(options.allow_quantization),
-                encoding_format=encoding,
-                allow_zero_data_retention=_unset(options.allow_zero_data_retention),
-                enable_model_fallback=_unset(options.enable_model_fallback),
-                fallbacks=_unset(options.fallbacks),
-            )
-            kwargs = create_cortecs_embeddings._get_kwargs(body=cortecs_body)
+            # The routing fields both cortecs APIs share; the current one adds three.
+            routing: dict[str, Any] = {
+                "model": model,
+                "input_": texts,
+                "preference": options.preference or UNSET,
+                "allowed_providers": _unset(options.allowed_providers),
+                "eu_native": _unset(options.eu_native),
+                "allow_quantization": _unset(options.allow_quantization),
+                "encoding_format": encoding,
+            }
+            if self.name == "cortecs-serverless":
+                kwargs = create_serverless_embeddings._get_kwargs(body=ServerlessEmbeddingRequest(**routing))
+            else:
+                cortecs_body = CortecsEmbeddingRequest(
+                    **routing,
+                    allow_zero_data_retention=_unset(options.allow_zero_data_retention),
+                    enable_model_fallback=_unset(options.enable_model_fallback),
+                    fallbacks=_unset(options.fallbacks),
+                )
+                kwargs = create_cortecs_embeddings._get_kwargs(body=cortecs_body)
         # orjson serialises a 512-text body several times faster than the json module httpx would use.
         kwargs["content"] = orjson.dumps(kwargs.pop("json"))
         return kwargs
