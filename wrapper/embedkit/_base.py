@@ -196,9 +196,10 @@ class BaseEmbedder(Generic[HttpClient]):
         if cache is not None and inputs:
             found = cache.get_many(cache_namespace(self._settings, request), [text_key(t) for t in inputs])
             pending = [text for text in inputs if text_key(text) not in found]
-        counter = limits.counter
-        tokens = sum(counter.count(pending)) if pending else 0
-        exact = counter.exact and model.startswith(("mistral-embed", "codestral-embed"))
+        counts = limits.count(pending)
+        counts.make_exact()  # an estimate is priced: exact wherever the tokenizer is available
+        tokens = sum(counts.values)
+        exact = counts.exact and model.startswith(("mistral-embed", "codestral-embed"))
         return Estimate(model, len(inputs), len(inputs) - len(pending), tokens, exact, batch, None)
 
     def _estimated(self, counted: Estimate, override: float | None) -> Estimate:

@@ -398,13 +398,15 @@ class BatchAPI:
         options = settings.options.merged(
             {"model": model, "output_dimension": output_dimension, "output_dtype": output_dtype}
         )
-        checked = fit(check_texts(texts), settings.limits, truncate=truncate)
+        model_name = options.model or settings.service.default_model
+        # Counted with the job's model's tokenizer, as `embed` counts (Tekken for codestral-embed).
+        limits = settings.limits.for_model(model_name)
+        checked = fit(check_texts(texts), limits, truncate=truncate)
         extra = line_options(options.output_dimension, options.output_dtype)
         lines = b"".join(
             request_line(custom_id(batch.start, batch.stop), checked[batch.start : batch.stop], extra)
-            for batch in plan(checked, settings.limits)
+            for batch in plan(checked, limits)
         )
-        model_name = options.model or settings.service.default_model
         file_id = self.upload(lines, f"embedkit-{uuid.uuid4().hex}.jsonl")
         job_metadata = {**(metadata or {}), "embedkit_rows": str(len(checked)),
                         "embedkit_dtype": options.output_dtype or "float",

@@ -154,7 +154,8 @@ def _plan(
     window: int,
 ) -> str | None:
     """Write the request lines of every input not in the cache to files, and record them; the run's id."""
-    limits = embedder._settings.limits
+    # Counted with the job's model's tokenizer, as `embed` counts (Tekken for codestral-embed).
+    limits = embedder._settings.limits.for_model(model)
     run = uuid.uuid4().hex
     directory = Path(f"{cache.path}.batch") / run
     directory.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,14 @@
 """Checking inputs and cutting them into requests the service accepts, before anything is sent.
 
-Tokens are counted by `_tokens`: exactly, with Mistral's own tokenizer for the call's model, when mistral-common
-is installed (the `tokenizer` extra); otherwise by a bound that never undercounts (UTF-8 bytes + 1), so a
-planned batch is never refused for size, at the price of smaller batches. Should the service still say "Too
-many tokens" (a model whose tokenizer is not the assumed one), the batch is split and sent again (see the
-clients).
+Tokens are counted by `_tokens`: first by a bound that never undercounts (UTF-8 bytes + 1), then, when
+mistral-common is installed (the `tokenizer` extra), exactly with Mistral's own tokenizer for the call's model
+wherever the bound could change a decision: an input whose bound is over the per-input limit (`fit`: is it
+really too long, where to cut it), and the texts of a batch the bound would cut for tokens (`plan`: exact
+counts fill it as full as they allow). So the batches and errors are exactly those of exact counts, and a call
+of short texts never loads the tokenizer (half a second and 33-130 MiB). Without mistral-common the bound
+decides, so a planned batch is never refused for size, at the price of smaller batches. Should the service still
+say "Too many tokens" (a model whose tokenizer is not the assumed one), the batch is split and sent again (see
+the clients).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from ._errors import InputError, InputTooLongError
-from ._tokens import TOKENIZER_CHOICES, TokenCounter, TokenizerChoice, counter_for
+from ._tokens import TOKENIZER_CHOICES, TokenCounter, TokenCounts, TokenizerChoice, counter_for
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,8 @@ class BatchLimits:
     """How much one request may carry, and how its tokens are counted; the defaults are Mistral's (FACTS.md).
 
     `model` picks the tokenizer (each call sets it to the model it embeds with); `tokenizer` is "auto" (exact
-    when mistral-common is installed), "exact" or "estimate" (the never-undercounting byte bound).
+    decisions when mistral-common is installed, counting exactly only where they need it), "exact" (every input
+    counted exactly) or "estimate" (the never-undercounting byte bound only).
     """
 
     max_inputs: int = 512
@@ -45,8 +50,12 @@ class BatchLimits:
 
     @property
     def counter(self) -> TokenCounter:
-        """The counter these limits use (shared per process: loading a tokenizer takes a second)."""
+        """The counter exact decisions use (shared per process; calling this loads the tokenizer)."""
         return counter_for(self.model, self.tokenizer)
+
+    def count(self, texts: Sequence[str]) -> TokenCounts:
+        """The texts' counts: bounds, made exact where a decision needs it (without loading a tokenizer before)."""
+        return TokenCounts(texts, self.model, self.tokenizer)
 
     def tokens(self, text: str) -> int:
         """The token count of one input: exact, or an upper bound."""
@@ -79,20 +88,28 @@ def truncate_to(text: str, limits: BatchLimits) -> str:
 
 
 def fit(texts: list[str], limits: BatchLimits, *, truncate: bool) -> list[str]:
-    """Inputs within the per-input limit: truncated if asked, else an `InputTooLongError` naming the index."""
-    counter = limits.counter
-    fitted = []
-    for index, (text, tokens) in enumerate(zip(texts, counter.count(texts), strict=True)):
-        if tokens > limits.max_input_tokens:
-            if not truncate:
-                counted = "has" if counter.exact else "may have up to"
-                raise InputTooLongError(
-                    f"input {index} {counted} {tokens} tokens, over the limit of {limits.max_input_tokens} "
-                    "per input; shorten it or pass truncate=True",
-                    index=index,
-                )
-            text = counter.cut(text, limits.max_input_tokens)
-        fitted.append(text)
+    """Inputs within the per-input limit: truncated if asked, else an `InputTooLongError` naming the index.
+
+    Only an input whose bound is over the limit can be; those (and only those) are counted exactly.
+    """
+    counts = limits.count(texts)
+    over = [index for index, tokens in enumerate(counts.values) if tokens > limits.max_input_tokens]
+    if not over:
+        return texts
+    counts.make_exact(over)
+    fitted = list(texts)
+    for index in over:
+        tokens = counts.values[index]
+        if tokens <= limits.max_input_tokens:
+            continue
+        if not truncate:
+            counted = "has" if counts.is_exact(index) else "may have up to"
+            raise InputTooLongError(
+                f"input {index} {counted} {tokens} tokens, over the limit of {limits.max_input_tokens} "
+                "per input; shorten it or pass truncate=True",
+                index=index,
+            )
+        fitted[index] = counts.counter.cut(texts[index], limits.max_input_tokens)
     return fitted
 
 
@@ -112,16 +129,33 @@ class Batch:
         return Batch(self.start, middle), Batch(middle, self.stop)
 
 
-def plan(texts: list[str], limits: BatchLimits, costs: Sequence[int] | None = None) -> Iterator[Batch]:
-    """Consecutive batches, in input order, each within the input count and token budget.
+def plan(texts: list[str], limits: BatchLimits, counts: TokenCounts | None = None) -> Iterator[Batch]:
+    """Consecutive batches, in input order, each within the input count and token budget: those exact counts give.
 
-    `costs` are the texts' token counts when the caller has them already (it spends them from the rate budget).
+    Texts are added while their counts fit; where bounds would cut a batch for tokens, the batch's texts are
+    counted exactly first (each text at most once), and the cut is made only if the exact counts say so. Bounds
+    are never below exact counts, so a batch the bounds let through is one exact counts would too. `counts`
+    are the caller's (it may need them afterwards: `values` then holds the counts the plan settled on).
     """
+    counts = limits.count(texts) if counts is None else counts
+    values = counts.values
     start, tokens = 0, 0
-    for index, cost in enumerate(limits.counter.count(texts) if costs is None else costs):
-        if index > start and (index - start >= limits.max_inputs or tokens + cost > limits.max_tokens):
-            yield Batch(start, index)
-            start, tokens = index, 0
-        tokens += cost
+    exact_from = 0  # texts of the current batch before this index are counted exactly already
+    for index in range(len(texts)):
+        if index > start:
+            if index - start >= limits.max_inputs:
+                yield Batch(start, index)
+                start, tokens = index, 0
+            elif tokens + values[index] > limits.max_tokens:
+                if counts.refinable:
+                    first = max(start, exact_from)
+                    before = sum(values[first:index])
+                    counts.make_exact(range(first, index + 1))
+                    tokens += sum(values[first:index]) - before
+                    exact_from = index + 1
+                if tokens + values[index] > limits.max_tokens:
+                    yield Batch(start, index)
+                    start, tokens = index, 0
+        tokens += values[index]
     if start < len(texts):
         yield Batch(start, len(texts))

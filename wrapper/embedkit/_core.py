@@ -271,7 +271,8 @@ class Call:
     stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Token counts of the pending texts, summed (entry i: the first i texts), as the batcher counted them: what
-    # each request spends of the rate budget.
+    # each request spends of the rate budget (exact with a tokens/min limit and the tokenizer; else they may be
+    # bounds, which only a tokens/min limit would spend).
     token_offsets: np.ndarray[Any, np.dtype[np.int64]] = field(default_factory=lambda: np.zeros(1, np.int64))
     # The monotonic moment the call must end by (`deadline=`), and the timer that stops it then.
     deadline: float | None = None
@@ -313,8 +314,12 @@ class Call:
                 hit_rows = np.frombuffer(data, value_dtype).reshape(len(hits), -1)
             pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
             keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
-        costs = limits.counter.count(pending) if pending else []
-        batches = list(plan(pending, limits, costs))
+        counts = limits.count(pending)
+        if settings.budget.limits.tokens_per_minute is not None:
+            # Spent from a tokens/min budget: reserving by a bound (3-4x the exact count for prose) would pace the
+            # job at a third of its limit. Without that limit, the counts only plan batches (see `plan`).
+            counts.make_exact()
+        batches = list(plan(pending, limits, counts))
         show = settings.progress if progress is None else progress
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
         call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace
@@ -326,7 +331,7 @@ class Call:
             call.cached = len(hits)
             call.progress.advance(len(hits))
         call.model = options.model or settings.service.default_model
-        call.token_offsets = np.concatenate(([0], np.cumsum(costs, dtype=np.int64)))
+        call.token_offsets = np.concatenate(([0], np.cumsum(counts.values, dtype=np.int64)))
         if deadline is not None:
             call.deadline = began + deadline
             call._timer = threading.Timer(max(0.0, call.deadline - time.monotonic()), call.expire)

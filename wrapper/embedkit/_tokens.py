@@ -20,22 +20,32 @@ No bound computed from character classes can be lower: digit strings, newline ru
 length. For English prose and code the bound is about 3 to 4 times the exact count (smaller batches, and
 `truncate=True` cuts earlier than it must): install the `tokenizer` extra for exact counts.
 `tests/test_tokens.py` checks bound >= exact on adversarial and property-generated text.
+
+When the tokenizer loads: loading one costs about half a second of CPU and 33 MiB (v1) to 130 MiB (Tekken), more
+than a whole call of a few thousand short texts. So with "auto" (the default), a call's texts are counted by the
+bound first (`TokenCounts`), and only the texts whose bound could change a decision are counted exactly: an
+input whose bound is over the per-input limit, the texts of a batch the bound would cut for tokens (see
+`_batching.plan`), and every text whose count is spent or billed (a tokens/min rate budget, an estimate). A call
+of short texts never loads it; every decision is still the one exact counts would make.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-#: How inputs are counted: "exact" needs mistral-common; "estimate" is `ByteBound`; "auto" is exact when
-#: mistral-common is installed. The environment variable EMBEDKIT_TOKENIZER overrides "auto" (e.g. to measure
-#: the estimate, or to skip loading a tokenizer in a short-lived process).
+#: How inputs are counted: "exact" counts every input with Mistral's tokenizer (needs mistral-common);
+#: "estimate" is `ByteBound` only, never loading a tokenizer; "auto" makes the decisions exact counts would make
+#: when mistral-common is installed, counting exactly only where the bound could change one (see the module
+#: docstring), else is "estimate". The environment variable EMBEDKIT_TOKENIZER overrides "auto" (e.g. to measure
+#: the estimate).
 TokenizerChoice = Literal["auto", "exact", "estimate"]
 TOKENIZER_CHOICES = ("auto", "exact", "estimate")
 TOKENIZER_VARIABLE = "EMBEDKIT_TOKENIZER"
@@ -84,8 +94,9 @@ class ByteBound:
 class ExactCounter:
     """Mistral's tokenizer for one family, through mistral-common, with an LRU cache of counts per text.
 
-    Counting is on every call's path (each text is counted to plan its batches): uncached texts are counted in
-    one batch call into the tokenizer's native code, and a text seen before costs a dictionary lookup.
+    Counting may be on a call's path (long texts, full batches, a tokens/min budget: see `TokenCounts`): uncached
+    texts are counted in one batch call into the tokenizer's native code, and a text seen before costs a
+    dictionary lookup.
     """
 
     exact = True
@@ -191,18 +202,20 @@ _COUNTERS_LOCK = threading.Lock()
 
 
 def exact_available() -> bool:
-    """Whether mistral-common is installed, so exact counts are possible."""
-    try:
-        # sentencepiece is an extra of mistral-common (ours pulls it in): without it v1 cannot be loaded.
-        import mistral_common  # noqa: F401
-        import sentencepiece  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether mistral-common is installed, so exact counts are possible.
+
+    Found without importing it: the answer is needed on every call's path, the import only when counting.
+    """
+    # sentencepiece is an extra of mistral-common (ours pulls it in): without it v1 cannot be loaded.
+    return all(importlib.util.find_spec(name) is not None for name in ("mistral_common", "sentencepiece"))
 
 
-def counter_for(model: str, choice: TokenizerChoice = "auto") -> TokenCounter:
-    """The counter for `model`: shared per process, since loading a tokenizer takes up to a second or two."""
+#: What a choice means in this process: every count exact, bounds only, or bounds made exact where they matter.
+Mode = Literal["exact", "estimate", "lazy"]
+
+
+def mode_of(choice: TokenizerChoice) -> Mode:
+    """What `choice` means here: "auto" reads EMBEDKIT_TOKENIZER, then is "lazy" if mistral-common is installed."""
     if choice not in TOKENIZER_CHOICES:
         raise ValueError(f"tokenizer must be one of {TOKENIZER_CHOICES}, got {choice!r}")
     if choice == "auto":
@@ -210,12 +223,81 @@ def counter_for(model: str, choice: TokenizerChoice = "auto") -> TokenCounter:
         if override not in TOKENIZER_CHOICES:
             raise ValueError(f"{TOKENIZER_VARIABLE} must be one of {TOKENIZER_CHOICES}, got {override!r}")
         choice = override  # type: ignore[assignment]
-    if choice == "estimate" or (choice == "auto" and not exact_available()):
+    if choice == "estimate":
+        return "estimate"
+    if choice == "exact":
+        if not exact_available():
+            raise ImportError("exact token counts need mistral-common: pip install 'embedkit[tokenizer]'")
+        return "exact"
+    return "lazy" if exact_available() else "estimate"
+
+
+def counter_for(model: str, choice: TokenizerChoice = "auto") -> TokenCounter:
+    """The counter decisions rely on for `model`: exact unless only the bound is available or asked for.
+
+    Shared per process, since loading a tokenizer takes up to a second or two; calling this loads it.
+    """
+    if mode_of(choice) == "estimate":
         return ByteBound()
-    if choice == "exact" and not exact_available():
-        raise ImportError("exact token counts need mistral-common: pip install 'embedkit[tokenizer]'")
     family = family_for(model)
     with _COUNTERS_LOCK:
         if ("exact", family) not in _COUNTERS:
             _COUNTERS["exact", family] = ExactCounter(family)
         return _COUNTERS["exact", family]
+
+
+class TokenCounts:
+    """The token counts of some texts: each an upper bound, made exact when a decision asks for it.
+
+    `values[i]` is text i's count (exact, or the bound, which is never lower); `make_exact` counts texts with
+    the tokenizer (loading it then, in mode "lazy"). In mode "exact" every value is exact from the start; in
+    mode "estimate" none ever is. One object serves one list of texts (a call's, a window's), so a text is
+    counted exactly at most once.
+    """
+
+    def __init__(self, texts: Sequence[str], model: str, choice: TokenizerChoice = "auto") -> None:
+        self.texts = texts
+        self.model = model
+        self.mode = mode_of(choice)
+        self._counter: TokenCounter | None = None
+        if self.mode == "exact":
+            self.values = self.counter.count(texts)
+            self._exact: set[int] | None = None  # None: every value is exact (or, in mode "estimate", none)
+        else:
+            self.values = ByteBound().count(texts)
+            self._exact = set() if self.mode == "lazy" else None
+
+    @property
+    def counter(self) -> TokenCounter:
+        """The counter exact decisions use (loads the tokenizer, except in mode "estimate")."""
+        if self._counter is None:
+            self._counter = ByteBound() if self.mode == "estimate" else counter_for(self.model, "exact")
+        return self._counter
+
+    @property
+    def exact(self) -> bool:
+        """Whether every value is exact."""
+        if self.mode != "lazy":
+            return self.mode == "exact"
+        return self._exact is not None and len(self._exact) == len(self.values)
+
+    @property
+    def refinable(self) -> bool:
+        """Whether `make_exact` can still change a value (mode "lazy", some values still bounds)."""
+        return self.mode == "lazy" and not self.exact
+
+    def is_exact(self, index: int) -> bool:
+        """Whether `values[index]` is the tokenizer's count, rather than the bound."""
+        return self.mode == "exact" or (self._exact is not None and index in self._exact)
+
+    def make_exact(self, indexes: Iterable[int] | None = None) -> None:
+        """Count the texts at `indexes` (default: all) exactly, in one batch call; a no-op except in mode "lazy"."""
+        if self._exact is None:
+            return
+        wanted = range(len(self.values)) if indexes is None else indexes
+        missing = [index for index in wanted if index not in self._exact]
+        if not missing:
+            return
+        for index, count in zip(missing, self.counter.count([self.texts[i] for i in missing]), strict=True):
+            self.values[index] = count
+        self._exact.update(missing)
