@@ -5,10 +5,10 @@ mistral-common is installed (the `tokenizer` extra), exactly with Mistral's own 
 wherever the bound could change a decision: an input whose bound is over the per-input limit (`fit`: is it
 really too long, where to cut it), and the texts of a batch the bound would cut for tokens (`plan`: exact
 counts fill it as full as they allow). So the batches and errors are exactly those of exact counts, and a call
-of short texts never loads the tokenizer (half a second and 33-130 MiB). Without mistral-common the bound
-decides, so a planned batch is never refused for size, at the price of smaller batches. Should the service still
-say "Too many tokens" (a model whose tokenizer is not the assumed one), the batch is split and sent again (see
-the clients).
+whose batches fit by the bound never loads the tokenizer (a load costs more than such a call). Without
+mistral-common the bound decides, so a planned batch is never refused for size, at the price of smaller batches.
+Should the service still say "Too many tokens" (a model whose tokenizer is not the assumed one), the batch is
+split and sent again (see the clients).
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ length. For English prose and code the bound is about 3 to 4 times the exact cou
 `truncate=True` cuts earlier than it must): install the `tokenizer` extra for exact counts.
 `tests/test_tokens.py` checks bound >= exact on adversarial and property-generated text.
 
-When the tokenizer loads: loading one costs about half a second of CPU and 33 MiB (v1) to 130 MiB (Tekken), more
-than a whole call of a few thousand short texts. So with "auto" (the default), a call's texts are counted by the
+When the tokenizer loads: loading one costs more CPU than a whole call of a few thousand short texts, and tens of
+MiB (Tekken several times v1's). So with "auto" (the default), a call's texts are counted by the
 bound first (`TokenCounts`), and only the texts whose bound could change a decision are counted exactly: an
 input whose bound is over the per-input limit, the texts of a batch the bound would cut for tokens (see
 `_batching.plan`), and every text whose count is spent or billed (a tokens/min rate budget, an estimate). A call
