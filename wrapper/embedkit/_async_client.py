@@ -11,6 +11,7 @@ import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
+from ._body import BodyBuffers, Received
 from ._core import Call, logger
 from ._errors import NotFoundError
 from ._models import ModelInfo
@@ -61,9 +62,15 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         return self._priced(call.result())
 
     async def _attempts(
-        self, request: dict[str, Any], answer: Callable[[httpx.Response], Awaitable[Outcome]]
+        self,
+        request: dict[str, Any],
+        answer: Callable[[Received], Awaitable[Outcome]],
+        buffers: BodyBuffers | None = None,
     ) -> Outcome:
-        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says."""
+        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says.
+
+        With `buffers`, a 200's body is read into one of them (see `_body.py`), given back once answered.
+        """
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
@@ -71,13 +78,25 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
             permit = await self._limit.acquire_async()
             outcome: Outcome | None = None
             try:
-                async with self._guard.watch_async(request):  # bounds the whole attempt, not only each read
-                    response = await self._http.request(**request)
+                async with self._guard.watch_async(request):  # bounds the whole attempt (its body too), not each read
+                    if buffers is None:
+                        response = await self._http.request(**request)
+                        received = Received(response, response.content)
+                    else:
+                        received = await buffers.receive_async(self._http, request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
-                await self._guard.observe_async(request, response)
-                outcome = await answer(response)
+                await self._guard.observe_async(request, received.response)
+                cancelled = False
+                try:
+                    outcome = await answer(received)
+                except asyncio.CancelledError:
+                    cancelled = True  # the decoding thread may still be reading the buffer: it is never reused
+                    raise
+                finally:
+                    if buffers is not None and not cancelled:
+                        buffers.give(received)
             finally:
                 self._limit.release(permit, load_signal(outcome))
             if outcome.step in (Step.DONE, Step.SPLIT):
@@ -91,10 +110,10 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
     async def _send(self, call: Call, batch: Batch) -> None:
         logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
 
-        async def answer(response: httpx.Response) -> Outcome:
-            return await asyncio.to_thread(call.answer, response, batch)
+        async def answer(received: Received) -> Outcome:
+            return await asyncio.to_thread(call.answer, received.response, batch, received.content)
 
-        outcome = await self._attempts(call.request(batch), answer)
+        outcome = await self._attempts(call.request(batch), answer, call.buffers)
         if outcome.step is Step.SPLIT:
             logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
             for half in batch.halves():
@@ -109,8 +128,8 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         """The models the key may use, with prices; see `Embedder.models`."""
         found: list[ModelInfo] = []
 
-        async def answer(response: httpx.Response) -> Outcome:
-            outcome = self._models_answer(response)
+        async def answer(received: Received) -> Outcome:
+            outcome = self._models_answer(received.response)
             if isinstance(outcome, list):
                 found.extend(outcome)
                 return Outcome(Step.DONE)

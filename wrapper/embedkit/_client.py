@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
-from ._batch_api import BatchAPI
 from ._batching import Batch
+from ._body import BodyBuffers, Received
 from ._core import Call, logger
 from ._errors import NotFoundError
 from ._guard import with_watchdog
@@ -21,6 +21,9 @@ from ._models import ModelInfo
 from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
 from ._pricing import Estimate
 from ._result import EmbeddingResult
+
+if TYPE_CHECKING:
+    from ._batch_api import BatchAPI
 
 # Guards the lazy creation of each client's thread pool (rare, so one lock serves every client).
 _POOL_CREATION = threading.Lock()
@@ -93,9 +96,16 @@ class Embedder(BaseEmbedder[httpx.Client]):
             return self._threads
 
     def _attempts(
-        self, request: dict[str, Any], answer: Callable[[httpx.Response], Outcome], stopped: threading.Event | None
+        self,
+        request: dict[str, Any],
+        answer: Callable[[Received], Outcome],
+        stopped: threading.Event | None,
+        buffers: BodyBuffers | None = None,
     ) -> Outcome:
-        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says."""
+        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says.
+
+        With `buffers`, a 200's body is read into one of them (see `_body.py`), given back once answered.
+        """
         attempts = Attempts(self._settings.retry)
         while True:
             attempts.count += 1
@@ -106,13 +116,21 @@ class Embedder(BaseEmbedder[httpx.Client]):
                 return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
             outcome: Outcome | None = None
             try:
-                with self._guard.watch(request):  # bounds the whole attempt, not only each read
-                    response = self._http.request(**request)
+                with self._guard.watch(request):  # bounds the whole attempt (the body's reading too), not each read
+                    if buffers is None:
+                        response = self._http.request(**request)
+                        received = Received(response, response.content)
+                    else:
+                        received = buffers.receive(self._http, request)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
-                self._guard.observe(request, response)
-                outcome = answer(response)
+                self._guard.observe(request, received.response)
+                try:
+                    outcome = answer(received)
+                finally:
+                    if buffers is not None:
+                        buffers.give(received)
             finally:
                 self._limit.release(permit, load_signal(outcome))
             if outcome.step in (Step.DONE, Step.SPLIT):
@@ -128,7 +146,12 @@ class Embedder(BaseEmbedder[httpx.Client]):
 
     def _send(self, call: Call, batch: Batch) -> None:
         logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
-        outcome = self._attempts(call.request(batch), lambda response: call.answer(response, batch), call.stopped)
+        outcome = self._attempts(
+            call.request(batch),
+            lambda received: call.answer(received.response, batch, received.content),
+            call.stopped,
+            call.buffers,
+        )
         if outcome.step is Step.SPLIT:
             logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
             for half in batch.halves():
@@ -138,6 +161,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
     @property
     def batch(self) -> BatchAPI:
         """Mistral's batch API through this client (about half the price; results in minutes to hours)."""
+        from ._batch_api import BatchAPI  # imported on first use: most processes only embed
+
         return BatchAPI(self)
 
     def list_models(self) -> list[str]:
@@ -156,8 +181,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
         """
         found: list[ModelInfo] = []
 
-        def answer(response: httpx.Response) -> Outcome:
-            outcome = self._models_answer(response)
+        def answer(received: Received) -> Outcome:
+            outcome = self._models_answer(received.response)
             if isinstance(outcome, list):
                 found.extend(outcome)
                 return Outcome(Step.DONE)

@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
+from ._body import BodyBuffers
 from ._cache import EmbeddingCache, text_key
 from ._concurrency import DEFAULT_MAXIMUM, ConcurrencyLimit
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
@@ -278,6 +279,8 @@ class Call:
     deadline: float | None = None
     _timer: threading.Timer | None = None
     _expired: bool = False
+    # The sync client's receive buffers, one per request in flight at most, reused across the call's answers.
+    buffers: BodyBuffers = field(default_factory=BodyBuffers)
 
     @classmethod
     def start(
@@ -362,9 +365,10 @@ class Call:
         kwargs["extensions"] = {TICKET: Ticket(tokens, self.deadline)}
         return kwargs
 
-    def answer(self, response: httpx.Response, batch: Batch) -> Outcome:
+    def answer(self, response: httpx.Response, batch: Batch, content: bytes | memoryview | None = None) -> Outcome:
         """What an answer to `batch` means for this call: rows recorded (DONE), or what the policy says.
 
+        `content` is the body when it was read outside the response (into a reused buffer), else the response's.
         Blocking work (decoding, the cache write): the async client runs it off the event loop.
         """
         if response.status_code != 200:
@@ -378,7 +382,7 @@ class Call:
             return outcome
         wrong: tuple[str, int | None] | None = None
         try:
-            decoded = decode_into(response.content, batch, self.matrix)
+            decoded = decode_into(response.content if content is None else content, batch, self.matrix)
         except APIConnectionError as damaged:
             return Outcome(Step.RETRY, damaged)
         except ResponseValidationError as invalid:

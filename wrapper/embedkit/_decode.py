@@ -123,7 +123,7 @@ class DecodedBatch:
     encoding: str = "float"
 
 
-def parse_json(content: bytes) -> Any:
+def parse_json(content: bytes | memoryview) -> Any:
     """The body as JSON; a body that is not JSON at all is damaged in transit (retried), not a wrong answer."""
     try:
         return orjson.loads(content)
@@ -132,7 +132,7 @@ def parse_json(content: bytes) -> Any:
     # orjson refuses a few bodies Python's parser reads (integers past 64 bits, NaN tokens): those are answers,
     # read exactly by the slow parser and checked like any other, not damage to retry.
     try:
-        return json.loads(content)
+        return json.loads(bytes(content))
     except RecursionError:
         raise ResponseValidationError("the response is JSON nested too deeply to be embeddings") from None
     except ValueError:
@@ -214,8 +214,11 @@ def _arrays_into(arrays: list[Any], rows: np.ndarray[Any, Any], numbering: _Batc
     rows[...] = values
 
 
-def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
-    """Check a 200 body against its batch and write its vectors into the matrix rows of that batch."""
+def decode_into(content: bytes | memoryview, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
+    """Check a 200 body against its batch and write its vectors into the matrix rows of that batch.
+
+    `content` may be a view of a buffer reused for the next body: nothing returned refers to it.
+    """
     key = _EMBEDDING_KEY.search(content, 0, 4096) if simdjson is not None else None
     if key is not None and key.group(1) == b"[":
         fast = _float_arrays_into(content, batch, matrix)
@@ -283,7 +286,7 @@ def decode_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBa
         for position, embedding in enumerate(embeddings):
             if len(embedding) != width:
                 raise numbering.error(position, f"has {len(embedding)} values, others {width}")
-        _arrays_into(embeddings, rows, numbering, b"true" in content or b"false" in content)
+        _arrays_into(embeddings, rows, numbering, _BOOLEAN.search(content) is not None)
     return _finite(dataclasses.replace(meta, rows=rows, encoding="base64" if encoded else "float"), numbering, matrix)
 
 
@@ -299,15 +302,29 @@ def _finite(decoded: DecodedBatch, numbering: _Batch, matrix: OutputMatrix) -> D
 # What the first `"embedding"` key holds (in the body's first kilobytes, where any answer has it): an array
 # says floats. This only picks the parser that tries first; either one checks everything.
 _EMBEDDING_KEY = re.compile(rb'"embedding"\s*:\s*(.)')
+_BOOLEAN = re.compile(rb"true|false")
 _OPEN_BRACKET = ord("[")
-# Parsers kept between calls (each keeps its buffers, sized to the largest body it read); one per decoding thread
-# at most, and no more than a few: parsing holds the GIL, so more would only keep more buffers alive.
-_PARSERS: list[Any] = []
-_PARSERS_LOCK = threading.Lock()
-_PARSERS_KEPT = 4
+# Brackets are counted this many bytes at a time: a comparison of the whole body would allocate a temporary as
+# large as the body (and a block that size, once freed, stays in the malloc arena of the thread).
+_COUNT_BYTES = 1 << 16
+# One parser for the process, kept between calls with its buffers (~3x the largest body it read). pysimdjson holds
+# the GIL while it parses and while it copies out arrays, so a parser per thread only kept more buffers alive.
+_PARSER: Any = None
+_PARSER_LOCK = threading.Lock()
+# A body larger than this gets a parser of its own, freed after it, so a rare huge answer is not kept resident.
+_PARSER_KEPT_BYTES = 16 << 20
 
 
-def _float_arrays_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
+def _brackets(content: bytes | memoryview) -> int:
+    """How many `[` bytes the body holds."""
+    values = np.frombuffer(content, np.uint8)
+    return sum(
+        int(np.count_nonzero(values[start : start + _COUNT_BYTES] == _OPEN_BRACKET))
+        for start in range(0, len(values), _COUNT_BYTES)
+    )
+
+
+def _float_arrays_into(content: bytes | memoryview, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
     """A plain float-array answer, its arrays copied as typed buffers straight into their rows; None if not plain.
 
     "Plain": JSON simdjson reads, one object per input with a unique integer `index` in range, every `embedding`
@@ -316,21 +333,21 @@ def _float_arrays_into(content: bytes, batch: Batch, matrix: OutputMatrix) -> De
     and the general path decides, naming what is wrong: so this path never accepts a body the general path
     would refuse, and fills the same rows when it accepts one.
     """
-    with _PARSERS_LOCK:
-        parser = _PARSERS.pop() if _PARSERS else simdjson.Parser()
+    global _PARSER
     try:
-        return _read_plain(parser, content, batch, matrix)
+        if len(content) > _PARSER_KEPT_BYTES:
+            return _read_plain(simdjson.Parser(), content, batch, matrix)
+        with _PARSER_LOCK:
+            if _PARSER is None:
+                _PARSER = simdjson.Parser()
+            return _read_plain(_PARSER, content, batch, matrix)
     except (ValueError, TypeError, KeyError, IndexError, RuntimeError):
         # Not JSON simdjson reads (a NaN token, an integer past 64 bits), or a value of an unexpected type: the
         # general path reads it and names what is wrong.
         return None
-    finally:
-        with _PARSERS_LOCK:
-            if len(_PARSERS) < _PARSERS_KEPT:
-                _PARSERS.append(parser)
 
 
-def _read_plain(parser: Any, content: bytes, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
+def _read_plain(parser: Any, content: bytes | memoryview, batch: Batch, matrix: OutputMatrix) -> DecodedBatch | None:
     document: Any = parser.parse(content)
     data: Any = None
     arrays: list[Any] = []
@@ -346,7 +363,7 @@ def _read_plain(parser: Any, content: bytes, batch: Batch, matrix: OutputMatrix)
             return None
         # Every array is either `data` or an embedding: one more `[` would be a nested array (which simdjson's
         # buffers flatten without a word) or a string holding one; either way, not plain.
-        if np.count_nonzero(np.frombuffer(content, np.uint8) == _OPEN_BRACKET) != len(data) + 1:
+        if _brackets(content) != len(data) + 1:
             return None
         arrays = [None] * len(data)
         for item in data:
@@ -365,18 +382,16 @@ def _read_plain(parser: Any, content: bytes, batch: Batch, matrix: OutputMatrix)
             return None
         rows = matrix.rows_for(batch, width)
         kind = "d" if matrix.dtype.kind == "f" else "i"
-        for position, array in enumerate(arrays):
-            values = np.frombuffer(array.as_buffer(of_type=kind), "<f8" if kind == "d" else "<i8")
-            if len(values) != width:
-                return None
-            if kind == "i":
-                info = np.iinfo(matrix.dtype)
-                if values.min() < info.min or values.max() > info.max:
+        wire = "<f8" if kind == "d" else "<i8"
+        info = np.iinfo(matrix.dtype) if kind == "i" else None
+        # A double past float32's range becomes infinity in its row (refused by `_finite`), not a warning.
+        with np.errstate(over="ignore"):
+            for position, array in enumerate(arrays):
+                values = np.frombuffer(array.as_buffer(of_type=kind), wire)
+                if len(values) != width:
                     return None
-            if matrix.dtype.kind == "f":
-                with np.errstate(over="ignore"):
-                    rows[position] = values
-            else:
+                if info is not None and (values.min() < info.min or values.max() > info.max):
+                    return None
                 rows[position] = values
         usage, provider, model = document.get("usage"), document.get("provider"), document.get("model")
         return DecodedBatch(

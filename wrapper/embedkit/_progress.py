@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sys
-
-from tqdm import tqdm
+from typing import Any
 
 
 class Progress:
@@ -13,7 +12,11 @@ class Progress:
     def __init__(self, total: int, batches: int, enabled: bool | None) -> None:
         if enabled is None:
             enabled = batches > 1 and sys.stderr.isatty()
-        self._bar = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if enabled else None
+        self._bar: Any = None
+        if enabled:
+            from tqdm import tqdm  # imported only when a bar is shown (~2 MiB a process without one never pays)
+
+            self._bar = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True)
 
     def advance(self, texts: int) -> None:
         """Texts just embedded."""
