@@ -70,16 +70,18 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
             await self._guard.admit_async(request)  # the shared rate budget
             permit = await self._limit.acquire_async()
             outcome: Outcome | None = None
+            round_trip: float | None = None
             try:
                 async with self._guard.watch_async(request):  # bounds the whole attempt, not only each read
                     response = await self._http.request(**request)
+                round_trip = self._limit.elapsed(permit)  # read, not yet decoded (see _concurrency.py)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
                 await self._guard.observe_async(request, response)
                 outcome = await answer(response)
             finally:
-                self._limit.release(permit, load_signal(outcome))
+                self._limit.release(permit, load_signal(outcome), round_trip)
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

@@ -105,16 +105,20 @@ class Embedder(BaseEmbedder[httpx.Client]):
             if permit is None:
                 return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
             outcome: Outcome | None = None
+            round_trip: float | None = None
             try:
                 with self._guard.watch(request):  # bounds the whole attempt, not only each read
                     response = self._http.request(**request)
+                # Read, not yet decoded: decoding waits for the GIL behind other answers, a queue in this client,
+                # not in the service (see _concurrency.py).
+                round_trip = self._limit.elapsed(permit)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
                 self._guard.observe(request, response)
                 outcome = answer(response)
             finally:
-                self._limit.release(permit, load_signal(outcome))
+                self._limit.release(permit, load_signal(outcome), round_trip)
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

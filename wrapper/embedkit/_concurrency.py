@@ -1,16 +1,33 @@
-"""How many requests a client keeps in flight: a fixed number, or one that finds its level (the default).
+"""How many requests a client keeps in flight: one that finds its level (the default), or a fixed number.
 
-A fixed number is right only for one latency: against a service that answers at once, threads beyond the first
-cost CPU and gain nothing (the client's own decoding is the bottleneck); across the internet, one request at a
-time leaves the pipe empty. The adaptive limit measures instead, in the manner of TCP Vegas and Netflix's
-concurrency-limits (its gradient limit). Each answer's latency is a sample; the quickest yet is the latency
-with no queue (Vegas' base RTT). About once per round trip (a window of `limit` answers) the window's mean is
-compared with it. While the mean stays within `tolerance` of it, more requests in flight mean more throughput:
-the limit grows by one a window, and at first ("slow start") by one for each answer within `tolerance`,
-doubling per round trip, until an answer is not. When the mean rises past it, requests are only queueing (in
-the client, the network or the service), and the limit shrinks by the gradient (`tolerance * base / mean`,
-never below halving). A 429, a 503 or a timeout halves it, once per round of requests (the requests already
-sent when it shrank would only report the same overload again).
+A fixed number is right only for one latency: against a service that answers at once, threads beyond a few cost
+CPU and gain nothing (the client's own decoding is the bottleneck); across the internet, a few requests at a time
+leave the pipe empty. The adaptive limit measures instead, as TCP BBR does (Cardwell et al., "BBR:
+Congestion-Based Congestion Control", ACM Queue 2016), rather than as TCP Vegas: the knee of a closed loop is
+its delivery rate times its round trip with no queue, so the limit is `gain x max rate x min RTT`.
+
+- The delivery rate is measured per answer, as BBR does: the answers delivered since the request was sent, over
+  the time since the last delivery before it. Its maximum over the last ten rounds (a round: the requests in
+  flight when it began have all ended) is what the pipe can carry; samples of requests sent while the limit was
+  not full (a call with fewer batches left than the limit) count only when they raise it.
+- The round trip is measured from sending to the answer's bytes read, not decoded: decoding holds the GIL, so in
+  a busy client it queues behind other answers' decoding, and a latency that includes it takes the client's own
+  CPU queue for the service's (the old Vegas limit stopped growing at 300 ms for that reason). Its minimum is the
+  round trip with no queue; kept ten seconds, then re-measured for one round at half the limit (BBR's ProbeRTT,
+  at BBRv2's half rather than four packets).
+- Why a gain of 4 and not BBR's 2: the client's CPU, not a link, is the bottleneck, and Python threads decoding
+  under one GIL are a bursty server; `make bench` measured the best fixed setting at three to five times the
+  knee (16 at 20 ms, 32 at 100 ms). Against an instant server the knee is about 2, so the limit stays near 6-8,
+  where client CPU per text is still that of sequential calls (it rises at 32: threads contending for the GIL).
+- The formula also makes the start fast: while the pipe is not full, each round delivers about `limit` answers
+  in one round trip, so the next limit is `gain` times the last. It starts at `initial` = 4: reaching 32 takes
+  two round trips, not the five of a slow start from 1; the first round's quickest answer (sent with nothing
+  queued ahead of it on the client) gives a fair min RTT even at 4.
+- A 429, a 503 or a timeout means the service (or its rate limit) takes less than the formula thinks: the limit
+  is multiplied by `backoff`, once per round of requests (those already sent when it shrank would only report the
+  same overload again), and capped there; the cap rises by one a round without overload (AIMD), so the rate
+  formula cannot undo a decrease at once. A wait before sending (a 429's `Retry-After`, the shared rate budget)
+  happens before `acquire`, so it is never taken for latency.
 
 The limit is enforced for real: `acquire` waits while `limit` requests are in flight. One limit serves a
 client's threads (`acquire`) or its asyncio tasks (`acquire_async`), and every call of that client, so what it
@@ -20,19 +37,24 @@ learnt carries over from one call to the next.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-# The default ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20
-# requests busy before its CPU is the bottleneck; 32 covers that with room, while bounding what a client holds
-# at once (32 answers: about 50 MB of float JSON at 128 x 1024) and the connections it opens.
+# The ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20-30
+# requests busy before its CPU is the bottleneck; 32 covers that, while bounding what a client holds at once
+# (32 answers: about 50 MB of float JSON at 128 x 1024) and the connections it opens.
 DEFAULT_MAXIMUM = 32
-# The clients' default: a fixed 8 (`make bench`: 4.4x sequential throughput at 100 ms, beating adaptive). The adaptive
-# limit (`max_concurrency=None`) is opt-in until its benchmark reaches 90% of the best fixed setting at every latency.
-DEFAULT_CONCURRENCY = 8
+# The first limit of an adaptive client (see the module's docstring).
+DEFAULT_INITIAL = 4
+# The multiple of the knee (max rate x min RTT) kept in flight (see the module's docstring).
+DEFAULT_GAIN = 4.0
+# Rounds the maximum delivery rate is kept (BBR's), and seconds the minimum round trip is (BBR's ProbeRTT interval).
+RATE_ROUNDS = 10
+RTT_SECONDS = 10.0
 
 
 class Signal(Enum):
@@ -45,37 +67,60 @@ class Signal(Enum):
 
 @dataclass(frozen=True)
 class Permit:
-    """One request's slot: when it started, and in which round of the limit (see `ConcurrencyLimit.release`)."""
+    """One request's slot: when it was sent, and what the limit knew then (see `ConcurrencyLimit.release`)."""
 
     started: float
-    epoch: int
+    epoch: int = 0
+    # Answers delivered before it was sent, and when the last of them was: its delivery-rate sample starts there.
+    delivered: int = 0
+    delivered_at: float = 0.0
+    # Whether the limit was full when it was sent: if not, its rate sample shows the caller's pace, not the pipe's.
+    full: bool = True
+    # Sent while the round trip is re-measured (at half the limit): only such requests' round trips count then.
+    probing: bool = False
 
 
 class ConcurrencyLimit:
-    """At most `limit` requests in flight; fixed, or adapted from each request's latency and outcome."""
+    """At most `limit` requests in flight; fixed, or `gain x max delivery rate x min round trip`."""
 
     def __init__(
         self,
         maximum: int = DEFAULT_MAXIMUM,
         *,
         adaptive: bool = True,
-        initial: int = 1,
+        initial: int = DEFAULT_INITIAL,
         minimum: int = 1,
-        tolerance: float = 1.5,
+        gain: float = DEFAULT_GAIN,
         backoff: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        initial = min(initial, maximum)
         if not 1 <= minimum <= initial <= maximum:
             raise ValueError(f"need 1 <= minimum <= initial <= maximum, got {minimum}, {initial}, {maximum}")
+        if gain <= 1 or not 0 < backoff < 1:
+            raise ValueError(f"need gain > 1 and 0 < backoff < 1, got {gain}, {backoff}")
         self.maximum, self.minimum, self.adaptive = maximum, minimum, adaptive
-        self.tolerance, self.backoff, self._clock = tolerance, backoff, clock
+        self.gain, self.backoff, self._clock = gain, backoff, clock
         self._limit = float(initial if adaptive else maximum)
         self.in_flight = 0
-        # The quickest answer seen (None before the first): the latency with no queue.
-        self.baseline: float | None = None
-        self.slow_start = True
+        # The quickest round trip seen lately (None before the first answer), and when it was measured.
+        self.min_rtt: float | None = None
+        self._min_rtt_at = 0.0
+        # Delivery: answers so far, when the last one was; rounds; the fastest rate of each recent round.
+        self._delivered, self._delivered_at = 0, clock()
+        self.round, self._round_ends_at = 0, 0
+        self._round_rates: collections.deque[float] = collections.deque(maxlen=RATE_ROUNDS)
+        self._rate = 0.0  # the fastest of this round
+        # ProbeRTT: the round in which the round trip is re-measured at half the limit (None: not probing).
+        self._probing: int | None = None
+        self._probe_rtt: float | None = None
+        # Startup: the limit only grows, until three rounds in a row raise the max rate by less than a quarter
+        # (BBR's full-pipe test); then it follows the formula down as well as up.
+        self.startup = True
+        self._full_rate, self._flat_rounds, self._round_full = 0.0, 0, False
+        # Overload: requests sent before the last decrease carry an older epoch; the cap it left (None: none).
         self._epoch = 0
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, False
+        self.ceiling: float | None = None
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
 
@@ -88,6 +133,11 @@ class ConcurrencyLimit:
     def limit(self) -> int:
         """How many requests may be in flight now."""
         return int(self._limit)
+
+    @property
+    def max_rate(self) -> float:
+        """The fastest delivery rate of the last rounds (answers per second): what the pipe carries."""
+        return max(self._rate, *self._round_rates) if self._round_rates else self._rate
 
     def __repr__(self) -> str:
         kind = "adaptive" if self.adaptive else "fixed"
@@ -138,6 +188,10 @@ class ConcurrencyLimit:
                 self._give_back()
             raise
 
+    def elapsed(self, permit: Permit) -> float:
+        """Seconds since `permit` was granted, on the limit's clock: a request's round trip once its answer is read."""
+        return self._clock() - permit.started
+
     def _give_back(self) -> None:
         """A slot granted to a waiter that no longer wants it: free it, learning nothing."""
         with self._lock:
@@ -147,13 +201,21 @@ class ConcurrencyLimit:
     def _take(self) -> Permit | None:
         if self.in_flight >= self.limit:
             return None
+        now = self._clock()
+        if self.in_flight == 0:
+            # Nothing in flight (the start, or idle between calls): the rate is measured from now, not across
+            # the idle time (BBR's restart from idle).
+            self._delivered_at = now
         self.in_flight += 1
-        if self.in_flight >= self.limit:
-            self._saturated = True  # the limit was what held requests back: growing it can help
-        return Permit(self._clock(), self._epoch)
+        full = self.in_flight >= self.limit or bool(self._waiters)
+        return Permit(now, self._epoch, self._delivered, self._delivered_at, full, self._probing is not None)
 
     def release(self, permit: Permit, signal: Signal, latency: float | None = None) -> None:
-        """A request ended: free its slot and learn from it (`latency` defaults to the time since `acquire`)."""
+        """A request ended: free its slot and learn from it.
+
+        `latency` is its round trip up to the answer's bytes read (before decoding); default: the time since
+        `acquire`.
+        """
         with self._lock:
             self.in_flight -= 1
             if self.adaptive:
@@ -164,42 +226,72 @@ class ConcurrencyLimit:
         if signal is Signal.OVERLOAD:
             # Once per round: requests sent before the last decrease report the overload that caused it.
             if permit.epoch == self._epoch:
-                self._shrink(self.backoff)
+                self._epoch += 1
+                self.startup = False
+                self.ceiling = max(float(self.minimum), self._limit * self.backoff)
+                self._limit = self.ceiling
             return
         if signal is not Signal.SUCCESS:
             return
-        # The quickest answer yet is the latency with no queue (TCP Vegas' base RTT); not the first answers', which
-        # pay for new connections and would set a lax baseline.
-        self.baseline = latency if self.baseline is None else min(self.baseline, latency)
-        if self.slow_start:
-            # One more in flight per quick answer: doubling per round trip.
-            if latency > self.tolerance * self.baseline:
-                self.slow_start = False
-            elif self.in_flight + 1 >= self.limit:
-                self._limit = min(float(self.maximum), self._limit + 1)
-        self._window_sum += latency
-        self._window_count += 1
-        if self._window_count < max(1, self.limit):
-            return
-        mean = self._window_sum / self._window_count
-        saturated = self._saturated
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, self.in_flight >= self.limit
-        ratio = mean / self.baseline if self.baseline > 0 else 1.0
-        if ratio > self.tolerance:
-            if self.limit <= self.minimum:
-                # Slower even with the fewest requests in flight: the service itself got slower, not queueing
-                # caused by this client. The old least latency no longer describes it.
-                self.baseline = mean
-                return
-            self._shrink(max(self.backoff, self.tolerance / ratio))
-        elif saturated and not self.slow_start:
-            self._limit = min(float(self.maximum), self._limit + 1)
+        now = self._clock()
+        self._delivered += 1
+        self._delivered_at = now
+        interval = now - permit.delivered_at
+        if interval > 0:
+            rate = (self._delivered - permit.delivered) / interval
+            if permit.full or rate > self.max_rate:
+                self._rate = max(self._rate, rate)
+        self._round_full = self._round_full or permit.full
+        self._round_trip(permit, latency, now)
+        if permit.delivered >= self._round_ends_at:
+            self._next_round(now)
+        self._update()
 
-    def _shrink(self, factor: float) -> None:
-        self._limit = max(float(self.minimum), self._limit * factor)
-        self.slow_start = False
-        self._epoch += 1
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, False
+    def _round_trip(self, permit: Permit, latency: float, now: float) -> None:
+        if self._probing is not None and permit.probing:
+            self._probe_rtt = latency if self._probe_rtt is None else min(self._probe_rtt, latency)
+        if self.min_rtt is None or latency <= self.min_rtt:
+            self.min_rtt, self._min_rtt_at = latency, now
+        elif now - self._min_rtt_at > RTT_SECONDS and self._probing is None:
+            # Not matched for ten seconds: the service may have got slower for good. Measure again at half the
+            # limit, so that this client's own queue does not inflate what it measures: a round to get there,
+            # then a round of requests sent at it.
+            self._probing, self._probe_rtt = self.round, None
+
+    def _next_round(self, now: float) -> None:
+        self.round += 1
+        self._round_ends_at = self._delivered
+        if self._round_full or self._rate > 0:
+            # A round that never filled the limit (the caller's pace) does not age the estimate out, unless it
+            # was faster (its samples count only then).
+            self._round_rates.append(self._rate)
+        self._rate = 0.0
+        if self.startup and self._round_full:
+            # Only rounds that kept the limit full say whether more in flight still raises the rate.
+            if self.max_rate >= 1.25 * self._full_rate:
+                self._full_rate, self._flat_rounds = self.max_rate, 0
+            else:
+                self._flat_rounds += 1
+                self.startup = self._flat_rounds < 3
+        self._round_full = False
+        if self.ceiling is not None:
+            # Additive increase of the cap an overload left, one a round.
+            self.ceiling = self.ceiling + 1 if self.ceiling + 1 < self.maximum else None
+        if self._probing is not None and self.round > self._probing + 2:
+            if self._probe_rtt is not None:
+                self.min_rtt, self._min_rtt_at = self._probe_rtt, now
+            self._probing = None
+
+    def _update(self) -> None:
+        assert self.min_rtt is not None
+        target = self.gain * self.max_rate * self.min_rtt
+        if self._probing is not None:
+            target /= 2
+        if self.ceiling is not None:
+            target = min(target, self.ceiling)
+        if self.startup:
+            target = max(target, self._limit)
+        self._limit = min(float(self.maximum), max(float(self.minimum), target))
 
     def _grant(self) -> None:
         """Hand free slots to waiters, the most recent first.
