@@ -1,33 +1,39 @@
 """How many requests a client keeps in flight: one that finds its level (the default), or a fixed number.
 
-A fixed number is right only for one latency: against a service that answers at once, threads beyond a few cost
-CPU and gain nothing (the client's own decoding is the bottleneck); across the internet, a few requests at a time
+A fixed number is right only for one latency: against a service that answers at once, requests beyond a few cost
+client CPU and gain little (the client's own decoding is the bottleneck); across the internet, a few at a time
 leave the pipe empty. The adaptive limit measures instead, as TCP BBR does (Cardwell et al., "BBR:
-Congestion-Based Congestion Control", ACM Queue 2016), rather than as TCP Vegas: the knee of a closed loop is
-its delivery rate times its round trip with no queue, so the limit is `gain x max rate x min RTT`.
+Congestion-Based Congestion Control", ACM Queue 2016) rather than as TCP Vegas. The knee of a closed loop is its
+delivery rate times the time a request takes to go round with no queue; the limit is `gain` times that knee.
 
-- The delivery rate is measured per answer, as BBR does: the answers delivered since the request was sent, over
-  the time since the last delivery before it. Its maximum over the last ten rounds (a round: the requests in
-  flight when it began have all ended) is what the pipe can carry; samples of requests sent while the limit was
-  not full (a call with fewer batches left than the limit) count only when they raise it.
-- The round trip is measured from sending to the answer's bytes read, not decoded: decoding holds the GIL, so in
-  a busy client it queues behind other answers' decoding, and a latency that includes it takes the client's own
-  CPU queue for the service's (the old Vegas limit stopped growing at 300 ms for that reason). Its minimum is the
-  round trip with no queue; kept ten seconds, then re-measured for one round at half the limit (BBR's ProbeRTT,
-  at BBRv2's half rather than four packets).
-- Why a gain of 4 and not BBR's 2: the client's CPU, not a link, is the bottleneck, and Python threads decoding
-  under one GIL are a bursty server; `make bench` measured the best fixed setting at three to five times the
-  knee (16 at 20 ms, 32 at 100 ms). Against an instant server the knee is about 2, so the limit stays near 6-8,
-  where client CPU per text is still that of sequential calls (it rises at 32: threads contending for the GIL).
-- The formula also makes the start fast: while the pipe is not full, each round delivers about `limit` answers
-  in one round trip, so the next limit is `gain` times the last. It starts at `initial` = 4: reaching 32 takes
-  two round trips, not the five of a slow start from 1; the first round's quickest answer (sent with nothing
-  queued ahead of it on the client) gives a fair min RTT even at 4.
+- Delivery rate, per answer (BBR's estimate): the answers delivered since the request was sent, over the longer
+  of the delivery and the sending intervals. Its maximum over the last ten rounds (a round ends when a request
+  sent after it began is answered) is what the loop can carry. Samples of requests sent while the limit was not
+  full (a call with fewer batches left than the limit) show the caller's pace, and count only to raise it.
+- The cycle, in two parts, each the minimum of its own samples: the round trip, from sending to the answer's
+  bytes read, and the decoding, from there to `release`. Under load, decoding waits for the GIL behind other
+  answers: a latency that included it took the client's own CPU queue for the service's (the old Vegas limit
+  stopped growing at 300 ms for that reason). Kept apart, neither queue passes for the other; summed, they are
+  the loop with no queue (the slot is held while decoding, which bounds the answers held in memory). The round
+  trip is re-measured after ten seconds without a new minimum, for a round at half the limit (BBR's ProbeRTT, at
+  BBRv2's half).
+- Startup: the limit starts at 8 (the old fixed default's first round) and grows to `startup_gain` (4) times
+  the knee on every answer, never shrinking: while the pipe is not full, each round delivers about `limit`
+  answers a cycle, so the limit grows about fourfold a round trip: 32 at the second round trip, where a slow
+  start from 1 took five (a 300 ms run of 480 requests lost a third of its time to that). Startup ends when
+  three full rounds raise the rate by less than a quarter (BBR's full-pipe test), or when the quickest round trip
+  of a round's first 8 answers is later than the last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406):
+  the added requests only queue.
+- Then the limit is `gain` (3) times the knee. Why 3 and not BBR's 2: the bottleneck is the client's CPU, and
+  Python threads decoding under one GIL are a bursty server; with 20 to 100 ms of latency, the best fixed setting
+  was measured at three to five times the knee (`make bench`: 16 at 20 ms, 32 at 100 ms). Against an instant
+  service the knee is 1 to 2 requests, so the limit stays at a handful; more would only cost CPU (each answer in
+  flight is a buffer of its own: page faults rise with the count).
 - A 429, a 503 or a timeout means the service (or its rate limit) takes less than the formula thinks: the limit
   is multiplied by `backoff`, once per round of requests (those already sent when it shrank would only report the
   same overload again), and capped there; the cap rises by one a round without overload (AIMD), so the rate
   formula cannot undo a decrease at once. A wait before sending (a 429's `Retry-After`, the shared rate budget)
-  happens before `acquire`, so it is never taken for latency.
+  happens before `acquire`, so it is never taken for a round trip.
 
 The limit is enforced for real: `acquire` waits while `limit` requests are in flight. One limit serves a
 client's threads (`acquire`) or its asyncio tasks (`acquire_async`), and every call of that client, so what it
@@ -45,15 +51,19 @@ from dataclasses import dataclass
 from enum import Enum
 
 # The ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20-30
-# requests busy before its CPU is the bottleneck; 32 covers that, while bounding what a client holds at once
-# (32 answers: about 50 MB of float JSON at 128 x 1024) and the connections it opens.
+# requests busy before its CPU is the bottleneck (`make bench`: fixed 32 was the best there); 32 covers that,
+# while bounding what a client holds at once (32 answers: about 50 MB of float JSON at 128 x 1024) and the
+# connections it opens.
 DEFAULT_MAXIMUM = 32
 # The first limit of an adaptive client (see the module's docstring).
-DEFAULT_INITIAL = 4
-# The multiple of the knee (max rate x min RTT) kept in flight (see the module's docstring).
-DEFAULT_GAIN = 4.0
+DEFAULT_INITIAL = 8
+# The multiples of the knee (max rate x min cycle) kept in flight: while starting, then (see the module's docstring).
+DEFAULT_STARTUP_GAIN = 4.0
+DEFAULT_GAIN = 3.0
 # Rounds the maximum delivery rate is kept (BBR's), and seconds the minimum round trip is (BBR's ProbeRTT interval).
 RATE_ROUNDS = 10
+# Answers of a round before HyStart++'s delay test may end the startup (RFC 9406's N_RTT_SAMPLE).
+HYSTART_SAMPLES = 8
 RTT_SECONDS = 10.0
 
 
@@ -71,9 +81,11 @@ class Permit:
 
     started: float
     epoch: int = 0
-    # Answers delivered before it was sent, and when the last of them was: its delivery-rate sample starts there.
+    # Answers delivered before it was sent, when the last of them was, and when that one had been sent: its
+    # delivery-rate sample starts there.
     delivered: int = 0
     delivered_at: float = 0.0
+    first_sent: float = 0.0
     # Whether the limit was full when it was sent: if not, its rate sample shows the caller's pace, not the pipe's.
     full: bool = True
     # Sent while the round trip is re-measured (at half the limit): only such requests' round trips count then.
@@ -81,7 +93,7 @@ class Permit:
 
 
 class ConcurrencyLimit:
-    """At most `limit` requests in flight; fixed, or `gain x max delivery rate x min round trip`."""
+    """At most `limit` requests in flight; fixed, or `gain x max delivery rate x min cycle` (see the module)."""
 
     def __init__(
         self,
@@ -91,33 +103,44 @@ class ConcurrencyLimit:
         initial: int = DEFAULT_INITIAL,
         minimum: int = 1,
         gain: float = DEFAULT_GAIN,
+        startup_gain: float = DEFAULT_STARTUP_GAIN,
         backoff: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         initial = min(initial, maximum)
         if not 1 <= minimum <= initial <= maximum:
             raise ValueError(f"need 1 <= minimum <= initial <= maximum, got {minimum}, {initial}, {maximum}")
-        if gain <= 1 or not 0 < backoff < 1:
-            raise ValueError(f"need gain > 1 and 0 < backoff < 1, got {gain}, {backoff}")
+        if not 1 < gain <= startup_gain or not 0 < backoff < 1:
+            raise ValueError(
+                f"need 1 < gain <= startup_gain and 0 < backoff < 1, got {gain}, {startup_gain}, {backoff}"
+            )
         self.maximum, self.minimum, self.adaptive = maximum, minimum, adaptive
-        self.gain, self.backoff, self._clock = gain, backoff, clock
+        self.gain, self.startup_gain, self.backoff, self._clock = gain, startup_gain, backoff, clock
         self._limit = float(initial if adaptive else maximum)
         self.in_flight = 0
         # The quickest round trip seen lately (None before the first answer), and when it was measured.
         self.min_rtt: float | None = None
         self._min_rtt_at = 0.0
+        # The quickest decoding seen (from the answer read to `release`): the client's own stage of the loop.
+        self.min_decode: float | None = None
         # Delivery: answers so far, when the last one was; rounds; the fastest rate of each recent round.
         self._delivered, self._delivered_at = 0, clock()
+        self._delivered_sent = self._delivered_at  # when the last answer delivered had been sent
         self.round, self._round_ends_at = 0, 0
         self._round_rates: collections.deque[float] = collections.deque(maxlen=RATE_ROUNDS)
         self._rate = 0.0  # the fastest of this round
         # ProbeRTT: the round in which the round trip is re-measured at half the limit (None: not probing).
         self._probing: int | None = None
         self._probe_rtt: float | None = None
+        self._probe_decode: float | None = None
         # Startup: the limit only grows, until three rounds in a row raise the max rate by less than a quarter
         # (BBR's full-pipe test); then it follows the formula down as well as up.
         self.startup = True
         self._full_rate, self._flat_rounds, self._round_full = 0.0, 0, False
+        # HyStart++'s delay test (RFC 9406): the quickest round trip of this round and of the last one.
+        self._round_rtt: float | None = None
+        self._round_rtt_samples = 0
+        self._last_round_rtt: float | None = None
         # Overload: requests sent before the last decrease carry an older epoch; the cap it left (None: none).
         self._epoch = 0
         self.ceiling: float | None = None
@@ -138,6 +161,15 @@ class ConcurrencyLimit:
     def max_rate(self) -> float:
         """The fastest delivery rate of the last rounds (answers per second): what the pipe carries."""
         return max(self._rate, *self._round_rates) if self._round_rates else self._rate
+
+    @property
+    def min_cycle(self) -> float:
+        """The quickest a request goes round with no queue: the service's round trip, then the client's decoding.
+
+        Each is the minimum of its own samples: decoding queues behind other answers' decoding (for the GIL), so
+        a queue in the client never passes for a slower service, and the other way round.
+        """
+        return (self.min_rtt or 0.0) + (self.min_decode or 0.0)
 
     def __repr__(self) -> str:
         kind = "adaptive" if self.adaptive else "fixed"
@@ -205,10 +237,11 @@ class ConcurrencyLimit:
         if self.in_flight == 0:
             # Nothing in flight (the start, or idle between calls): the rate is measured from now, not across
             # the idle time (BBR's restart from idle).
-            self._delivered_at = now
+            self._delivered_at = self._delivered_sent = now
         self.in_flight += 1
         full = self.in_flight >= self.limit or bool(self._waiters)
-        return Permit(now, self._epoch, self._delivered, self._delivered_at, full, self._probing is not None)
+        probing = self._probing is not None
+        return Permit(now, self._epoch, self._delivered, self._delivered_at, self._delivered_sent, full, probing)
 
     def release(self, permit: Permit, signal: Signal, latency: float | None = None) -> None:
         """A request ended: free its slot and learn from it.
@@ -219,10 +252,11 @@ class ConcurrencyLimit:
         with self._lock:
             self.in_flight -= 1
             if self.adaptive:
-                self._learn(permit, signal, self._clock() - permit.started if latency is None else latency)
+                cycle = self._clock() - permit.started
+                self._learn(permit, signal, cycle if latency is None else min(latency, cycle), cycle)
             self._grant()
 
-    def _learn(self, permit: Permit, signal: Signal, latency: float) -> None:
+    def _learn(self, permit: Permit, signal: Signal, latency: float, cycle: float) -> None:
         if signal is Signal.OVERLOAD:
             # Once per round: requests sent before the last decrease report the overload that caused it.
             if permit.epoch == self._epoch:
@@ -235,28 +269,40 @@ class ConcurrencyLimit:
             return
         now = self._clock()
         self._delivered += 1
-        self._delivered_at = now
-        interval = now - permit.delivered_at
+        self._delivered_at, self._delivered_sent = now, permit.started
+        # The longer of the delivery and the sending intervals (BBR's delivery-rate estimate): answers decoded in a
+        # burst after a pause (the GIL was busy) would otherwise show a rate no one sustained.
+        interval = max(now - permit.delivered_at, permit.started - permit.first_sent)
         if interval > 0:
             rate = (self._delivered - permit.delivered) / interval
             if permit.full or rate > self.max_rate:
                 self._rate = max(self._rate, rate)
         self._round_full = self._round_full or permit.full
-        self._round_trip(permit, latency, now)
+        self._round_trip(permit, latency, cycle - latency, now)
         if permit.delivered >= self._round_ends_at:
             self._next_round(now)
         self._update()
 
-    def _round_trip(self, permit: Permit, latency: float, now: float) -> None:
+    def _round_trip(self, permit: Permit, latency: float, decode: float, now: float) -> None:
+        self._round_rtt = latency if self._round_rtt is None else min(self._round_rtt, latency)
+        self._round_rtt_samples += 1
+        last = self._last_round_rtt
+        if self.startup and last is not None and self._round_rtt_samples >= HYSTART_SAMPLES:
+            # Even the quickest of this round's first answers came back later than the last round's: the added
+            # requests wait in a queue (the service's, or this client's for the GIL) and add no throughput.
+            self.startup = self._round_rtt < last + min(max(last / 8, 0.004), 0.016)
         if self._probing is not None and permit.probing:
             self._probe_rtt = latency if self._probe_rtt is None else min(self._probe_rtt, latency)
+            self._probe_decode = decode if self._probe_decode is None else min(self._probe_decode, decode)
+        if self.min_decode is None or decode < self.min_decode:
+            self.min_decode = decode
         if self.min_rtt is None or latency <= self.min_rtt:
             self.min_rtt, self._min_rtt_at = latency, now
         elif now - self._min_rtt_at > RTT_SECONDS and self._probing is None:
             # Not matched for ten seconds: the service may have got slower for good. Measure again at half the
             # limit, so that this client's own queue does not inflate what it measures: a round to get there,
             # then a round of requests sent at it.
-            self._probing, self._probe_rtt = self.round, None
+            self._probing, self._probe_rtt, self._probe_decode = self.round, None, None
 
     def _next_round(self, now: float) -> None:
         self.round += 1
@@ -274,17 +320,19 @@ class ConcurrencyLimit:
                 self._flat_rounds += 1
                 self.startup = self._flat_rounds < 3
         self._round_full = False
+        if self._round_rtt_samples >= HYSTART_SAMPLES:
+            self._last_round_rtt = self._round_rtt
+        self._round_rtt, self._round_rtt_samples = None, 0
         if self.ceiling is not None:
             # Additive increase of the cap an overload left, one a round.
             self.ceiling = self.ceiling + 1 if self.ceiling + 1 < self.maximum else None
         if self._probing is not None and self.round > self._probing + 2:
-            if self._probe_rtt is not None:
-                self.min_rtt, self._min_rtt_at = self._probe_rtt, now
+            if self._probe_rtt is not None and self._probe_decode is not None:
+                self.min_rtt, self._min_rtt_at, self.min_decode = self._probe_rtt, now, self._probe_decode
             self._probing = None
 
     def _update(self) -> None:
-        assert self.min_rtt is not None
-        target = self.gain * self.max_rate * self.min_rtt
+        target = (self.startup_gain if self.startup else self.gain) * self.max_rate * self.min_cycle
         if self._probing is not None:
             target /= 2
         if self.ceiling is not None:
