@@ -77,6 +77,7 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
             await self._guard.admit_async(request)  # the shared rate budget
             permit = await self._limit.acquire_async()
             outcome: Outcome | None = None
+            round_trip: float | None = None
             try:
                 async with self._guard.watch_async(request):  # bounds the whole attempt (its body too), not each read
                     if buffers is None:
@@ -84,6 +85,7 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
                         received = Received(response, response.content)
                     else:
                         received = await buffers.receive_async(self._http, request)
+                round_trip = self._limit.elapsed(permit)  # read, not yet decoded (see _concurrency.py)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
@@ -98,7 +100,7 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
                     if buffers is not None and not cancelled:
                         buffers.give(received)
             finally:
-                self._limit.release(permit, load_signal(outcome))
+                self._limit.release(permit, load_signal(outcome), round_trip)
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

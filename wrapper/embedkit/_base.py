@@ -11,7 +11,6 @@ import httpx
 
 from ._batching import check_texts, fit
 from ._cache import EmbeddingCache, text_key
-from ._concurrency import DEFAULT_CONCURRENCY
 from ._core import Call, Settings, cache_namespace, refuse_unordered
 from ._decode import parse_json
 from ._errors import APIConnectionError, InputError, UnsupportedError
@@ -39,7 +38,7 @@ class BaseEmbedder(Generic[HttpClient]):
         *,
         api_key: str | None = None,
         base_url: str | None = None,
-        max_concurrency: int | None = DEFAULT_CONCURRENCY,
+        max_concurrency: int | None = None,
         max_retries: int = 5,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout | None = None,

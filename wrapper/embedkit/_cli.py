@@ -22,7 +22,7 @@ from ._base import EmbedOptions
 from ._bulk import run_job
 from ._cache import EmbeddingCache
 from ._client import Embedder
-from ._concurrency import DEFAULT_CONCURRENCY, DEFAULT_MAXIMUM
+from ._concurrency import DEFAULT_MAXIMUM
 from ._errors import AuthenticationError, CostLimitError, EmbeddingError, InputError, NotFoundError
 from ._extras import MissingDependencyError, raise_missing_extra
 from ._files import (
@@ -116,8 +116,9 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
     service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
     service.add_argument(
-        "--max-concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY,
-        help=f"requests in flight, or 'auto' (adaptive, up to {DEFAULT_MAXIMUM}); default: %(default)s",
+        "--max-concurrency", type=_concurrency, default=None, metavar="N|auto",
+        help=f"requests in flight at most, or 'auto': as many as raise throughput, up to {DEFAULT_MAXIMUM}; "
+        "default: auto",
     )  # fmt: skip
     service.add_argument("--max-retries", type=NON_NEGATIVE, default=5, help="0: no retry; default: %(default)s")
     service.add_argument(

@@ -115,6 +115,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
             if permit is None:
                 return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
             outcome: Outcome | None = None
+            round_trip: float | None = None
             try:
                 with self._guard.watch(request):  # bounds the whole attempt (the body's reading too), not each read
                     if buffers is None:
@@ -122,6 +123,9 @@ class Embedder(BaseEmbedder[httpx.Client]):
                         received = Received(response, response.content)
                     else:
                         received = buffers.receive(self._http, request)
+                # Read, not yet decoded: decoding waits for the GIL behind other answers, a queue in this client,
+                # not in the service (see _concurrency.py).
+                round_trip = self._limit.elapsed(permit)
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
             else:
@@ -132,7 +136,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
                     if buffers is not None:
                         buffers.give(received)
             finally:
-                self._limit.release(permit, load_signal(outcome))
+                self._limit.release(permit, load_signal(outcome), round_trip)
             if outcome.step in (Step.DONE, Step.SPLIT):
                 return outcome
             wait = next_wait(outcome, attempts)

@@ -1,16 +1,39 @@
-"""How many requests a client keeps in flight: a fixed number, or one that finds its level (the default).
+"""How many requests a client keeps in flight: one that finds its level (the default), or a fixed number.
 
-A fixed number is right only for one latency: against a service that answers at once, threads beyond the first
-cost CPU and gain nothing (the client's own decoding is the bottleneck); across the internet, one request at a
-time leaves the pipe empty. The adaptive limit measures instead, in the manner of TCP Vegas and Netflix's
-concurrency-limits (its gradient limit). Each answer's latency is a sample; the quickest yet is the latency
-with no queue (Vegas' base RTT). About once per round trip (a window of `limit` answers) the window's mean is
-compared with it. While the mean stays within `tolerance` of it, more requests in flight mean more throughput:
-the limit grows by one a window, and at first ("slow start") by one for each answer within `tolerance`,
-doubling per round trip, until an answer is not. When the mean rises past it, requests are only queueing (in
-the client, the network or the service), and the limit shrinks by the gradient (`tolerance * base / mean`,
-never below halving). A 429, a 503 or a timeout halves it, once per round of requests (the requests already
-sent when it shrank would only report the same overload again).
+A fixed number is right only for one latency: against a service that answers at once, requests beyond a few cost
+client CPU and gain little (the client's own decoding is the bottleneck); across the internet, a few at a time
+leave the pipe empty. The adaptive limit measures instead, as TCP BBR does (Cardwell et al., "BBR:
+Congestion-Based Congestion Control", ACM Queue 2016) rather than as TCP Vegas. The knee of a closed loop is its
+delivery rate times the time a request takes to go round with no queue; the limit is `gain` times that knee.
+
+- Delivery rate, per answer (BBR's estimate): the answers delivered since the request was sent, over the longer
+  of the delivery and the sending intervals. Its maximum over the last ten rounds (a round ends when a request
+  sent after it began is answered) is what the loop can carry. Samples of requests sent while the limit was not
+  full (a call with fewer batches left than the limit) show the caller's pace, and count only to raise it.
+- The cycle, in two parts, each the minimum of its own samples: the round trip, from sending to the answer's
+  bytes read, and the decoding, from there to `release`. Under load, decoding waits for the GIL behind other
+  answers: a latency that included it took the client's own CPU queue for the service's (the old Vegas limit
+  stopped growing at 300 ms for that reason). Kept apart, neither queue passes for the other; summed, they are
+  the loop with no queue (the slot is held while decoding, which bounds the answers held in memory). The round
+  trip is re-measured after ten seconds without a new minimum, for a round at half the limit (BBR's ProbeRTT, at
+  BBRv2's half).
+- Startup: the limit starts at 8 (the old fixed default's first round) and grows to `startup_gain` (4) times
+  the knee on every answer, never shrinking: while the pipe is not full, each round delivers about `limit`
+  answers a cycle, so the limit grows about fourfold a round trip: 32 at the second round trip, where a slow
+  start from 1 took five (a 300 ms run of 480 requests lost a third of its time to that). Startup ends when
+  three full rounds raise the rate by less than a quarter (BBR's full-pipe test), or when the quickest round trip
+  of a round's first 8 answers is later than the last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406):
+  the added requests only queue.
+- Then the limit is `gain` (3) times the knee. Why 3 and not BBR's 2: the bottleneck is the client's CPU, and
+  Python threads decoding under one GIL are a bursty server; with 20 to 100 ms of latency, the best fixed setting
+  was measured at three to five times the knee (`make bench`: 16 at 20 ms, 32 at 100 ms). Against an instant
+  service the knee is 1 to 2 requests, so the limit stays at a handful; more would only cost CPU (each answer in
+  flight is a buffer of its own: page faults rise with the count).
+- A 429, a 503 or a timeout means the service (or its rate limit) takes less than the formula thinks: the limit
+  is multiplied by `backoff`, once per round of requests (those already sent when it shrank would only report the
+  same overload again), and capped there; the cap rises by one a round without overload (AIMD), so the rate
+  formula cannot undo a decrease at once. A wait before sending (a 429's `Retry-After`, the shared rate budget)
+  happens before `acquire`, so it is never taken for a round trip.
 
 The limit is enforced for real: `acquire` waits while `limit` requests are in flight. One limit serves a
 client's threads (`acquire`) or its asyncio tasks (`acquire_async`), and every call of that client, so what it
@@ -20,19 +43,28 @@ learnt carries over from one call to the next.
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
-# The default ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20
-# requests busy before its CPU is the bottleneck; 32 covers that with room, while bounding what a client holds
-# at once (32 answers: about 50 MB of float JSON at 128 x 1024) and the connections it opens.
+# The ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20-30
+# requests busy before its CPU is the bottleneck (`make bench`: fixed 32 was the best there); 32 covers that,
+# while bounding what a client holds at once (32 answers: about 50 MB of float JSON at 128 x 1024) and the
+# connections it opens.
 DEFAULT_MAXIMUM = 32
-# The clients' default: a fixed 8 (`make bench`: 4.4x sequential throughput at 100 ms, beating adaptive). The adaptive
-# limit (`max_concurrency=None`) is opt-in until its benchmark reaches 90% of the best fixed setting at every latency.
-DEFAULT_CONCURRENCY = 8
+# The first limit of an adaptive client (see the module's docstring).
+DEFAULT_INITIAL = 8
+# The multiples of the knee (max rate x min cycle) kept in flight: while starting, then (see the module's docstring).
+DEFAULT_STARTUP_GAIN = 4.0
+DEFAULT_GAIN = 3.0
+# Rounds the maximum delivery rate is kept (BBR's), and seconds the minimum round trip is (BBR's ProbeRTT interval).
+RATE_ROUNDS = 10
+# Answers of a round before HyStart++'s delay test may end the startup (RFC 9406's N_RTT_SAMPLE).
+HYSTART_SAMPLES = 8
+RTT_SECONDS = 10.0
 
 
 class Signal(Enum):
@@ -45,37 +77,73 @@ class Signal(Enum):
 
 @dataclass(frozen=True)
 class Permit:
-    """One request's slot: when it started, and in which round of the limit (see `ConcurrencyLimit.release`)."""
+    """One request's slot: when it was sent, and what the limit knew then (see `ConcurrencyLimit.release`)."""
 
     started: float
-    epoch: int
+    epoch: int = 0
+    # Answers delivered before it was sent, when the last of them was, and when that one had been sent: its
+    # delivery-rate sample starts there.
+    delivered: int = 0
+    delivered_at: float = 0.0
+    first_sent: float = 0.0
+    # Whether the limit was full when it was sent: if not, its rate sample shows the caller's pace, not the pipe's.
+    full: bool = True
+    # Sent while the round trip is re-measured (at half the limit): only such requests' round trips count then.
+    probing: bool = False
 
 
 class ConcurrencyLimit:
-    """At most `limit` requests in flight; fixed, or adapted from each request's latency and outcome."""
+    """At most `limit` requests in flight; fixed, or `gain x max delivery rate x min cycle` (see the module)."""
 
     def __init__(
         self,
         maximum: int = DEFAULT_MAXIMUM,
         *,
         adaptive: bool = True,
-        initial: int = 1,
+        initial: int = DEFAULT_INITIAL,
         minimum: int = 1,
-        tolerance: float = 1.5,
+        gain: float = DEFAULT_GAIN,
+        startup_gain: float = DEFAULT_STARTUP_GAIN,
         backoff: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        initial = min(initial, maximum)
         if not 1 <= minimum <= initial <= maximum:
             raise ValueError(f"need 1 <= minimum <= initial <= maximum, got {minimum}, {initial}, {maximum}")
+        if not 1 < gain <= startup_gain or not 0 < backoff < 1:
+            raise ValueError(
+                f"need 1 < gain <= startup_gain and 0 < backoff < 1, got {gain}, {startup_gain}, {backoff}"
+            )
         self.maximum, self.minimum, self.adaptive = maximum, minimum, adaptive
-        self.tolerance, self.backoff, self._clock = tolerance, backoff, clock
+        self.gain, self.startup_gain, self.backoff, self._clock = gain, startup_gain, backoff, clock
         self._limit = float(initial if adaptive else maximum)
         self.in_flight = 0
-        # The quickest answer seen (None before the first): the latency with no queue.
-        self.baseline: float | None = None
-        self.slow_start = True
+        # The quickest round trip seen lately (None before the first answer), and when it was measured.
+        self.min_rtt: float | None = None
+        self._min_rtt_at = 0.0
+        # The quickest decoding seen (from the answer read to `release`): the client's own stage of the loop.
+        self.min_decode: float | None = None
+        # Delivery: answers so far, when the last one was; rounds; the fastest rate of each recent round.
+        self._delivered, self._delivered_at = 0, clock()
+        self._delivered_sent = self._delivered_at  # when the last answer delivered had been sent
+        self.round, self._round_ends_at = 0, 0
+        self._round_rates: collections.deque[float] = collections.deque(maxlen=RATE_ROUNDS)
+        self._rate = 0.0  # the fastest of this round
+        # ProbeRTT: the round in which the round trip is re-measured at half the limit (None: not probing).
+        self._probing: int | None = None
+        self._probe_rtt: float | None = None
+        self._probe_decode: float | None = None
+        # Startup: the limit only grows, until three rounds in a row raise the max rate by less than a quarter
+        # (BBR's full-pipe test); then it follows the formula down as well as up.
+        self.startup = True
+        self._full_rate, self._flat_rounds, self._round_full = 0.0, 0, False
+        # HyStart++'s delay test (RFC 9406): the quickest round trip of this round and of the last one.
+        self._round_rtt: float | None = None
+        self._round_rtt_samples = 0
+        self._last_round_rtt: float | None = None
+        # Overload: requests sent before the last decrease carry an older epoch; the cap it left (None: none).
         self._epoch = 0
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, False
+        self.ceiling: float | None = None
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
 
@@ -88,6 +156,20 @@ class ConcurrencyLimit:
     def limit(self) -> int:
         """How many requests may be in flight now."""
         return int(self._limit)
+
+    @property
+    def max_rate(self) -> float:
+        """The fastest delivery rate of the last rounds (answers per second): what the pipe carries."""
+        return max(self._rate, *self._round_rates) if self._round_rates else self._rate
+
+    @property
+    def min_cycle(self) -> float:
+        """The quickest a request goes round with no queue: the service's round trip, then the client's decoding.
+
+        Each is the minimum of its own samples: decoding queues behind other answers' decoding (for the GIL), so
+        a queue in the client never passes for a slower service, and the other way round.
+        """
+        return (self.min_rtt or 0.0) + (self.min_decode or 0.0)
 
     def __repr__(self) -> str:
         kind = "adaptive" if self.adaptive else "fixed"
@@ -138,6 +220,10 @@ class ConcurrencyLimit:
                 self._give_back()
             raise
 
+    def elapsed(self, permit: Permit) -> float:
+        """Seconds since `permit` was granted, on the limit's clock: a request's round trip once its answer is read."""
+        return self._clock() - permit.started
+
     def _give_back(self) -> None:
         """A slot granted to a waiter that no longer wants it: free it, learning nothing."""
         with self._lock:
@@ -147,59 +233,113 @@ class ConcurrencyLimit:
     def _take(self) -> Permit | None:
         if self.in_flight >= self.limit:
             return None
+        now = self._clock()
+        if self.in_flight == 0:
+            # Nothing in flight (the start, or idle between calls): the rate is measured from now, not across
+            # the idle time (BBR's restart from idle).
+            self._delivered_at = self._delivered_sent = now
         self.in_flight += 1
-        if self.in_flight >= self.limit:
-            self._saturated = True  # the limit was what held requests back: growing it can help
-        return Permit(self._clock(), self._epoch)
+        full = self.in_flight >= self.limit or bool(self._waiters)
+        probing = self._probing is not None
+        return Permit(now, self._epoch, self._delivered, self._delivered_at, self._delivered_sent, full, probing)
 
     def release(self, permit: Permit, signal: Signal, latency: float | None = None) -> None:
-        """A request ended: free its slot and learn from it (`latency` defaults to the time since `acquire`)."""
+        """A request ended: free its slot and learn from it.
+
+        `latency` is its round trip up to the answer's bytes read (before decoding); default: the time since
+        `acquire`.
+        """
         with self._lock:
             self.in_flight -= 1
             if self.adaptive:
-                self._learn(permit, signal, self._clock() - permit.started if latency is None else latency)
+                cycle = self._clock() - permit.started
+                self._learn(permit, signal, cycle if latency is None else min(latency, cycle), cycle)
             self._grant()
 
-    def _learn(self, permit: Permit, signal: Signal, latency: float) -> None:
+    def _learn(self, permit: Permit, signal: Signal, latency: float, cycle: float) -> None:
         if signal is Signal.OVERLOAD:
             # Once per round: requests sent before the last decrease report the overload that caused it.
             if permit.epoch == self._epoch:
-                self._shrink(self.backoff)
+                self._epoch += 1
+                self.startup = False
+                self.ceiling = max(float(self.minimum), self._limit * self.backoff)
+                self._limit = self.ceiling
             return
         if signal is not Signal.SUCCESS:
             return
-        # The quickest answer yet is the latency with no queue (TCP Vegas' base RTT); not the first answers', which
-        # pay for new connections and would set a lax baseline.
-        self.baseline = latency if self.baseline is None else min(self.baseline, latency)
-        if self.slow_start:
-            # One more in flight per quick answer: doubling per round trip.
-            if latency > self.tolerance * self.baseline:
-                self.slow_start = False
-            elif self.in_flight + 1 >= self.limit:
-                self._limit = min(float(self.maximum), self._limit + 1)
-        self._window_sum += latency
-        self._window_count += 1
-        if self._window_count < max(1, self.limit):
-            return
-        mean = self._window_sum / self._window_count
-        saturated = self._saturated
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, self.in_flight >= self.limit
-        ratio = mean / self.baseline if self.baseline > 0 else 1.0
-        if ratio > self.tolerance:
-            if self.limit <= self.minimum:
-                # Slower even with the fewest requests in flight: the service itself got slower, not queueing
-                # caused by this client. The old least latency no longer describes it.
-                self.baseline = mean
-                return
-            self._shrink(max(self.backoff, self.tolerance / ratio))
-        elif saturated and not self.slow_start:
-            self._limit = min(float(self.maximum), self._limit + 1)
+        now = self._clock()
+        self._delivered += 1
+        self._delivered_at, self._delivered_sent = now, permit.started
+        # The longer of the delivery and the sending intervals (BBR's delivery-rate estimate): answers decoded in a
+        # burst after a pause (the GIL was busy) would otherwise show a rate no one sustained.
+        interval = max(now - permit.delivered_at, permit.started - permit.first_sent)
+        if interval > 0:
+            rate = (self._delivered - permit.delivered) / interval
+            if permit.full or rate > self.max_rate:
+                self._rate = max(self._rate, rate)
+        self._round_full = self._round_full or permit.full
+        self._round_trip(permit, latency, cycle - latency, now)
+        if permit.delivered >= self._round_ends_at:
+            self._next_round(now)
+        self._update()
 
-    def _shrink(self, factor: float) -> None:
-        self._limit = max(float(self.minimum), self._limit * factor)
-        self.slow_start = False
-        self._epoch += 1
-        self._window_sum, self._window_count, self._saturated = 0.0, 0, False
+    def _round_trip(self, permit: Permit, latency: float, decode: float, now: float) -> None:
+        self._round_rtt = latency if self._round_rtt is None else min(self._round_rtt, latency)
+        self._round_rtt_samples += 1
+        last = self._last_round_rtt
+        if self.startup and last is not None and self._round_rtt_samples >= HYSTART_SAMPLES:
+            # Even the quickest of this round's first answers came back later than the last round's: the added
+            # requests wait in a queue (the service's, or this client's for the GIL) and add no throughput.
+            self.startup = self._round_rtt < last + min(max(last / 8, 0.004), 0.016)
+        if self._probing is not None and permit.probing:
+            self._probe_rtt = latency if self._probe_rtt is None else min(self._probe_rtt, latency)
+            self._probe_decode = decode if self._probe_decode is None else min(self._probe_decode, decode)
+        if self.min_decode is None or decode < self.min_decode:
+            self.min_decode = decode
+        if self.min_rtt is None or latency <= self.min_rtt:
+            self.min_rtt, self._min_rtt_at = latency, now
+        elif now - self._min_rtt_at > RTT_SECONDS and self._probing is None:
+            # Not matched for ten seconds: the service may have got slower for good. Measure again at half the
+            # limit, so that this client's own queue does not inflate what it measures: a round to get there,
+            # then a round of requests sent at it.
+            self._probing, self._probe_rtt, self._probe_decode = self.round, None, None
+
+    def _next_round(self, now: float) -> None:
+        self.round += 1
+        self._round_ends_at = self._delivered
+        if self._round_full or self._rate > 0:
+            # A round that never filled the limit (the caller's pace) does not age the estimate out, unless it
+            # was faster (its samples count only then).
+            self._round_rates.append(self._rate)
+        self._rate = 0.0
+        if self.startup and self._round_full:
+            # Only rounds that kept the limit full say whether more in flight still raises the rate.
+            if self.max_rate >= 1.25 * self._full_rate:
+                self._full_rate, self._flat_rounds = self.max_rate, 0
+            else:
+                self._flat_rounds += 1
+                self.startup = self._flat_rounds < 3
+        self._round_full = False
+        if self._round_rtt_samples >= HYSTART_SAMPLES:
+            self._last_round_rtt = self._round_rtt
+        self._round_rtt, self._round_rtt_samples = None, 0
+        if self.ceiling is not None:
+            # Additive increase of the cap an overload left, one a round.
+            self.ceiling = self.ceiling + 1 if self.ceiling + 1 < self.maximum else None
+        if self._probing is not None and self.round > self._probing + 2:
+            if self._probe_rtt is not None and self._probe_decode is not None:
+                self.min_rtt, self._min_rtt_at, self.min_decode = self._probe_rtt, now, self._probe_decode
+            self._probing = None
+
+    def _update(self) -> None:
+        target = (self.startup_gain if self.startup else self.gain) * self.max_rate * self.min_cycle
+        if self._probing is not None:
+            target /= 2
+        if self.ceiling is not None:
+            target = min(target, self.ceiling)
+        if self.startup:
+            target = max(target, self._limit)
+        self._limit = min(float(self.maximum), max(float(self.minimum), target))
 
     def _grant(self) -> None:
         """Hand free slots to waiters, the most recent first.
