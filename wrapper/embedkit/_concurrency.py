@@ -8,8 +8,9 @@ delivery rate times the time a request takes to go round with no queue; the limi
 
 - Delivery rate, per answer (BBR's estimate): the answers delivered since the request was sent, over the longer
   of the delivery and the sending intervals. Its maximum over the last ten rounds (a round ends when a request
-  sent after it began is answered) is what the loop can carry. Samples of requests sent while the limit was not
-  full (a call with fewer batches left than the limit) show the caller's pace, and count only to raise it.
+  sent after it began is answered), and over at least the last second, is what the loop can carry. Samples of
+  requests sent while the limit was not full (a call with fewer batches left than the limit) show the caller's
+  pace, and count only to raise it.
 - The cycle, in two parts, each the minimum of its own samples: the round trip, from sending to the answer's
   bytes read, and the decoding, from there to `release`. Under load, decoding waits for the GIL behind other
   answers: a latency that included it took the client's own CPU queue for the service's (the old Vegas limit
@@ -62,6 +63,10 @@ DEFAULT_STARTUP_GAIN = 4.0
 DEFAULT_GAIN = 3.0
 # Rounds the maximum delivery rate is kept (BBR's), and seconds the minimum round trip is (BBR's ProbeRTT interval).
 RATE_ROUNDS = 10
+# ... and at least this long: against an instant service a round is a few milliseconds, and ten of them would forget
+# the rate within a tenth of a second, so a round of fewer answers (a burst, a pause for the GIL) lowered the limit,
+# which lowered the rate it measured next: the limit spiralled down to 2 where 4 to 8 carry more (measured).
+RATE_SECONDS = 1.0
 # Answers of a round before HyStart++'s delay test may end the startup (RFC 9406's N_RTT_SAMPLE).
 HYSTART_SAMPLES = 8
 RTT_SECONDS = 10.0
@@ -127,7 +132,8 @@ class ConcurrencyLimit:
         self._delivered, self._delivered_at = 0, clock()
         self._delivered_sent = self._delivered_at  # when the last answer delivered had been sent
         self.round, self._round_ends_at = 0, 0
-        self._round_rates: collections.deque[float] = collections.deque(maxlen=RATE_ROUNDS)
+        # (when the round ended, its fastest rate), for the last RATE_ROUNDS rounds or RATE_SECONDS, whichever is more.
+        self._round_rates: collections.deque[tuple[float, float]] = collections.deque()
         self._rate = 0.0  # the fastest of this round
         # ProbeRTT: the round in which the round trip is re-measured at half the limit (None: not probing).
         self._probing: int | None = None
@@ -160,7 +166,7 @@ class ConcurrencyLimit:
     @property
     def max_rate(self) -> float:
         """The fastest delivery rate of the last rounds (answers per second): what the pipe carries."""
-        return max(self._rate, *self._round_rates) if self._round_rates else self._rate
+        return max(self._rate, max((rate for _, rate in self._round_rates), default=0.0))
 
     @property
     def min_cycle(self) -> float:
@@ -310,7 +316,9 @@ class ConcurrencyLimit:
         if self._round_full or self._rate > 0:
             # A round that never filled the limit (the caller's pace) does not age the estimate out, unless it
             # was faster (its samples count only then).
-            self._round_rates.append(self._rate)
+            self._round_rates.append((now, self._rate))
+            while len(self._round_rates) > RATE_ROUNDS and now - self._round_rates[0][0] > RATE_SECONDS:
+                self._round_rates.popleft()
         self._rate = 0.0
         if self.startup and self._round_full:
             # Only rounds that kept the limit full say whether more in flight still raises the rate.
