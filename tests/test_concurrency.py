@@ -187,6 +187,18 @@ def test_a_caller_that_keeps_few_requests_in_flight_does_not_teach_a_lower_rate(
     assert limit.limit == 64
 
 
+def test_against_an_instant_service_the_fastest_rate_is_kept_for_a_second_not_only_ten_rounds() -> None:
+    # Ten rounds of a few milliseconds forgot the rate within a tenth of a second: one slower round lowered the
+    # limit, which lowered the rate measured next, down to 2 in flight (measured against the reference server).
+    limit, clock = limit_with_clock(64)
+    rounds(limit, clock, 0.002, 5)
+    fastest = limit.max_rate
+    rounds(limit, clock, 0.004, 50)  # 50 slower rounds, 0.2 s in all: the fastest rate still counts
+    assert limit.max_rate == pytest.approx(fastest)
+    rounds(limit, clock, 0.004, 300)  # more than a second of them: the rate is the slower service's
+    assert limit.max_rate < 0.75 * fastest
+
+
 def test_a_service_that_got_slower_for_good_is_measured_again_after_ten_seconds() -> None:
     limit, clock = limit_with_clock(64)
     rounds(limit, clock, 0.1, 5)
