@@ -36,7 +36,10 @@ check-generated: $(STAMP)  ## Fail, naming the files, if generated_client/ is no
 	$(BIN)/python tools/codegen.py check
 
 test: lint  ## Lint, then the whole test suite (contract, generated client, drift check). CI runs this.
-	$(BIN)/python -m pytest
+	@# Every test, slow ones included, on one worker process per core (pytest-xdist): most tests wait on a server's
+	@# latency or a child process, so two workers halve the wall time on two cores. loadgroup keeps the tests that
+	@# share an expensive module fixture (xdist_group) on one worker; slow tests start first (tests/conftest.py).
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 	$(BIN)/ruff check .
