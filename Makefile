@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Test worker processes (see `test`): cores + 1.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 .DEFAULT_GOAL := help
 .PHONY: help install generate spec-diff check-generated test lint serve fuzz demo bench
@@ -36,7 +38,11 @@ check-generated: $(STAMP)  ## Fail, naming the files, if generated_client/ is no
 	$(BIN)/python tools/codegen.py check
 
 test: lint  ## Lint, then the whole test suite (contract, generated client, drift check). CI runs this.
-	$(BIN)/python -m pytest
+	@# Every test, slow ones included, spread over worker processes (pytest-xdist): one more than the cores, as
+	@# many tests wait on a server's latency or a child process (one worker a core left a third of 2 cores idle).
+	@# loadgroup keeps the tests that share an expensive module fixture (xdist_group) on one worker; slow tests
+	@# start first (tests/conftest.py).
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,30 @@ def assert_conforms(response: httpx.Response, path: str, method: str) -> Any:
     schema = {**response_schema(path, method, str(response.status_code)), "components": load_spec()["components"]}
     jsonschema.validate(body, schema, cls=jsonschema.Draft202012Validator)
     return body
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test has its own node id, and tests marked `slow` run first (a stable sort: otherwise in file order).
+
+    `make test` spreads the suite over workers (pytest-xdist), which take tests in collection order: started
+    first, the minute-long end-to-end runs overlap the many short tests instead of leaving one worker busy with
+    a long test at the end while the other waits. Every worker sorts the same collection the same way, as xdist
+    requires.
+
+    xdist tells tests apart by node id alone. schemathesis names each operation's test after it
+    (`test_x[POST /v1/embeddings]`) but gives them all the function's node id, so xdist would run one operation
+    and drop the rest without a word; the node id takes the unique name instead, and a duplicate left stops the run.
+    """
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        module, _, function = item.nodeid.rpartition("::")
+        if counts[item.nodeid] > 1 and item.name != function:
+            # pytest 9 keeps the id structured (`_pytest.nodeid.NodeId`): parsed from the string, as pytest does.
+            item._id = type(item._id).parse(f"{module}::{item.name}")
+    duplicates = [nodeid for nodeid, count in Counter(item.nodeid for item in items).items() if count > 1]
+    if duplicates:
+        raise pytest.UsageError(f"tests share a node id, so pytest-xdist would run only one of each: {duplicates}")
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.fixture(scope="session")

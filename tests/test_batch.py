@@ -298,6 +298,7 @@ def _killed_twice_then_identical(tmp_path: Path, count: int, rate: float, batch_
     assert batch_table.schema.metadata == sync_table.schema.metadata
 
 
+@pytest.mark.slow
 def test_a_batch_job_killed_twice_while_polling_resumes_and_matches_the_synchronous_output(tmp_path: Path) -> None:
     _killed_twice_then_identical(tmp_path, 3000, rate=6, batch_size=50)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from conftest import SPEC_PATH
 from fuzz_hooks import map_case
@@ -20,6 +21,7 @@ schema.hook(map_case)
 Workflow = schema.as_state_machine()
 
 
+@pytest.mark.slow
 def test_the_links_between_upload_job_and_download_are_followed_with_every_check(auth: dict[str, str]) -> None:
     followed: list[bool] = []
 

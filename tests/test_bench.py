@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) -> None:
     finished = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "bench.py"), "--texts", "512", "--repeat", "1", "--latency-texts", "256",

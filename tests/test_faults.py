@@ -45,6 +45,7 @@ def plan(seed: int) -> FaultPlan:
     return FaultPlan(rate=0.5, seed=seed, slow_ms=50, retry_after_ms=10)
 
 
+@pytest.mark.slow
 def test_a_fixed_seed_gives_the_same_fault_sequence_twice(auth: dict[str, str]) -> None:
     first_seen, first_draws, _ = outcomes(plan(7), auth)
     second_seen, second_draws, _ = outcomes(plan(7), auth)
@@ -61,6 +62,7 @@ def test_a_fixed_seed_gives_the_same_fault_sequence_twice(auth: dict[str, str]) 
     assert first_seen == [expected[draw] for draw in first_draws]
 
 
+@pytest.mark.slow
 def test_faults_never_change_a_successful_response(auth: dict[str, str]) -> None:
     _, _, clean = outcomes(FaultPlan(), auth)
     _, draws, faulty = outcomes(plan(3), auth)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import schemathesis
 from conftest import SPEC_PATH
 from fuzz_hooks import map_case
+
+pytestmark = pytest.mark.slow
 
 schema = schemathesis.openapi.from_path(SPEC_PATH)
 schema.hook(map_case)

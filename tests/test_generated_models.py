@@ -120,6 +120,7 @@ def component_strategies() -> dict[str, st.SearchStrategy[Any]]:
 
 
 @pytest.mark.parametrize("schema_name", JSON_OBJECT_SCHEMAS)
+@pytest.mark.slow
 def test_component_bodies_round_trip(schema_name: str) -> None:
     strategy = component_strategies()[schema_name]
 

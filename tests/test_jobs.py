@@ -113,6 +113,7 @@ def test_threads_sharing_one_cache_store_each_text_once(server: Any, tmp_path: P
     cache.close()
 
 
+@pytest.mark.slow
 def test_two_processes_can_write_one_cache_at_once(server: Any, tmp_path: Path) -> None:
     cache = tmp_path / "shared.sqlite"
     for name, numbers in (("a", range(0, 3000)), ("b", range(1500, 4500))):
@@ -152,6 +153,7 @@ def test_plain_lines_skip_blanks_and_keep_line_numbers_as_ids(server: Any, tmp_p
     assert metadata["model"] == "mistral-embed"
 
 
+@pytest.mark.slow
 def test_jsonl_csv_parquet_and_stdin_inputs_with_chosen_fields(server: Any, tmp_path: Path) -> None:
     rows = [{"key": f"doc-{i}", "body": text} for i, text in enumerate(TEXTS)]
     (tmp_path / "in.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
@@ -189,6 +191,7 @@ def test_a_bad_record_is_named_and_no_output_appears(server: Any, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir() if "out.parquet" in p.name) == [], "nothing was embedded: no cache"
 
 
+@pytest.mark.slow
 def test_search_finds_the_nearest_texts_with_the_files_own_model(server: Any, tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("\n".join(TEXTS))
     output = tmp_path / "out.parquet"
@@ -228,6 +231,7 @@ def _committed_rows(cache: Path) -> int:
         return int(connection.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
 
+@pytest.mark.slow
 def test_a_job_killed_with_sigkill_resumes_to_exactly_one_row_per_input_in_order(tmp_path: Path) -> None:
     count, batch, concurrency = 3000, 50, 2
     texts = [f"resumable text number {i}" for i in range(count)]
@@ -266,6 +270,7 @@ def test_a_job_killed_with_sigkill_resumes_to_exactly_one_row_per_input_in_order
     assert np.array_equal(vectors, expected(texts))
 
 
+@pytest.mark.slow
 def test_a_job_through_30_percent_faults_killed_twice_ends_exact(tmp_path: Path) -> None:
     """Every fault kind at 30% of requests, SIGKILL twice mid-job: no row lost, duplicated, reordered or different."""
     from reference_server import FaultPlan
@@ -304,6 +309,7 @@ def test_a_job_through_30_percent_faults_killed_twice_ends_exact(tmp_path: Path)
 # --- Dask -----------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_dask_job_gives_the_single_machine_result_and_shares_the_cache(
     server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -390,6 +396,7 @@ def test_a_dask_worker_without_the_named_key_variable_fails_naming_it(
 # --- the demo -----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_demo_embeds_the_bundled_corpus_and_finds_sensible_neighbours() -> None:
     finished = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "demo.py")], capture_output=True, text=True, timeout=300, check=False

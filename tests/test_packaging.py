@@ -29,7 +29,9 @@ from packaging.requirements import Requirement
 from reference_server import DEV_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# One worker runs the whole module under pytest-xdist: its wheel and fresh venv (module fixtures) are then built
+# once, not once on each worker that happens to draw one of its tests.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("packaging")]
 # Base requirements of a plain client: the wrapper's and the generated client's (attrs), nothing else.
 BASE_REQUIREMENTS = {"attrs", "httpx", "numpy", "orjson", "pybase64", "pysimdjson", "tqdm"}
 TEXTS = ["The cat sat on the mat.", "Quarterly revenue grew by ten percent.", "A dog slept in the sun."]

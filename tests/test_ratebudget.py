@@ -147,6 +147,7 @@ with Embedder.mistral(base_url=url, api_key="dev-token", batch_size=1, max_concu
 """
 
 
+@pytest.mark.slow
 def test_two_processes_share_the_budget_through_its_file(tmp_path: Path) -> None:
     budget = tmp_path / "budget.sqlite"
     with server_process(tmp_path, "--requests-per-second", "10") as (url, stats):
@@ -181,6 +182,7 @@ def server_process(tmp_path: Path, *flags: str) -> Iterator[tuple[str, dict[str,
     stats["requests"] -= 1  # the warm-up
 
 
+@pytest.mark.slow
 def test_dask_workers_share_one_budget(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     dd = pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("distributed")
