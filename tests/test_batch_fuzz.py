@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import SPEC_PATH
+from conftest import SPEC_PATH, auth_for
 from fuzz_hooks import map_case
 from hypothesis import HealthCheck, settings
 from reference_server import BackgroundServer, ServerConfig
@@ -40,7 +40,7 @@ def test_the_links_between_upload_job_and_download_are_followed_with_every_check
             self.server.__exit__(None, None, None)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
-            return {"base_url": self.server.url, "headers": auth, "timeout": 30}
+            return {"base_url": self.server.url, "headers": auth_for(case, auth), "timeout": 30}
 
     Calls.run(
         settings=settings(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import SPEC_PATH
+from conftest import SPEC_PATH, auth_for
 from fuzz_hooks import map_case
 
 pytestmark = pytest.mark.slow
@@ -22,4 +22,4 @@ schema.hook(map_case)
 
 @schema.parametrize()
 def test_every_operation_withstands_fuzzing_with_every_check(case: Any, server: Any, auth: dict[str, str]) -> None:
-    case.call_and_validate(base_url=server.url, headers=auth, timeout=30)
+    case.call_and_validate(base_url=server.url, headers=auth_for(case, auth), timeout=30)
