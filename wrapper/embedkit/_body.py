@@ -6,7 +6,10 @@ its mmap threshold after the first free of one, so the next ones come from the p
 keep what they grew to. With several requests in flight (a float answer of 128 x 1024 values is ~1.6 MB), that
 was most of the float path's peak RSS beyond the output matrix. Here a body is written chunk by chunk into a
 buffer taken from the call's `BodyBuffers`, decoded from a view of it, and the buffer goes back for the next
-answer: at most one buffer per request in flight, allocated once per call.
+answer: at most one buffer per request in flight, allocated once per call. The buffers themselves are such blocks:
+the first call holds glibc's mmap threshold (`_memory.py`, as a bulk job does), so each lives in its own mapping,
+returned to the system when freed, rather than in whichever thread's arena allocated it (`make bench`'s float
+path: the peak RSS above the floor's was mostly those arenas' slack).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+
+from ._memory import hold_mmap_threshold
 
 # A buffer is kept for the next answer only up to this size; one past it (a rare, huge answer) is freed after use.
 KEPT_BYTES = 64 << 20
@@ -37,6 +42,7 @@ class BodyBuffers:
     """The receive buffers of one call; each is used by one request at a time, then given back."""
 
     def __init__(self) -> None:
+        hold_mmap_threshold()
         self._free: list[bytearray] = []
         self._lock = threading.Lock()
 

@@ -31,8 +31,9 @@ def _glibc() -> ctypes.CDLL | None:
         return None
 
 
+@functools.cache
 def hold_mmap_threshold() -> bool:
-    """Keep large allocations in their own mappings for the rest of the process; whether it applied."""
+    """Keep large allocations in their own mappings for the rest of the process; whether it applied (once)."""
     library = _glibc()
     return bool(library and library.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
 
