@@ -82,11 +82,6 @@ def check_texts(texts: str | Iterable[str]) -> list[str]:
     return checked
 
 
-def truncate_to(text: str, limits: BatchLimits) -> str:
-    """The longest prefix of `text`, cut at a character boundary, within the per-input limit by the same count."""
-    return limits.counter.cut(text, limits.max_input_tokens)
-
-
 def fit(texts: list[str], limits: BatchLimits, *, truncate: bool) -> list[str]:
     """Inputs within the per-input limit: truncated if asked, else an `InputTooLongError` naming the index.
 

@@ -279,7 +279,7 @@ class Call:
     deadline: float | None = None
     _timer: threading.Timer | None = None
     _expired: bool = False
-    # The sync client's receive buffers, one per request in flight at most, reused across the call's answers.
+    # The call's receive buffers (both clients), one per request in flight at most, reused across its answers.
     buffers: BodyBuffers = field(default_factory=BodyBuffers)
 
     @classmethod
