@@ -280,8 +280,8 @@ def decode_into(content: bytes | memoryview, batch: Batch, matrix: OutputMatrix)
         raise numbering.error(0, "is empty")
     rows = matrix.rows_for(batch, width)
     if encoded:
-        for position, data_bytes in enumerate(raw):
-            rows[position] = np.frombuffer(data_bytes, dtype=matrix.dtype)
+        # One copy of the joined rows, not a numpy call per row: that cost a tenth of the base64 path's decoding.
+        rows[...] = np.frombuffer(b"".join(raw), dtype=matrix.dtype).reshape(len(raw), width)
     else:
         for position, embedding in enumerate(embeddings):
             if len(embedding) != width:
