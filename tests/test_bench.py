@@ -15,7 +15,7 @@ def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) 
     finished = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "bench.py"), "--texts", "512", "--repeat", "1", "--latency-texts", "256",
          "--latency-ms", "20", "--memory-texts", "1024", "--float-texts", "256", "--concurrency-texts", "256",
-         "--latencies", "0,20", "--ratelimit-texts", "0", "--output-dir", str(tmp_path)],
+         "--latencies", "0,20", "--concurrency-repeat", "1", "--ratelimit-texts", "0", "--output-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]

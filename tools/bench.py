@@ -237,6 +237,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--latencies", default="0,20,100,300", help="server latencies (ms) of the concurrency runs")
     parser.add_argument(
+        "--concurrency-repeat",
+        type=int,
+        default=5,
+        help="runs of each contender of the concurrency scenario (their medians are compared)",
+    )
+    parser.add_argument(
         "--only",
         type=_scenarios,
         default=SCENARIOS,
@@ -458,8 +464,9 @@ def scenario_concurrency(
     setting: the target is the level the limit reaches, and the one round trip it starts at 8 is a third of a run of
     five. A fixed setting n below 8 embeds n/8 of it: its throughput is steady from the first round, and a full run
     at 300 ms would take minutes. The contenders (fixed 8 and more, the adaptive default, and sequential at 0 ms,
-    which the instant-server target divides by) run `--repeat` times, interleaved, each round in another order; the
-    table shows medians, so one noisy run on a shared machine does not pick the best setting.
+    which the instant-server target divides by) run `--concurrency-repeat` times (5), interleaved, each round in
+    another order; the table shows medians. A run against a CPU-bound client varies by a tenth or more on a shared
+    machine (measured: the same setting, 12,000 to 15,000 texts/s at 100 ms), so one run cannot pick the best.
     """
     from reference_server import ServerProcess
 
@@ -469,7 +476,8 @@ def scenario_concurrency(
              f"Texts per run: {args.concurrency_texts:,} ({3 * args.concurrency_texts:,} at 100 ms and more) for the "
              "adaptive default and fixed settings of 8 or more; n/8 of that for a fixed setting n below 8 (its "
              "throughput is steady from the first round). Throughput in texts/s; the adaptive default and fixed "
-             f"settings of 8 or more (and sequential at 0 ms): median of {args.repeat} interleaved runs.\n\n"
+             "settings of 8 or more (and sequential at 0 ms): median of "
+             f"{args.concurrency_repeat} interleaved runs.\n\n"
              "| latency | " + " | ".join(f"fixed {n}" for n in FIXED_SETTINGS) + " | adaptive | best fixed | "
              "adaptive / best |\n| ---: |" + " ---: |" * (len(FIXED_SETTINGS) + 3)]  # fmt: skip
     targets: list[Target] = []
@@ -488,7 +496,7 @@ def scenario_concurrency(
             for name in counts:
                 if name not in repeated:
                     samples[name].append(in_fresh_process(name, url, counts[name], args.batch, client_pin, distinct))
-            for round_ in range(args.repeat):
+            for round_ in range(args.concurrency_repeat):
                 shift = round_ % len(repeated)
                 for name in repeated[shift:] + repeated[:shift]:
                     samples[name].append(in_fresh_process(name, url, counts[name], args.batch, client_pin, distinct))

@@ -28,8 +28,11 @@ delivery rate times the time a request takes to go round with no queue; the limi
 - Then the limit is `gain` (3) times the knee. Why 3 and not BBR's 2: the bottleneck is the client's CPU, and
   Python threads decoding under one GIL are a bursty server; with 20 to 100 ms of latency, the best fixed setting
   was measured at three to five times the knee (`make bench`: 16 at 20 ms, 32 at 100 ms). Against an instant
-  service the knee is 1 to 2 requests, so the limit stays at a handful; more would only cost CPU (each answer in
-  flight is a buffer of its own: page faults rise with the count).
+  service the knee is a few requests, so the limit ends low; more would only cost CPU (each answer in flight is a
+  buffer of its own: page faults rise with the count). Measured against the reference server on 2 cores: float
+  answers, a knee of about 2 and a limit of 5 to 6 once startup (which holds up to 16 for about half a second)
+  ends; base64 answers, a knee of 3 to 4 and a limit of 10 to 13, because reading the body is most of the
+  client's work there, so the round trip it measures includes the wait for the GIL.
 - A 429, a 503 or a timeout means the service (or its rate limit) takes less than the formula thinks: the limit
   is multiplied by `backoff`, once per round of requests (those already sent when it shrank would only report the
   same overload again), and capped there; the cap rises by one a round without overload (AIMD), so the rate
