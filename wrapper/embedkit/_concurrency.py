@@ -18,10 +18,14 @@ delivery rate times the time a request takes to go round with no queue; the limi
   the loop with no queue (the slot is held while decoding, which bounds the answers held in memory). The round
   trip is re-measured after ten seconds without a new minimum, for a round at half the limit (BBR's ProbeRTT, at
   BBRv2's half).
-- Startup: the limit starts at 8 (the old fixed default's first round) and grows to `startup_gain` (4) times
-  the knee on every answer, never shrinking: while the pipe is not full, each round delivers about `limit`
-  answers a cycle, so the limit grows about fourfold a round trip: 32 at the second round trip, where a slow
-  start from 1 took five (a 300 ms run of 480 requests lost a third of its time to that). Startup ends when
+- Startup: the limit starts at 16 and grows to `startup_gain` (4) times the knee on every answer, never
+  shrinking: while the pipe is not full, each round delivers about `limit` answers a cycle, so the limit grows
+  about fourfold a round trip: 32 at the second round trip, where a slow start from 1 took five (a 300 ms run of
+  480 requests lost a third of its time to that). Why 16, not 8: the first round trip is the one with no
+  measurement, and at 100 ms a first round of 8 cost the run about a tenth against fixed 16 (`make bench`,
+  medians of 5: 0.88 of it in two runs of three); against an instant service the startup reached about 16 from 8
+  anyway, so the peak held in flight there barely moves (float path peak RSS 1.45x the floor's with 16, 1.37 to
+  1.42x with 8: `make bench`). Startup ends when
   three full rounds raise the rate by less than a quarter (BBR's full-pipe test), or when the quickest round trip
   of a round's first 8 answers is later than the last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406):
   the added requests only queue.
@@ -60,7 +64,7 @@ from enum import Enum
 # connections it opens.
 DEFAULT_MAXIMUM = 32
 # The first limit of an adaptive client (see the module's docstring).
-DEFAULT_INITIAL = 8
+DEFAULT_INITIAL = 16
 # The multiples of the knee (max rate x min cycle) kept in flight: while starting, then (see the module's docstring).
 DEFAULT_STARTUP_GAIN = 4.0
 DEFAULT_GAIN = 3.0
