@@ -24,14 +24,14 @@ delivery rate times the time a request takes to go round with no queue; the limi
   480 requests lost a third of its time to that). Why 16, not 8: the first round trip is the one with no
   measurement, and at 100 ms a first round of 8 cost the run about a tenth against fixed 16 (`make bench`,
   medians of 5: 0.88 of it in two runs of three); against an instant service the startup reached about 16 from 8
-  anyway, so the peak held in flight there barely moves (float path peak RSS 1.45x the floor's with 16, 1.37 to
-  1.42x with 8: `make bench`). Startup ends when
-  three full rounds raise the rate by less than a quarter (BBR's full-pipe test), or when the quickest round trip
-  of a round's first 8 answers is later than the last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406):
-  the added requests only queue.
+  anyway, so the peak held in flight there barely moves (float path peak RSS 1.43 to 1.45x the floor's with 16,
+  1.37 to 1.42x with 8: `make bench`). Startup ends when three full rounds raise the rate by less than a
+  quarter (BBR's full-pipe test), or when the quickest round trip of a round's first 8 answers is later than the
+  last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406): the added requests only queue.
 - Then the limit is `gain` (3) times the knee. Why 3 and not BBR's 2: the bottleneck is the client's CPU, and
   Python threads decoding under one GIL are a bursty server; with 20 to 100 ms of latency, the best fixed setting
-  was measured at three to five times the knee (`make bench`: 16 at 20 ms, 32 at 100 ms). Against an instant
+  was measured at two to five times the knee at 20 ms (8 to 16; the knee is about 3.5), and at 100 ms 16 and 32
+  came within a few percent of each other (`make bench`, medians of 5). Against an instant
   service the knee is a few requests, so the limit ends low; more would only cost CPU (each answer in flight is a
   buffer of its own: page faults rise with the count). Measured against the reference server on 2 cores: float
   answers, a knee of about 2 and a limit of 5 to 6 once startup (which holds up to 16 for about half a second)
