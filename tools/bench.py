@@ -462,11 +462,12 @@ def scenario_concurrency(
     Throughput is texts per second of each run. The adaptive run and the fixed settings of 8 and more embed the
     whole count, three times as many at 100 ms and more, so that a run spans about fifteen round trips of the best
     setting: the target is the level the limit reaches, and its first round trip, before any measurement, is a fifth
-    of a run of five. A fixed setting n below 8 embeds n/8 of it: its throughput is steady from the first round,
-    and a full run at 300 ms would take minutes. The contenders (fixed 8 and more, the adaptive default, and sequential at 0 ms,
-    which the instant-server target divides by) run `--concurrency-repeat` times (5), interleaved, each round in
-    another order; the table shows medians. A run against a CPU-bound client varies by a tenth or more on a shared
-    machine (measured: the same setting, 12,000 to 15,000 texts/s at 100 ms), so one run cannot pick the best.
+    of a run of five. A fixed setting n below 8 embeds n/8 of it: its throughput is steady from the first round, and
+    a full run at 300 ms would take minutes. The contenders (fixed 8 and more, the adaptive default, and sequential
+    at 0 ms, which the instant-server target divides by) run `--concurrency-repeat` times (5), interleaved, each
+    round in another order; the table shows medians. A run against a CPU-bound client varies by a tenth or more on a
+    shared machine (measured: the same setting, 12,000 to 15,000 texts/s at 100 ms), so one run cannot pick the
+    best.
     """
     from reference_server import ServerProcess
 
