@@ -22,10 +22,10 @@ delivery rate times the time a request takes to go round with no queue; the limi
   shrinking: while the pipe is not full, each round delivers about `limit` answers a cycle, so the limit grows
   about fourfold a round trip: 32 at the second round trip, where a slow start from 1 took five (a 300 ms run of
   480 requests lost a third of its time to that). Why 16, not 8: the first round trip is the one with no
-  measurement, and at 100 ms a first round of 8 cost the run about a tenth against fixed 16 (`make bench`,
-  medians of 5: 0.88 of it in two runs of three); against an instant service the startup reached about 16 from 8
-  anyway, so the peak held in flight there barely moves (float path peak RSS 1.43 to 1.45x the floor's with 16,
-  1.37 to 1.42x with 8: `make bench`). Startup ends when three full rounds raise the rate by less than a
+  measurement, and at 100 ms a first round of 8 cost the run about a tenth against fixed 16 (`make bench`: 0.87
+  and 0.88 of it in two full runs); against an instant service the startup climbed from 8 to about 16 anyway, so
+  the peak held in flight there barely moves (`make bench`'s float path peak RSS: 1.43x the floor's with 16, 1.36
+  to 1.42x with 8). Startup ends when three full rounds raise the rate by less than a
   quarter (BBR's full-pipe test), or when the quickest round trip of a round's first 8 answers is later than the
   last round's by an eighth (4 to 16 ms: HyStart++, RFC 9406): the added requests only queue.
 - Then the limit is `gain` (3) times the knee. Why 3 and not BBR's 2: the bottleneck is the client's CPU, and
@@ -33,10 +33,9 @@ delivery rate times the time a request takes to go round with no queue; the limi
   was measured at two to five times the knee at 20 ms (8 to 16; the knee is about 3.5), and at 100 ms 16 and 32
   came within a few percent of each other (`make bench`, medians of 5). Against an instant
   service the knee is a few requests, so the limit ends low; more would only cost CPU (each answer in flight is a
-  buffer of its own: page faults rise with the count). Measured against the reference server on 2 cores: float
-  answers, a knee of about 2 and a limit of 5 to 6 once startup (which holds up to 16 for about half a second)
-  ends; base64 answers, a knee of 3 to 4 and a limit of 10 to 13, because reading the body is most of the
-  client's work there, so the round trip it measures includes the wait for the GIL.
+  buffer of its own: page faults rise with the count). It ends higher for base64 answers than for float ones:
+  reading the body is most of the client's work there, so the round trip it measures includes the wait for the
+  GIL, and the knee looks larger than it is.
 - A 429, a 503 or a timeout means the service (or its rate limit) takes less than the formula thinks: the limit
   is multiplied by `backoff`, once per round of requests (those already sent when it shrank would only report the
   same overload again), and capped there; the cap rises by one a round without overload (AIMD), so the rate
