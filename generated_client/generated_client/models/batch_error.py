@@ -13,8 +13,6 @@ T = TypeVar("T", bound="BatchError")
 
 @_attrs_define
 class BatchError:
-    """A problem of a whole job (not of one line), and how often it occurred."""
-
     message: str
     count: int | Unset = 1
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

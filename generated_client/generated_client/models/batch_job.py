@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from uuid import UUID
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -12,6 +13,7 @@ from ..types import UNSET, Unset
 if TYPE_CHECKING:
     from ..models.batch_error import BatchError
     from ..models.batch_job_metadata_type_0 import BatchJobMetadataType0
+    from ..models.batch_job_outputs_type_0_item import BatchJobOutputsType0Item
 
 
 T = TypeVar("T", bound="BatchJob")
@@ -19,33 +21,23 @@ T = TypeVar("T", bound="BatchJob")
 
 @_attrs_define
 class BatchJob:
-    """A batch job as Mistral documents it. The counters count request lines: `completed_requests` =
-    `succeeded_requests` + `failed_requests`, up to `total_requests`. `output_file` holds the answered lines,
-    `error_file` the failed ones; both are set once the job has finished (null until then, and a file with no
-    line is not created). Times are Unix seconds.
-
-    """
-
     id: str
-    """ A uuid. """
-    object_: Literal["batch"]
-    input_files: list[str]
+    input_files: list[UUID]
     endpoint: str
     errors: list[BatchError]
     status: BatchJobStatus
-    """ A job's state (Mistral's values). `QUEUED` and `RUNNING` move on by themselves; `SUCCESS` (every line
-    answered, some possibly with an error line), `FAILED`, `TIMEOUT_EXCEEDED` (past `timeout_hours`) and
-    `CANCELLED` are final; `CANCELLATION_REQUESTED` becomes `CANCELLED`.
-     """
     created_at: int
     total_requests: int
     completed_requests: int
     succeeded_requests: int
     failed_requests: int
-    model: None | str | Unset = UNSET
+    object_: Literal["batch"] | Unset = "batch"
     metadata: BatchJobMetadataType0 | None | Unset = UNSET
-    output_file: None | str | Unset = UNSET
-    error_file: None | str | Unset = UNSET
+    model: None | str | Unset = UNSET
+    agent_id: None | str | Unset = UNSET
+    output_file: None | Unset | UUID = UNSET
+    error_file: None | Unset | UUID = UNSET
+    outputs: list[BatchJobOutputsType0Item] | None | Unset = UNSET
     started_at: int | None | Unset = UNSET
     completed_at: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -55,9 +47,10 @@ class BatchJob:
 
         id = self.id
 
-        object_ = self.object_
-
-        input_files = self.input_files
+        input_files = []
+        for input_files_item_data in self.input_files:
+            input_files_item = str(input_files_item_data)
+            input_files.append(input_files_item)
 
         endpoint = self.endpoint
 
@@ -78,11 +71,7 @@ class BatchJob:
 
         failed_requests = self.failed_requests
 
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
+        object_ = self.object_
 
         metadata: dict[str, Any] | None | Unset
         if isinstance(self.metadata, Unset):
@@ -92,17 +81,45 @@ class BatchJob:
         else:
             metadata = self.metadata
 
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        agent_id: None | str | Unset
+        if isinstance(self.agent_id, Unset):
+            agent_id = UNSET
+        else:
+            agent_id = self.agent_id
+
         output_file: None | str | Unset
         if isinstance(self.output_file, Unset):
             output_file = UNSET
+        elif isinstance(self.output_file, UUID):
+            output_file = str(self.output_file)
         else:
             output_file = self.output_file
 
         error_file: None | str | Unset
         if isinstance(self.error_file, Unset):
             error_file = UNSET
+        elif isinstance(self.error_file, UUID):
+            error_file = str(self.error_file)
         else:
             error_file = self.error_file
+
+        outputs: list[dict[str, Any]] | None | Unset
+        if isinstance(self.outputs, Unset):
+            outputs = UNSET
+        elif isinstance(self.outputs, list):
+            outputs = []
+            for outputs_type_0_item_data in self.outputs:
+                outputs_type_0_item = outputs_type_0_item_data.to_dict()
+                outputs.append(outputs_type_0_item)
+
+        else:
+            outputs = self.outputs
 
         started_at: int | None | Unset
         if isinstance(self.started_at, Unset):
@@ -121,7 +138,6 @@ class BatchJob:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
                 "input_files": input_files,
                 "endpoint": endpoint,
                 "errors": errors,
@@ -133,14 +149,20 @@ class BatchJob:
                 "failed_requests": failed_requests,
             }
         )
-        if model is not UNSET:
-            field_dict["model"] = model
+        if object_ is not UNSET:
+            field_dict["object"] = object_
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
+        if model is not UNSET:
+            field_dict["model"] = model
+        if agent_id is not UNSET:
+            field_dict["agent_id"] = agent_id
         if output_file is not UNSET:
             field_dict["output_file"] = output_file
         if error_file is not UNSET:
             field_dict["error_file"] = error_file
+        if outputs is not UNSET:
+            field_dict["outputs"] = outputs
         if started_at is not UNSET:
             field_dict["started_at"] = started_at
         if completed_at is not UNSET:
@@ -152,24 +174,19 @@ class BatchJob:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.batch_error import BatchError  # noqa: PLC0415
         from ..models.batch_job_metadata_type_0 import BatchJobMetadataType0  # noqa: PLC0415
+        from ..models.batch_job_outputs_type_0_item import BatchJobOutputsType0Item  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
         if not (isinstance(id, str)):
             raise TypeError(f"id: expected string, got {type(id).__name__}")
 
-        object_ = cast(Literal["batch"], d.pop("object"))
-        if object_ != "batch":
-            raise ValueError(f"object must match const 'batch', got '{object_}'")
-
         _input_files = d.pop("input_files")
         if not isinstance(_input_files, list):
             raise TypeError(f"input_files: expected array, got {type(_input_files).__name__}")
         input_files = []
         for input_files_item_data in _input_files:
-            input_files_item = input_files_item_data
-            if not (isinstance(input_files_item, str)):
-                raise TypeError(f"input_files_item: expected string, got {type(input_files_item).__name__}")
+            input_files_item = UUID(input_files_item_data)
 
             input_files.append(input_files_item)
 
@@ -221,30 +238,9 @@ class BatchJob:
         if not (isinstance(failed_requests, int) and not isinstance(failed_requests, bool)):
             raise TypeError(f"failed_requests: expected int, got {type(failed_requests).__name__}")
 
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                model_type_0 = data
-                if not (isinstance(model_type_0, str)):
-                    raise TypeError(f"model_type_0: expected string, got {type(model_type_0).__name__}")
-
-                return model_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not data is None:
-                raise TypeError(f"model: expected None | str, got {type(data).__name__}")
-            model_type_1 = data
-            if not (model_type_1 is None):
-                raise TypeError(f"model_type_1: expected null, got {type(model_type_1).__name__}")
-
-            return model_type_1
-
-        model = _parse_model(d.pop("model", UNSET))
+        object_ = cast(Literal["batch"] | Unset, d.pop("object", UNSET))
+        if object_ != "batch" and not isinstance(object_, Unset):
+            raise ValueError(f"object must match const 'batch', got '{object_}'")
 
         def _parse_metadata(data: object) -> BatchJobMetadataType0 | None | Unset:
             if data is None:
@@ -272,7 +268,7 @@ class BatchJob:
 
         metadata = _parse_metadata(d.pop("metadata", UNSET))
 
-        def _parse_output_file(data: object) -> None | str | Unset:
+        def _parse_model(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -280,9 +276,57 @@ class BatchJob:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                output_file_type_0 = data
-                if not (isinstance(output_file_type_0, str)):
-                    raise TypeError(f"output_file_type_0: expected string, got {type(output_file_type_0).__name__}")
+                model_type_0 = data
+                if not (isinstance(model_type_0, str)):
+                    raise TypeError(f"model_type_0: expected string, got {type(model_type_0).__name__}")
+
+                return model_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not data is None:
+                raise TypeError(f"model: expected None | str, got {type(data).__name__}")
+            model_type_1 = data
+            if not (model_type_1 is None):
+                raise TypeError(f"model_type_1: expected null, got {type(model_type_1).__name__}")
+
+            return model_type_1
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_agent_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                agent_id_type_0 = data
+                if not (isinstance(agent_id_type_0, str)):
+                    raise TypeError(f"agent_id_type_0: expected string, got {type(agent_id_type_0).__name__}")
+
+                return agent_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not data is None:
+                raise TypeError(f"agent_id: expected None | str, got {type(data).__name__}")
+            agent_id_type_1 = data
+            if not (agent_id_type_1 is None):
+                raise TypeError(f"agent_id_type_1: expected null, got {type(agent_id_type_1).__name__}")
+
+            return agent_id_type_1
+
+        agent_id = _parse_agent_id(d.pop("agent_id", UNSET))
+
+        def _parse_output_file(data: object) -> None | Unset | UUID:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                output_file_type_0 = UUID(data)
 
                 return output_file_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -297,7 +341,7 @@ class BatchJob:
 
         output_file = _parse_output_file(d.pop("output_file", UNSET))
 
-        def _parse_error_file(data: object) -> None | str | Unset:
+        def _parse_error_file(data: object) -> None | Unset | UUID:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -305,9 +349,7 @@ class BatchJob:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                error_file_type_0 = data
-                if not (isinstance(error_file_type_0, str)):
-                    raise TypeError(f"error_file_type_0: expected string, got {type(error_file_type_0).__name__}")
+                error_file_type_0 = UUID(data)
 
                 return error_file_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -321,6 +363,41 @@ class BatchJob:
             return error_file_type_1
 
         error_file = _parse_error_file(d.pop("error_file", UNSET))
+
+        def _parse_outputs(data: object) -> list[BatchJobOutputsType0Item] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                _outputs_type_0 = data
+                if not isinstance(_outputs_type_0, list):
+                    raise TypeError(f"outputs_type_0: expected array, got {type(_outputs_type_0).__name__}")
+                outputs_type_0 = []
+                for outputs_type_0_item_data in _outputs_type_0:
+                    _outputs_type_0_item = outputs_type_0_item_data
+                    if not isinstance(_outputs_type_0_item, dict):
+                        raise TypeError(
+                            f"outputs_type_0_item: expected object, got {type(_outputs_type_0_item).__name__}"
+                        )
+                    outputs_type_0_item = BatchJobOutputsType0Item.from_dict(_outputs_type_0_item)
+
+                    outputs_type_0.append(outputs_type_0_item)
+
+                return outputs_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not data is None:
+                raise TypeError(f"outputs: expected list[dict[str, Any]] | None, got {type(data).__name__}")
+            outputs_type_1 = data
+            if not (outputs_type_1 is None):
+                raise TypeError(f"outputs_type_1: expected null, got {type(outputs_type_1).__name__}")
+
+            return outputs_type_1
+
+        outputs = _parse_outputs(d.pop("outputs", UNSET))
 
         def _parse_started_at(data: object) -> int | None | Unset:
             if data is None:
@@ -384,7 +461,6 @@ class BatchJob:
 
         batch_job = cls(
             id=id,
-            object_=object_,
             input_files=input_files,
             endpoint=endpoint,
             errors=errors,
@@ -394,10 +470,13 @@ class BatchJob:
             completed_requests=completed_requests,
             succeeded_requests=succeeded_requests,
             failed_requests=failed_requests,
-            model=model,
+            object_=object_,
             metadata=metadata,
+            model=model,
+            agent_id=agent_id,
             output_file=output_file,
             error_file=error_file,
+            outputs=outputs,
             started_at=started_at,
             completed_at=completed_at,
         )

@@ -38,11 +38,6 @@ class CortecsEmbeddingRequest:
     allow_quantization: bool | None | Unset = True
     """ Whether quantized endpoints may serve the request. """
     encoding_format: EncodingFormat | Unset = "float"
-    """ How each vector is sent. `float`: a JSON array of numbers. `base64`: a base64 string of the vector's
-    little-endian bytes in the requested dtype (float32 for `output_dtype: float`), about ten times cheaper
-    to parse. (cortecs' page leaves the values blank; these are the OpenAI-compatible ones both services use.)
-    Mistral is reported to ignore `base64` and answer floats; clients must accept either.
-     """
     allow_zero_data_retention: bool | None | Unset = UNSET
     """ Whether to use only providers that keep no data (zero data retention). Null or absent means false. """
     enable_model_fallback: bool | None | Unset = UNSET
@@ -154,33 +149,27 @@ class CortecsEmbeddingRequest:
             try:
                 if not isinstance(data, str):
                     raise TypeError()
-                componentsschemas_embedding_input_type_0 = data
-                if not (isinstance(componentsschemas_embedding_input_type_0, str)):
-                    raise TypeError(
-                        f"EmbeddingInput_type_0: expected string, got {type(componentsschemas_embedding_input_type_0).__name__}"
-                    )
+                input_type_0 = data
+                if not (isinstance(input_type_0, str)):
+                    raise TypeError(f"input_type_0: expected string, got {type(input_type_0).__name__}")
 
-                return componentsschemas_embedding_input_type_0
+                return input_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             if not isinstance(data, list):
                 raise TypeError(f"input: expected list[str] | str, got {type(data).__name__}")
-            _componentsschemas_embedding_input_type_1 = data
-            if not isinstance(_componentsschemas_embedding_input_type_1, list):
-                raise TypeError(
-                    f"EmbeddingInput_type_1: expected array, got {type(_componentsschemas_embedding_input_type_1).__name__}"
-                )
-            componentsschemas_embedding_input_type_1 = []
-            for componentsschemas_embedding_input_type_1_item_data in _componentsschemas_embedding_input_type_1:
-                componentsschemas_embedding_input_type_1_item = componentsschemas_embedding_input_type_1_item_data
-                if not (isinstance(componentsschemas_embedding_input_type_1_item, str)):
-                    raise TypeError(
-                        f"EmbeddingInput_type_1_item: expected string, got {type(componentsschemas_embedding_input_type_1_item).__name__}"
-                    )
+            _input_type_1 = data
+            if not isinstance(_input_type_1, list):
+                raise TypeError(f"input_type_1: expected array, got {type(_input_type_1).__name__}")
+            input_type_1 = []
+            for input_type_1_item_data in _input_type_1:
+                input_type_1_item = input_type_1_item_data
+                if not (isinstance(input_type_1_item, str)):
+                    raise TypeError(f"input_type_1_item: expected string, got {type(input_type_1_item).__name__}")
 
-                componentsschemas_embedding_input_type_1.append(componentsschemas_embedding_input_type_1_item)
+                input_type_1.append(input_type_1_item)
 
-            return componentsschemas_embedding_input_type_1
+            return input_type_1
 
         input_ = _parse_input_(d.pop("input"))
 

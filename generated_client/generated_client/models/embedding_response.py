@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.embedding_data import EmbeddingData
+    from ..models.embedding_response_data import EmbeddingResponseData
     from ..models.usage_info import UsageInfo
 
 
@@ -16,16 +16,14 @@ T = TypeVar("T", bound="EmbeddingResponse")
 
 @_attrs_define
 class EmbeddingResponse:
-    """Mistral's embeddings response."""
-
     id: str
-    object_: Literal["list"]
+    object_: str
     model: str
-    data: list[EmbeddingData]
     usage: UsageInfo
     """ Tokens counted for the request. Real responses carry extra keys (e.g. `request_count`), kept as
     additional properties; Mistral's reference example omits `completion_tokens`.
      """
+    data: list[EmbeddingResponseData]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,12 +33,12 @@ class EmbeddingResponse:
 
         model = self.model
 
+        usage = self.usage.to_dict()
+
         data = []
         for data_item_data in self.data:
             data_item = data_item_data.to_dict()
             data.append(data_item)
-
-        usage = self.usage.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -49,8 +47,8 @@ class EmbeddingResponse:
                 "id": id,
                 "object": object_,
                 "model": model,
-                "data": data,
                 "usage": usage,
+                "data": data,
             }
         )
 
@@ -58,7 +56,7 @@ class EmbeddingResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.embedding_data import EmbeddingData  # noqa: PLC0415
+        from ..models.embedding_response_data import EmbeddingResponseData  # noqa: PLC0415
         from ..models.usage_info import UsageInfo  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -66,13 +64,18 @@ class EmbeddingResponse:
         if not (isinstance(id, str)):
             raise TypeError(f"id: expected string, got {type(id).__name__}")
 
-        object_ = cast(Literal["list"], d.pop("object"))
-        if object_ != "list":
-            raise ValueError(f"object must match const 'list', got '{object_}'")
+        object_ = d.pop("object")
+        if not (isinstance(object_, str)):
+            raise TypeError(f"object: expected string, got {type(object_).__name__}")
 
         model = d.pop("model")
         if not (isinstance(model, str)):
             raise TypeError(f"model: expected string, got {type(model).__name__}")
+
+        _usage = d.pop("usage")
+        if not isinstance(_usage, dict):
+            raise TypeError(f"usage: expected object, got {type(_usage).__name__}")
+        usage = UsageInfo.from_dict(_usage)
 
         _data = d.pop("data")
         if not isinstance(_data, list):
@@ -82,21 +85,16 @@ class EmbeddingResponse:
             _data_item = data_item_data
             if not isinstance(_data_item, dict):
                 raise TypeError(f"data_item: expected object, got {type(_data_item).__name__}")
-            data_item = EmbeddingData.from_dict(_data_item)
+            data_item = EmbeddingResponseData.from_dict(_data_item)
 
             data.append(data_item)
-
-        _usage = d.pop("usage")
-        if not isinstance(_usage, dict):
-            raise TypeError(f"usage: expected object, got {type(_usage).__name__}")
-        usage = UsageInfo.from_dict(_usage)
 
         embedding_response = cls(
             id=id,
             object_=object_,
             model=model,
-            data=data,
             usage=usage,
+            data=data,
         )
 
         additional_properties = {}

@@ -7,7 +7,7 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.embedding_data import EmbeddingData
+    from ..models.embedding_response_data import EmbeddingResponseData
     from ..models.usage_info import UsageInfo
 
 
@@ -25,7 +25,7 @@ class ServerlessEmbeddingResponse:
     provider: str
     """ The provider that computed the embeddings, e.g. `mistral`. """
     model: str
-    data: list[EmbeddingData]
+    data: list[EmbeddingResponseData]
     usage: UsageInfo
     """ Tokens counted for the request. Real responses carry extra keys (e.g. `request_count`), kept as
     additional properties; Mistral's reference example omits `completion_tokens`.
@@ -68,7 +68,7 @@ class ServerlessEmbeddingResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.embedding_data import EmbeddingData  # noqa: PLC0415
+        from ..models.embedding_response_data import EmbeddingResponseData  # noqa: PLC0415
         from ..models.usage_info import UsageInfo  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -102,7 +102,7 @@ class ServerlessEmbeddingResponse:
             _data_item = data_item_data
             if not isinstance(_data_item, dict):
                 raise TypeError(f"data_item: expected object, got {type(_data_item).__name__}")
-            data_item = EmbeddingData.from_dict(_data_item)
+            data_item = EmbeddingResponseData.from_dict(_data_item)
 
             data.append(data_item)
 

@@ -9,7 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.validation_error_ctx import ValidationErrorCtx
+    from ..models.validation_error_context import ValidationErrorContext
 
 
 T = TypeVar("T", bound="ValidationError")
@@ -17,16 +17,11 @@ T = TypeVar("T", bound="ValidationError")
 
 @_attrs_define
 class ValidationError:
-    """One problem in a request body."""
-
     loc: list[int | str]
-    """ Where the problem is, e.g. `["body", "input", 3]` for the fourth input. """
     msg: str
     type_: str
-    """ A machine-readable kind, e.g. `missing`, `string_type`. """
     input_: Any | Unset = UNSET
-    """ The offending value, as sent. """
-    ctx: ValidationErrorCtx | Unset = UNSET
+    ctx: ValidationErrorContext | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,7 +59,7 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.validation_error_ctx import ValidationErrorCtx  # noqa: PLC0415
+        from ..models.validation_error_context import ValidationErrorContext  # noqa: PLC0415
 
         d = dict(src_dict)
         _loc = d.pop("loc")
@@ -112,13 +107,13 @@ class ValidationError:
         input_ = d.pop("input", UNSET)
 
         _ctx = d.pop("ctx", UNSET)
-        ctx: ValidationErrorCtx | Unset
+        ctx: ValidationErrorContext | Unset
         if isinstance(_ctx, Unset):
             ctx = UNSET
         elif not isinstance(_ctx, dict):
             raise TypeError(f"ctx: expected object, got {type(_ctx).__name__}")
         else:
-            ctx = ValidationErrorCtx.from_dict(_ctx)
+            ctx = ValidationErrorContext.from_dict(_ctx)
 
         validation_error = cls(
             loc=loc,

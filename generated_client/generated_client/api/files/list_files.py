@@ -1,0 +1,447 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.detail_error import DetailError
+from ...models.error_response import ErrorResponse
+from ...models.file_purpose import FilePurpose
+from ...models.http_validation_error import HTTPValidationError
+from ...models.legacy_validation_error import LegacyValidationError
+from ...models.list_files_response import ListFilesResponse
+from ...models.sample_type import SampleType
+from ...models.source import Source
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["page"] = page
+
+    params["page_size"] = page_size
+
+    params["include_total"] = include_total
+
+    json_sample_type: list[str] | None | Unset
+    if isinstance(sample_type, Unset):
+        json_sample_type = UNSET
+    elif isinstance(sample_type, list):
+        json_sample_type = []
+        for sample_type_type_0_item_data in sample_type:
+            sample_type_type_0_item: str = sample_type_type_0_item_data
+            json_sample_type.append(sample_type_type_0_item)
+
+    else:
+        json_sample_type = sample_type
+    params["sample_type"] = json_sample_type
+
+    json_source: list[str] | None | Unset
+    if isinstance(source, Unset):
+        json_source = UNSET
+    elif isinstance(source, list):
+        json_source = []
+        for source_type_0_item_data in source:
+            source_type_0_item: str = source_type_0_item_data
+            json_source.append(source_type_0_item)
+
+    else:
+        json_source = source
+    params["source"] = json_source
+
+    json_search: None | str | Unset
+    if isinstance(search, Unset):
+        json_search = UNSET
+    else:
+        json_search = search
+    params["search"] = json_search
+
+    json_purpose: None | str | Unset
+    if isinstance(purpose, Unset):
+        json_purpose = UNSET
+    elif isinstance(purpose, str):
+        json_purpose = purpose
+    else:
+        json_purpose = purpose
+    params["purpose"] = json_purpose
+
+    json_mimetypes: list[str] | None | Unset
+    if isinstance(mimetypes, Unset):
+        json_mimetypes = UNSET
+    elif isinstance(mimetypes, list):
+        json_mimetypes = mimetypes
+
+    else:
+        json_mimetypes = mimetypes
+    params["mimetypes"] = json_mimetypes
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/files",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse | None
+):
+    if response.status_code == 200:
+        _response_200 = response.json()
+        if not isinstance(_response_200, dict):
+            raise TypeError(f"response_200: expected object, got {type(_response_200).__name__}")
+        response_200 = ListFilesResponse.from_dict(_response_200)
+
+        return response_200
+
+    if response.status_code == 400:
+        _response_400 = response.json()
+        if not isinstance(_response_400, dict):
+            raise TypeError(f"response_400: expected object, got {type(_response_400).__name__}")
+        response_400 = ErrorResponse.from_dict(_response_400)
+
+        return response_400
+
+    if response.status_code == 401:
+
+        def _parse_response_401(data: object) -> DetailError | ErrorResponse:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_401_type_0 = data
+                if not isinstance(_response_401_type_0, dict):
+                    raise TypeError(f"response_401_type_0: expected object, got {type(_response_401_type_0).__name__}")
+                response_401_type_0 = ErrorResponse.from_dict(_response_401_type_0)
+
+                return response_401_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_401: expected dict[str, Any], got {type(data).__name__}")
+            _response_401_type_1 = data
+            if not isinstance(_response_401_type_1, dict):
+                raise TypeError(f"response_401_type_1: expected object, got {type(_response_401_type_1).__name__}")
+            response_401_type_1 = DetailError.from_dict(_response_401_type_1)
+
+            return response_401_type_1
+
+        response_401 = _parse_response_401(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        _response_403 = response.json()
+        if not isinstance(_response_403, dict):
+            raise TypeError(f"response_403: expected object, got {type(_response_403).__name__}")
+        response_403 = ErrorResponse.from_dict(_response_403)
+
+        return response_403
+
+    if response.status_code == 422:
+
+        def _parse_response_422(data: object) -> HTTPValidationError | LegacyValidationError:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                _response_422_type_0 = data
+                if not isinstance(_response_422_type_0, dict):
+                    raise TypeError(f"response_422_type_0: expected object, got {type(_response_422_type_0).__name__}")
+                response_422_type_0 = HTTPValidationError.from_dict(_response_422_type_0)
+
+                return response_422_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError(f"response_422: expected dict[str, Any], got {type(data).__name__}")
+            _response_422_type_1 = data
+            if not isinstance(_response_422_type_1, dict):
+                raise TypeError(f"response_422_type_1: expected object, got {type(_response_422_type_1).__name__}")
+            response_422_type_1 = LegacyValidationError.from_dict(_response_422_type_1)
+
+            return response_422_type_1
+
+        response_422 = _parse_response_422(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        _response_429 = response.json()
+        if not isinstance(_response_429, dict):
+            raise TypeError(f"response_429: expected object, got {type(_response_429).__name__}")
+        response_429 = ErrorResponse.from_dict(_response_429)
+
+        return response_429
+
+    if response.status_code == 500:
+        _response_500 = response.json()
+        if not isinstance(_response_500, dict):
+            raise TypeError(f"response_500: expected object, got {type(_response_500).__name__}")
+        response_500 = ErrorResponse.from_dict(_response_500)
+
+        return response_500
+
+    if response.status_code == 502:
+        _response_502 = response.json()
+        if not isinstance(_response_502, dict):
+            raise TypeError(f"response_502: expected object, got {type(_response_502).__name__}")
+        response_502 = ErrorResponse.from_dict(_response_502)
+
+        return response_502
+
+    if response.status_code == 503:
+        _response_503 = response.json()
+        if not isinstance(_response_503, dict):
+            raise TypeError(f"response_503: expected object, got {type(_response_503).__name__}")
+        response_503 = ErrorResponse.from_dict(_response_503)
+
+        return response_503
+
+    if response.status_code == 504:
+        _response_504 = response.json()
+        if not isinstance(_response_504, dict):
+            raise TypeError(f"response_504: expected object, got {type(_response_504).__name__}")
+        response_504 = ErrorResponse.from_dict(_response_504)
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> Response[
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse
+]:
+    """List files
+
+     The organisation's files, newest first, a page at a time, filtered by Mistral's parameters.
+
+    Args:
+        page (int | Unset):  Default: 0.
+        page_size (int | Unset):  Default: 100.
+        include_total (bool | Unset):  Default: True.
+        sample_type (list[SampleType] | None | Unset):
+        source (list[Source] | None | Unset):
+        search (None | str | Unset):
+        purpose (FilePurpose | None | Unset):
+        mimetypes (list[str] | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse]
+    """
+
+    kwargs = _get_kwargs(
+        page=page,
+        page_size=page_size,
+        include_total=include_total,
+        sample_type=sample_type,
+        source=source,
+        search=search,
+        purpose=purpose,
+        mimetypes=mimetypes,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> (
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse | None
+):
+    """List files
+
+     The organisation's files, newest first, a page at a time, filtered by Mistral's parameters.
+
+    Args:
+        page (int | Unset):  Default: 0.
+        page_size (int | Unset):  Default: 100.
+        include_total (bool | Unset):  Default: True.
+        sample_type (list[SampleType] | None | Unset):
+        source (list[Source] | None | Unset):
+        search (None | str | Unset):
+        purpose (FilePurpose | None | Unset):
+        mimetypes (list[str] | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        page=page,
+        page_size=page_size,
+        include_total=include_total,
+        sample_type=sample_type,
+        source=source,
+        search=search,
+        purpose=purpose,
+        mimetypes=mimetypes,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> Response[
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse
+]:
+    """List files
+
+     The organisation's files, newest first, a page at a time, filtered by Mistral's parameters.
+
+    Args:
+        page (int | Unset):  Default: 0.
+        page_size (int | Unset):  Default: 100.
+        include_total (bool | Unset):  Default: True.
+        sample_type (list[SampleType] | None | Unset):
+        source (list[Source] | None | Unset):
+        search (None | str | Unset):
+        purpose (FilePurpose | None | Unset):
+        mimetypes (list[str] | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse]
+    """
+
+    kwargs = _get_kwargs(
+        page=page,
+        page_size=page_size,
+        include_total=include_total,
+        sample_type=sample_type,
+        source=source,
+        search=search,
+        purpose=purpose,
+        mimetypes=mimetypes,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> (
+    DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse | None
+):
+    """List files
+
+     The organisation's files, newest first, a page at a time, filtered by Mistral's parameters.
+
+    Args:
+        page (int | Unset):  Default: 0.
+        page_size (int | Unset):  Default: 100.
+        include_total (bool | Unset):  Default: True.
+        sample_type (list[SampleType] | None | Unset):
+        source (list[Source] | None | Unset):
+        search (None | str | Unset):
+        purpose (FilePurpose | None | Unset):
+        mimetypes (list[str] | None | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DetailError | ErrorResponse | ErrorResponse | HTTPValidationError | LegacyValidationError | ListFilesResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            page=page,
+            page_size=page_size,
+            include_total=include_total,
+            sample_type=sample_type,
+            source=source,
+            search=search,
+            purpose=purpose,
+            mimetypes=mimetypes,
+        )
+    ).parsed
