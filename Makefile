@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate spec-diff check-generated test lint serve fuzz demo bench
+.PHONY: help install contract upstream generate spec-diff check-generated test lint serve fuzz demo bench
 
 help:  ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -26,6 +26,14 @@ $(STAMP): pyproject.toml
 		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/embedkit-dev-sources.pth"
 	@touch $@
 
+contract: $(STAMP)  ## Derive openapi.yaml from contract/ (Mistral's cut + cortecs' part + overlay.yaml); never edit openapi.yaml by hand.
+	$(BIN)/python tools/contract.py build
+
+upstream: $(STAMP)  ## Re-cut a new Mistral document: make upstream SPEC=path-or-url; reports upstream and contract changes, then regenerates.
+	@test -n "$(SPEC)" || { echo "usage: make upstream SPEC=path-or-url-of-Mistral's-openapi.yaml" >&2; exit 2; }
+	$(BIN)/python tools/contract.py upstream "$(SPEC)"
+	$(BIN)/python tools/codegen.py generate
+
 generate: $(STAMP)  ## Show what changed since HEAD's openapi.yaml, then rebuild generated_client/ from it (never edit it by hand).
 	@# The report informs, it does not stop regeneration: exit 1 (something breaks) is expected, 2 (cannot compare) is not.
 	$(BIN)/python tools/spec_diff.py --base HEAD openapi.yaml || [ $$? -eq 1 ]
@@ -34,7 +42,8 @@ generate: $(STAMP)  ## Show what changed since HEAD's openapi.yaml, then rebuild
 spec-diff: $(STAMP)  ## What changed in openapi.yaml since BASE (a git ref, default HEAD), breaking or compatible; exit 1 if breaking.
 	$(BIN)/python tools/spec_diff.py --base $(or $(BASE),HEAD) openapi.yaml $(ARGS)
 
-check-generated: $(STAMP)  ## Fail, naming the files, if generated_client/ is not what the generator makes.
+check-generated: $(STAMP)  ## Fail if openapi.yaml is not what contract/ makes, or generated_client/ not what the generator makes.
+	$(BIN)/python tools/contract.py check
 	$(BIN)/python tools/codegen.py check
 
 test: lint  ## Lint, then the whole test suite (contract, generated client, drift check). CI runs this.

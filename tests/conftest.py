@@ -39,8 +39,13 @@ def operations() -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def object_schema_names() -> list[str]:
-    """Component schemas that become attrs models (objects); unions and enums become type aliases."""
-    return [name for name, schema in load_spec()["components"]["schemas"].items() if schema.get("type") == "object"]
+    """Component schemas that become attrs models (objects, and `allOf` compositions of them); unions and enums
+    become type aliases."""
+    return [
+        name
+        for name, schema in load_spec()["components"]["schemas"].items()
+        if schema.get("type") == "object" or "allOf" in schema
+    ]
 
 
 def model_class(schema_name: str) -> Any:

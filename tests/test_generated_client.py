@@ -45,10 +45,15 @@ def test_generation_is_byte_identical_twice(tmp_path: Path) -> None:
 
 
 def test_operations_live_where_their_tags_and_ids_say() -> None:
+    from generated_client.api.batch import create_batch_job, delete_batch_job
     from generated_client.api.cortecs import create_serverless_embeddings
-    from generated_client.api.mistral import create_embeddings, list_models
+    from generated_client.api.embeddings import create_embeddings
+    from generated_client.api.files import get_file_signed_url, upload_file
+    from generated_client.api.models import list_models, retrieve_model
 
-    for module in (create_embeddings, list_models, create_serverless_embeddings):
+    modules = (create_embeddings, list_models, retrieve_model, upload_file, get_file_signed_url, create_batch_job,
+               delete_batch_job, create_serverless_embeddings)  # fmt: skip
+    for module in modules:
         for function in ("sync", "sync_detailed", "asyncio", "asyncio_detailed"):
             assert callable(getattr(module, function)), f"{module.__name__}.{function}"
 

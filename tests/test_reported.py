@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 from conftest import assert_conforms, model_class
 from generated_client.api.cortecs import create_serverless_embeddings
-from generated_client.api.mistral import create_embeddings, list_models
+from generated_client.api.embeddings import create_embeddings
+from generated_client.api.models import list_models
 from generated_client.models import EmbeddingRequest, ServerlessEmbeddingRequest
 from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig
 from replay import Answer, ReplayServer

@@ -786,3 +786,829 @@ def test_generated_api_changes(
     new = scan(new_sources, tmp_path / "new")
     found = list(spec_diff.compare_generated(old, new))
     assert [(c.kind, c.breaking, c.message) for c in found] == [(kind, breaking, message)]
+
+
+# --------------------------------------------------------------------------------------------- narrowing
+# Issue 19, point 4: the keywords that narrow or widen a value without changing its type.
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def clone(spec: Spec, name: str, as_name: str) -> dict[str, str]:
+    """Copy schema `name` as `as_name` (a new union member of the same shape) and return a `$ref` to the copy."""
+    schemas(spec)[as_name] = copy.deepcopy(schemas(spec)[name])
+    return ref(as_name)
+
+
+def constrained() -> Spec:
+    """base() with the keywords the narrowing rules read: bounds, lengths, patterns, formats, defaults, unions."""
+    spec = base()
+    shape = {"type": "object", "required": ["shape"], "properties": {"shape": {"type": "string"}}}
+    schemas(spec).update(
+        Circle=copy.deepcopy(shape),
+        Square=copy.deepcopy(shape),
+        Oval=copy.deepcopy(shape),
+        PartC={"type": "object", "properties": {"a": {"type": "string"}}},
+    )
+    request = props(spec, "ThingRequest")
+    request["name"].update(pattern="^[a-z]+$", maxLength=64)
+    request["size"].update(default=1, minimum=0, maximum=100)
+    request.update(
+        labels={"type": "array", "items": {"type": "string", "maxLength": 10}, "maxItems": 5},
+        step={"type": "number", "multipleOf": 0.5},
+        when={"type": "string", "format": "date-time"},
+        kind={"const": "thing"},
+        shape={
+            "oneOf": [ref("Circle"), ref("Square"), ref("Oval")],
+            "discriminator": {
+                "propertyName": "shape",
+                "mapping": {"circle": "#/components/schemas/Circle", "square": "#/components/schemas/Square"},
+            },
+        },
+        extra={"type": "object", "additionalProperties": {"type": "string"}},
+    )
+    thing = schemas(spec)["Thing"]
+    thing["additionalProperties"] = False
+    response = props(spec, "Thing")
+    response["id"].update(pattern="^t_[0-9]+$")
+    response["count"].update(minimum=0, maximum=1, default=0)
+    response["tags"].update(maxItems=10)
+    response["part"] = {
+        "oneOf": [ref("PartA"), ref("PartB"), ref("PartC")],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {"a": "#/components/schemas/PartA", "b": "#/components/schemas/PartB"},
+        },
+    }
+    response.update(created_at={"type": "string", "format": "date-time"}, kind={"const": "thing"})
+    post(spec)["parameters"].append({"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 100}})
+    return spec
+
+
+REQ = "request field `{}` [ThingRequest]"
+RESP = "response field `{}` [Thing]"
+
+# (id, edit, kind, breaking, message) on constrained(); each edit must produce exactly this one change.
+NARROWING_CASES: list[tuple[str, Callable[[Spec], None], str | None, bool, str]] = [
+    # default: a promise both ways
+    (
+        "request default changed",
+        lambda s: props(s, "ThingRequest")["size"].update(default=2),
+        "default-changed",
+        True,
+        REQ.format("size") + " `default` changed from 1 to 2 (an omitted field now means another value)",
+    ),
+    (
+        "request default removed",
+        lambda s: props(s, "ThingRequest")["size"].pop("default"),
+        "default-removed",
+        True,
+        REQ.format("size") + " no longer has `default: 1` (what an omitted field means is no longer documented)",
+    ),
+    (
+        "request default added",
+        lambda s: props(s, "ThingRequest")["step"].update(default=1.5),
+        "default-added",
+        False,
+        REQ.format("step") + " now has `default: 1.5`",
+    ),
+    (
+        "response default changed",
+        lambda s: props(s, "Thing")["count"].update(default=0.5),
+        "default-changed",
+        True,
+        RESP.format("count") + " `default` changed from 0 to 0.5"
+        " (a reader filling in the documented default for an absent key now gets another value)",
+    ),
+    (
+        "response default added",
+        lambda s: props(s, "Thing")["name"].update(default="x"),
+        "default-added",
+        False,
+        RESP.format("name") + ' now has `default: "x"`',
+    ),
+    # numeric bounds, both spellings of exclusive
+    (
+        "request minimum added",
+        lambda s: props(s, "ThingRequest")["step"].update(minimum=0),
+        "constraint-added",
+        True,
+        REQ.format("step") + " now has `minimum: 0`",
+    ),
+    (
+        "request maximum tightened",
+        lambda s: props(s, "ThingRequest")["size"].update(maximum=50),
+        "constraint-tightened",
+        True,
+        REQ.format("size") + " upper bound tightened from `maximum: 100` to `maximum: 50`",
+    ),
+    (
+        "request maximum loosened",
+        lambda s: props(s, "ThingRequest")["size"].update(maximum=200),
+        "constraint-loosened",
+        False,
+        REQ.format("size") + " upper bound loosened from `maximum: 100` to `maximum: 200`",
+    ),
+    (
+        "request minimum removed",
+        lambda s: props(s, "ThingRequest")["size"].pop("minimum"),
+        "constraint-removed",
+        False,
+        REQ.format("size") + " no longer has `minimum: 0`",
+    ),
+    (
+        "request maximum made exclusive (3.1 number)",
+        lambda s: props(s, "ThingRequest")["size"].update(
+            exclusiveMaximum=props(s, "ThingRequest")["size"].pop("maximum")
+        ),
+        "constraint-tightened",
+        True,
+        REQ.format("size") + " upper bound tightened from `maximum: 100` to `exclusiveMaximum: 100`",
+    ),
+    (
+        "request minimum made exclusive (3.0 boolean)",
+        lambda s: props(s, "ThingRequest")["size"].update(exclusiveMinimum=True),
+        "constraint-tightened",
+        True,
+        REQ.format("size") + " lower bound tightened from `minimum: 0` to `minimum: 0, exclusiveMinimum: true`",
+    ),
+    (
+        "integer bound respelled",
+        lambda s: props(s, "ThingRequest")["size"].update(
+            exclusiveMinimum=props(s, "ThingRequest")["size"].pop("minimum") - 1
+        ),
+        None,
+        False,
+        "",
+    ),
+    (
+        "response maximum loosened",
+        lambda s: props(s, "Thing")["count"].update(maximum=2),
+        "constraint-loosened",
+        True,
+        RESP.format("count") + " upper bound loosened from `maximum: 1` to `maximum: 2`",
+    ),
+    (
+        "response minimum removed",
+        lambda s: props(s, "Thing")["count"].pop("minimum"),
+        "constraint-removed",
+        True,
+        RESP.format("count") + " no longer has `minimum: 0`",
+    ),
+    (
+        "response maximum tightened",
+        lambda s: props(s, "Thing")["count"].update(maximum=0.5),
+        "constraint-tightened",
+        False,
+        RESP.format("count") + " upper bound tightened from `maximum: 1` to `maximum: 0.5`",
+    ),
+    (
+        "response minimum added on a nullable field",
+        lambda s: props(s, "Thing")["score"].update(minimum=0),
+        "constraint-added",
+        False,
+        RESP.format("score") + " now has `minimum: 0`",
+    ),
+    (
+        "query parameter maximum tightened",
+        lambda s: post(s)["parameters"][1]["schema"].update(maximum=10),
+        "constraint-tightened",
+        True,
+        "query parameter `limit` upper bound tightened from `maximum: 100` to `maximum: 10`",
+    ),
+    # lengths and item counts, at any depth
+    (
+        "request maxLength tightened",
+        lambda s: props(s, "ThingRequest")["name"].update(maxLength=32),
+        "constraint-tightened",
+        True,
+        REQ.format("name") + " `maxLength` tightened from 64 to 32",
+    ),
+    (
+        "request minLength added",
+        lambda s: props(s, "ThingRequest")["name"].update(minLength=1),
+        "constraint-added",
+        True,
+        REQ.format("name") + " now has `minLength: 1`",
+    ),
+    (
+        "request maxLength removed",
+        lambda s: props(s, "ThingRequest")["name"].pop("maxLength"),
+        "constraint-removed",
+        False,
+        REQ.format("name") + " no longer has `maxLength: 64`",
+    ),
+    (
+        "request array items maxLength tightened",
+        lambda s: props(s, "ThingRequest")["labels"]["items"].update(maxLength=5),
+        "constraint-tightened",
+        True,
+        "request field `labels[]` `maxLength` tightened from 10 to 5",
+    ),
+    (
+        "request maxItems tightened",
+        lambda s: props(s, "ThingRequest")["labels"].update(maxItems=3),
+        "constraint-tightened",
+        True,
+        REQ.format("labels") + " `maxItems` tightened from 5 to 3",
+    ),
+    (
+        "request minItems added",
+        lambda s: props(s, "ThingRequest")["labels"].update(minItems=1),
+        "constraint-added",
+        True,
+        REQ.format("labels") + " now has `minItems: 1`",
+    ),
+    (
+        "request maxItems removed",
+        lambda s: props(s, "ThingRequest")["labels"].pop("maxItems"),
+        "constraint-removed",
+        False,
+        REQ.format("labels") + " no longer has `maxItems: 5`",
+    ),
+    (
+        "response maxItems loosened",
+        lambda s: props(s, "Thing")["tags"].update(maxItems=20),
+        "constraint-loosened",
+        True,
+        RESP.format("tags") + " `maxItems` loosened from 10 to 20",
+    ),
+    (
+        "response maxItems tightened",
+        lambda s: props(s, "Thing")["tags"].update(maxItems=5),
+        "constraint-tightened",
+        False,
+        RESP.format("tags") + " `maxItems` tightened from 10 to 5",
+    ),
+    (
+        "response maxItems removed",
+        lambda s: props(s, "Thing")["tags"].pop("maxItems"),
+        "constraint-removed",
+        True,
+        RESP.format("tags") + " no longer has `maxItems: 10`",
+    ),
+    (
+        "response minLength added in array items",
+        lambda s: props(s, "Tag")["label"].update(minLength=1),
+        "constraint-added",
+        False,
+        "response field `tags[].label` [Tag] now has `minLength: 1`",
+    ),
+    # pattern
+    (
+        "request pattern added in an anyOf",
+        lambda s: props(s, "ThingRequest")["note"]["anyOf"][0].update(pattern="^x"),
+        "constraint-added",
+        True,
+        REQ.format("note") + ' now has `pattern: "^x"`',
+    ),
+    (
+        "request pattern changed",
+        lambda s: props(s, "ThingRequest")["name"].update(pattern="^[a-z0-9]+$"),
+        "constraint-changed",
+        True,
+        REQ.format("name") + ' `pattern` changed from "^[a-z]+$" to "^[a-z0-9]+$"',
+    ),
+    (
+        "request pattern removed",
+        lambda s: props(s, "ThingRequest")["name"].pop("pattern"),
+        "constraint-removed",
+        False,
+        REQ.format("name") + ' no longer has `pattern: "^[a-z]+$"`',
+    ),
+    (
+        "response pattern removed",
+        lambda s: props(s, "Thing")["id"].pop("pattern"),
+        "constraint-removed",
+        True,
+        RESP.format("id") + ' no longer has `pattern: "^t_[0-9]+$"`',
+    ),
+    (
+        "response pattern changed",
+        lambda s: props(s, "Thing")["id"].update(pattern="^t_[0-9a-f]+$"),
+        "constraint-changed",
+        True,
+        RESP.format("id") + ' `pattern` changed from "^t_[0-9]+$" to "^t_[0-9a-f]+$"',
+    ),
+    (
+        "response pattern added",
+        lambda s: props(s, "Thing")["name"].update(pattern="^[A-Z]"),
+        "constraint-added",
+        False,
+        RESP.format("name") + ' now has `pattern: "^[A-Z]"`',
+    ),
+    (
+        "response header pattern added",
+        lambda s: post(s)["responses"]["200"]["headers"]["x-request-id"]["schema"].update(pattern="^req_"),
+        "constraint-added",
+        False,
+        'response header `x-request-id` now has `pattern: "^req_"`',
+    ),
+    # uniqueItems, multipleOf
+    (
+        "request uniqueItems added",
+        lambda s: props(s, "ThingRequest")["labels"].update(uniqueItems=True),
+        "constraint-added",
+        True,
+        REQ.format("labels") + " now has `uniqueItems: true`",
+    ),
+    (
+        "response uniqueItems added",
+        lambda s: props(s, "Thing")["tags"].update(uniqueItems=True),
+        "constraint-added",
+        False,
+        RESP.format("tags") + " now has `uniqueItems: true`",
+    ),
+    (
+        "request multipleOf tightened",
+        lambda s: props(s, "ThingRequest")["step"].update(multipleOf=1),
+        "constraint-tightened",
+        True,
+        REQ.format("step") + " `multipleOf` tightened from 0.5 to 1",
+    ),
+    (
+        "request multipleOf loosened",
+        lambda s: props(s, "ThingRequest")["step"].update(multipleOf=0.25),
+        "constraint-loosened",
+        False,
+        REQ.format("step") + " `multipleOf` loosened from 0.5 to 0.25",
+    ),
+    (
+        "request multipleOf changed",
+        lambda s: props(s, "ThingRequest")["step"].update(multipleOf=0.3),
+        "constraint-changed",
+        True,
+        REQ.format("step") + " `multipleOf` changed from 0.5 to 0.3",
+    ),
+    (
+        "response multipleOf added",
+        lambda s: props(s, "Thing")["count"].update(multipleOf=0.1),
+        "constraint-added",
+        False,
+        RESP.format("count") + " now has `multipleOf: 0.1`",
+    ),
+    # format
+    (
+        "request format added",
+        lambda s: props(s, "ThingRequest")["name"].update(format="email"),
+        "constraint-added",
+        True,
+        REQ.format("name") + ' now has `format: "email"`',
+    ),
+    (
+        "request format changed",
+        lambda s: props(s, "ThingRequest")["when"].update(format="date"),
+        "constraint-changed",
+        True,
+        REQ.format("when") + ' `format` changed from "date-time" to "date"',
+    ),
+    (
+        "request format removed",
+        lambda s: props(s, "ThingRequest")["when"].pop("format"),
+        "constraint-removed",
+        False,
+        REQ.format("when") + ' no longer has `format: "date-time"`',
+    ),
+    (
+        "response format removed",
+        lambda s: props(s, "Thing")["created_at"].pop("format"),
+        "constraint-removed",
+        True,
+        RESP.format("created_at") + ' no longer has `format: "date-time"`',
+    ),
+    (
+        "response format added",
+        lambda s: props(s, "Thing")["id"].update(format="uuid"),
+        "constraint-added",
+        False,
+        RESP.format("id") + ' now has `format: "uuid"`',
+    ),
+    # const, the one-value enum
+    (
+        "request const changed",
+        lambda s: props(s, "ThingRequest")["kind"].update(const="other"),
+        "const-changed",
+        True,
+        REQ.format("kind") + ' changed from `const: "thing"` to `const: "other"`',
+    ),
+    (
+        "request const widened to an enum",
+        lambda s: props(s, "ThingRequest").update(kind={"enum": ["thing", "other"]}),
+        "const-changed",
+        False,
+        REQ.format("kind") + ' changed from `const: "thing"` to `enum: ["other", "thing"]`',
+    ),
+    (
+        "request const added",
+        lambda s: props(s, "ThingRequest")["name"].update(const="x"),
+        "const-added",
+        True,
+        REQ.format("name") + ' is now restricted to `const: "x"`',
+    ),
+    (
+        "response const widened to an enum",
+        lambda s: props(s, "Thing").update(kind={"enum": ["thing", "other"]}),
+        "const-changed",
+        True,
+        RESP.format("kind") + ' changed from `const: "thing"` to `enum: ["other", "thing"]`',
+    ),
+    (
+        "response const removed",
+        lambda s: props(s, "Thing")["kind"].pop("const"),
+        "const-removed",
+        True,
+        RESP.format("kind") + ' no longer has `const: "thing"`',
+    ),
+    # additionalProperties
+    (
+        "request body closed",
+        lambda s: schemas(s)["ThingRequest"].update(additionalProperties=False),
+        "additional-properties-changed",
+        True,
+        "request body `additionalProperties` changed from `true` to `false` (keys that were accepted are refused)",
+    ),
+    (
+        "request object closed from a schema",
+        lambda s: props(s, "ThingRequest")["extra"].update(additionalProperties=False),
+        "additional-properties-changed",
+        True,
+        REQ.format("extra") + " `additionalProperties` changed from a schema to `false`"
+        " (keys that were accepted are refused)",
+    ),
+    (
+        "request object opened",
+        lambda s: props(s, "ThingRequest")["extra"].update(additionalProperties=True),
+        "additional-properties-changed",
+        False,
+        REQ.format("extra") + " `additionalProperties` changed from a schema to `true`",
+    ),
+    (
+        "request additionalProperties schema narrowed",
+        lambda s: props(s, "ThingRequest")["extra"]["additionalProperties"].update(maxLength=3),
+        "constraint-added",
+        True,
+        "request field `extra.*` now has `maxLength: 3`",
+    ),
+    (
+        "response body opened",
+        lambda s: schemas(s)["Thing"].pop("additionalProperties"),
+        "additional-properties-changed",
+        True,
+        "response body `additionalProperties` changed from `false` to `true`"
+        " (a reader that refuses unknown keys fails)",
+    ),
+    (
+        "response object closed",
+        lambda s: schemas(s)["Tag"].update(additionalProperties=False),
+        "additional-properties-changed",
+        False,
+        "response field `tags[]` `additionalProperties` changed from `true` to `false`",
+    ),
+    # oneOf/anyOf members
+    (
+        "request variant removed",
+        lambda s: props(s, "ThingRequest")["shape"]["oneOf"].pop(),
+        "variant-removed",
+        True,
+        REQ.format("shape") + " `oneOf` variant `Oval` removed",
+    ),
+    (
+        "request variant added",
+        lambda s: props(s, "ThingRequest")["shape"]["oneOf"].append(clone(s, "Oval", "Hexagon")),
+        "variant-added",
+        False,
+        REQ.format("shape") + " `oneOf` variant `Hexagon` added",
+    ),
+    (
+        "response variant added",
+        lambda s: props(s, "Thing")["part"]["oneOf"].append(clone(s, "PartC", "PartD")),
+        "variant-added",
+        True,
+        RESP.format("part") + " `oneOf` variant `PartD` added (an old client cannot read a value of it)",
+    ),
+    (
+        "response variant removed",
+        lambda s: props(s, "Thing")["part"]["oneOf"].pop(),
+        "variant-removed",
+        False,
+        RESP.format("part") + " `oneOf` variant `PartC` removed",
+    ),
+    (
+        "response oneOf loosened to anyOf",
+        lambda s: props(s, "Thing")["part"].update(anyOf=props(s, "Thing")["part"].pop("oneOf")),
+        "union-changed",
+        True,
+        RESP.format("part") + " changed from `oneOf` to `anyOf`",
+    ),
+    # discriminator
+    (
+        "request discriminator property changed",
+        lambda s: props(s, "ThingRequest")["shape"]["discriminator"].update(propertyName="form"),
+        "discriminator-changed",
+        True,
+        REQ.format("shape") + " `discriminator` property changed from `shape` to `form`",
+    ),
+    (
+        "request discriminator mapping added",
+        lambda s: props(s, "ThingRequest")["shape"]["discriminator"]["mapping"].update(
+            oval="#/components/schemas/Oval"
+        ),
+        "discriminator-mapping-added",
+        False,
+        REQ.format("shape") + " `discriminator` mapping `oval` added (Oval)",
+    ),
+    (
+        "request discriminator mapping changed",
+        lambda s: props(s, "ThingRequest")["shape"]["discriminator"]["mapping"].update(
+            circle="#/components/schemas/Oval"
+        ),
+        "discriminator-mapping-changed",
+        True,
+        REQ.format("shape") + " `discriminator` mapping `circle` changed from Circle to Oval",
+    ),
+    (
+        "response discriminator mapping added",
+        lambda s: props(s, "Thing")["part"]["discriminator"]["mapping"].update(c="#/components/schemas/PartC"),
+        "discriminator-mapping-added",
+        True,
+        RESP.format("part") + " `discriminator` mapping `c` added (PartC)",
+    ),
+    (
+        "response discriminator mapping removed",
+        lambda s: props(s, "Thing")["part"]["discriminator"]["mapping"].pop("b"),
+        "discriminator-mapping-removed",
+        True,
+        RESP.format("part") + " `discriminator` mapping `b` removed (was PartB)",
+    ),
+    # readOnly, writeOnly, deprecated
+    (
+        "request field becomes readOnly",
+        lambda s: props(s, "ThingRequest")["size"].update(readOnly=True),
+        "read-only-changed",
+        True,
+        REQ.format("size") + " is now `readOnly` (the server no longer takes it from requests)",
+    ),
+    (
+        "response field becomes readOnly",
+        lambda s: props(s, "Thing")["id"].update(readOnly=True),
+        "read-only-changed",
+        False,
+        RESP.format("id") + " is now `readOnly`",
+    ),
+    (
+        "response field becomes writeOnly",
+        lambda s: props(s, "Thing")["count"].update(writeOnly=True),
+        "write-only-changed",
+        True,
+        RESP.format("count") + " is now `writeOnly` (the server no longer sends it)",
+    ),
+    (
+        "request field becomes writeOnly",
+        lambda s: props(s, "ThingRequest")["step"].update(writeOnly=True),
+        "write-only-changed",
+        False,
+        REQ.format("step") + " is now `writeOnly`",
+    ),
+    (
+        "request field deprecated",
+        lambda s: props(s, "ThingRequest")["size"].update(deprecated=True),
+        "deprecated-changed",
+        False,
+        REQ.format("size") + " is now `deprecated`",
+    ),
+    (
+        "response field deprecated",
+        lambda s: props(s, "Thing")["count"].update(deprecated=True),
+        "deprecated-changed",
+        False,
+        RESP.format("count") + " is now `deprecated`",
+    ),
+    (
+        "parameter deprecated",
+        lambda s: post(s)["parameters"][0].update(deprecated=True),
+        "deprecated-changed",
+        False,
+        "POST /v1/things (create_thing): query parameter `dry_run` is now deprecated",
+    ),
+    (
+        "operation deprecated",
+        lambda s: post(s).update(deprecated=True),
+        "deprecated-changed",
+        False,
+        "POST /v1/things (create_thing): operation is now deprecated",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "kind", "breaking", "message"), [c[1:] for c in NARROWING_CASES], ids=[c[0] for c in NARROWING_CASES]
+)
+def test_each_class_of_narrowing(
+    tmp_path: Path, edit: Callable[[Spec], None], kind: str | None, breaking: bool, message: str
+) -> None:
+    found = changes(tmp_path, edit, old=constrained())
+    if kind is None:  # the same constraint spelled another way
+        assert found == []
+        return
+    assert [(c.kind, c.breaking, c.message) for c in found] == [(kind, breaking, message)]
+
+
+def batch_contract(timeout_hours: dict[str, Any]) -> Spec:
+    """base() with Mistral's batch-job create request, its `timeout_hours` as given."""
+    spec = base()
+    schemas(spec)["CreateBatchJobRequest"] = {
+        "type": "object",
+        "required": ["model"],
+        "properties": {"model": {"type": "string"}, "timeout_hours": timeout_hours},
+    }
+    spec["paths"]["/v1/batch/jobs"] = {
+        "post": {
+            "operationId": "create_batch_job",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ref("CreateBatchJobRequest")}},
+            },
+            "responses": {"200": {"description": "ok"}},
+        }
+    }
+    return spec
+
+
+def test_timeout_hours_gaining_bounds_breaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Mistral's June -> August 2026 documents: `timeout_hours` gained `minimum: 1, maximum: 168`.
+
+    The report said "COMPATIBLE: nothing breaks", though a request with `timeout_hours: 500` became invalid.
+    """
+    june = write(tmp_path, "june.yaml", batch_contract({"type": "integer", "default": 24}))
+    august = write(
+        tmp_path, "august.yaml", batch_contract({"type": "integer", "default": 24, "minimum": 1, "maximum": 168})
+    )
+    field = "request field `timeout_hours` [CreateBatchJobRequest]"
+    report = spec_diff.diff(june, august, generated=False)
+    assert [(c.kind, c.breaking, c.message, c.locations) for c in report.contract] == [
+        ("constraint-added", True, f"{field} now has `minimum: 1`", ["create_batch_job"]),
+        ("constraint-added", True, f"{field} now has `maximum: 168`", ["create_batch_job"]),
+    ]
+    status, out, _ = run([str(june), str(august), "--no-generated"], capsys)
+    assert status == 1
+    assert f"BREAKING (2)\n  - {field} now has `minimum: 1`\n      at create_batch_job\n" in out
+    # The reverse, bounds dropped, accepts every request that was valid: compatible.
+    report = spec_diff.diff(august, june, generated=False)
+    assert [(c.kind, c.breaking, c.message) for c in report.contract] == [
+        ("constraint-removed", False, f"{field} no longer has `minimum: 1`"),
+        ("constraint-removed", False, f"{field} no longer has `maximum: 168`"),
+    ]
+    status, out, _ = run([str(august), str(june), "--no-generated"], capsys)
+    assert status == 0
+    assert out.rstrip().endswith("Result: COMPATIBLE: nothing breaks")
+
+
+def test_a_constraint_on_a_shared_schema_is_reported_once(tmp_path: Path) -> None:
+    spec = base()
+    spec["paths"]["/v1/others"]["get"]["responses"]["400"] = copy.deepcopy(post(spec)["responses"]["400"])
+    found = changes(tmp_path, lambda s: props(s, "Error")["message"].update(maxLength=200), old=spec)
+    assert [(c.kind, c.breaking, c.message, c.locations) for c in found] == [
+        (
+            "constraint-added",
+            False,
+            "response field `message` [Error] now has `maxLength: 200`",
+            ["list_others 400", "create_thing 400"],
+        )
+    ]
+
+
+def test_deprecation_is_its_own_line_beside_a_breaking_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = constrained()
+    props(new, "ThingRequest")["size"].update(deprecated=True, maximum=50)
+    old = write(tmp_path, "old.yaml", constrained())
+    status, out, _ = run([str(old), str(write(tmp_path, "new.yaml", new)), "--no-generated", "--json"], capsys)
+    report = json.loads(out)
+    assert status == 1
+    assert [c["message"] for c in report["contract"]["breaking"]] == [
+        REQ.format("size") + " upper bound tightened from `maximum: 100` to `maximum: 50`"
+    ]
+    assert [c["message"] for c in report["contract"]["compatible"]] == [REQ.format("size") + " is now `deprecated`"]
+
+
+# --------------------------------------------------------------------------------------------- the real contract
+# openapi.yaml is being restructured: the targets are found by following the embeddings operation's request
+# schema through $ref, allOf, anyOf and oneOf, never by a fixed path into components.
+
+
+def deref(spec: Spec, obj: Any) -> Any:
+    """The object a local `$ref` chain ends at (the same dict as in `spec`, so edits land in the contract)."""
+    for _ in range(32):
+        if not isinstance(obj, dict) or "$ref" not in obj:
+            return obj
+        target: Any = spec
+        for part in str(obj["$ref"])[2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        obj = target
+    raise AssertionError("a $ref chain does not end")
+
+
+def reachable(spec: Spec, schema: Any, items: bool = False) -> list[dict[str, Any]]:
+    """Every schema object a value of `schema` is checked against: itself, its $ref targets, its allOf/anyOf/oneOf
+    parts (and, with `items`, its arrays' items), each once; the raw objects, so a `default` beside a `$ref` counts.
+    """
+    found: list[dict[str, Any]] = []
+    pending = [schema]
+    while pending:
+        current = pending.pop(0)
+        if not isinstance(current, dict) or any(current is seen for seen in found):
+            continue
+        found.append(current)
+        if "$ref" in current:
+            pending.append(deref(spec, current))
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            pending += current.get(keyword, [])
+        if items and "items" in current:
+            pending.append(current["items"])
+    return found
+
+
+def of_type(node: dict[str, Any], name: str) -> bool:
+    declared = node.get("type")
+    return declared == name or (isinstance(declared, list) and name in declared)
+
+
+def embeddings_request(spec: Spec) -> Any:
+    item = deref(spec, spec["paths"]["/v1/embeddings"])
+    body = deref(spec, item["post"]["requestBody"])
+    return body["content"]["application/json"]["schema"]
+
+
+def request_property(spec: Spec, name: str) -> Any:
+    """The schema of the embeddings request's property `name`, wherever the request schema declares it."""
+    for node in reachable(spec, embeddings_request(spec)):
+        if name in node.get("properties", {}):
+            return node["properties"][name]
+    raise AssertionError(f"the embeddings request has no property {name!r}")
+
+
+def update(spec: Spec, field: str, kind: str, items: bool = False, **keywords: Any) -> None:
+    """Set `keywords` on every node of type `kind` reached from the request field (at least one must exist)."""
+    nodes = [n for n in reachable(spec, request_property(spec, field), items) if of_type(n, kind)]
+    assert nodes, f"no {kind} node under the embeddings request's {field!r}"
+    for node in nodes:
+        node.update(keywords)
+
+
+def change_default(spec: Spec, field: str, value: Any) -> None:
+    """Change the field's default wherever the contract keeps it: beside the $ref, in an allOf part, in the enum."""
+    holders = [n for n in reachable(spec, request_property(spec, field)) if "default" in n]
+    assert holders, f"the embeddings request's {field!r} has no default"
+    for holder in holders:
+        assert holder["default"] != value
+        holder["default"] = value
+
+
+REAL_EDITS: list[tuple[str, Callable[[Spec], None], str, str]] = [
+    # (id, edit, field, keyword): the message must name both
+    ("maxItems on the input array", lambda s: update(s, "input", "array", maxItems=256), "input", "maxItems"),
+    ("minItems on the input array", lambda s: update(s, "input", "array", minItems=2), "input", "minItems"),
+    (
+        "minimum on output_dimension",
+        lambda s: update(s, "output_dimension", "integer", minimum=256),
+        "output_dimension",
+        "minimum",
+    ),
+    (
+        "maximum on output_dimension",
+        lambda s: update(s, "output_dimension", "integer", maximum=512),
+        "output_dimension",
+        "maximum",
+    ),
+    (
+        "maxLength on the input strings",
+        lambda s: update(s, "input", "string", items=True, maxLength=100),
+        "input",
+        "maxLength",
+    ),
+    ("pattern on model", lambda s: update(s, "model", "string", pattern="^[a-z0-9-]+$"), "model", "pattern"),
+    ("encoding_format default", lambda s: change_default(s, "encoding_format", "base64"), "encoding_format", "default"),
+]
+
+
+@pytest.mark.parametrize(("edit", "field", "keyword"), [e[1:] for e in REAL_EDITS], ids=[e[0] for e in REAL_EDITS])
+def test_narrowing_the_real_embeddings_request_breaks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: Callable[[Spec], None], field: str, keyword: str
+) -> None:
+    """Each of issue 19's seven edits to openapi.yaml printed "COMPATIBLE: nothing breaks" before."""
+    spec = yaml.safe_load((ROOT / "openapi.yaml").read_text(encoding="utf-8"))
+    old = write(tmp_path, "old.yaml", spec)
+    changed = copy.deepcopy(spec)
+    edit(changed)
+    new = write(tmp_path, "new.yaml", changed)
+    report = spec_diff.diff(old, new, generated=False)
+    assert report.breaking
+    named = [c for c in report.contract if f"request field `{field}" in c.message and f"`{keyword}" in c.message]
+    assert named, [c.message for c in report.contract]
+    assert [c.message for c in named if not c.breaking] == []
+    status, out, _ = run([str(old), str(new), "--no-generated"], capsys)
+    assert status == 1
+    assert out.rstrip().endswith("Result: BREAKING: existing users are affected")

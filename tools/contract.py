@@ -35,11 +35,13 @@ import argparse
 import copy
 import hashlib
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import jsonpath_rfc9535
+import spec_diff  # tools/spec_diff.py (tools/ is on sys.path when run as a script)
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,9 +101,25 @@ def load_yaml(path: Path) -> Any:
         return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, writing multi-line strings as literal blocks so that descriptions read as written."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        # A literal block cannot hold trailing spaces on a line; they carry no meaning in a description.
+        text = "\n".join(line.rstrip() for line in data.split("\n"))
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump_yaml(document: Any, header: str = "") -> str:
-    """One deterministic YAML rendering (key order kept, no line folding surprises) for every derived file."""
-    return header + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+    """One deterministic YAML rendering (key order kept, multi-line strings as blocks) for every derived file."""
+    text = yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120, default_flow_style=False)
+    return header + text
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -185,7 +203,9 @@ def cut(upstream: Mapping[str, Any], *, source: str, sha256: str) -> dict[str, A
         node = upstream["components"][parts[1]][parts[2]]
         components.setdefault(parts[1], {})[parts[2]] = node
         wanted |= set(_refs(node)) - seen
-    used_tags = {tag for item in paths.values() for op in item.values() if isinstance(op, dict) for tag in op.get("tags", ())}
+    used_tags = {
+        tag for item in paths.values() for op in item.values() if isinstance(op, dict) for tag in op.get("tags", ())
+    }
     info = {key: value for key, value in upstream.get("info", {}).items() if key in ("title", "version")}
     info["x-upstream"] = {"source": source, "sha256": sha256, "tags": list(SERVED_TAGS)}
     document: dict[str, Any] = {"openapi": upstream.get("openapi", "3.1.0"), "info": info}
@@ -312,7 +332,7 @@ def _check_refs(document: Mapping[str, Any]) -> None:
 def read_upstream(spec: str) -> tuple[bytes, str]:
     """The bytes of an upstream document and the label recorded as its source."""
     if spec.startswith(("http://", "https://")):
-        import httpx  # noqa: PLC0415 - only this command needs the network
+        import httpx  # only this command needs the network
 
         response = httpx.get(spec, follow_redirects=True, timeout=60.0)
         response.raise_for_status()
@@ -323,8 +343,6 @@ def read_upstream(spec: str) -> tuple[bytes, str]:
 
 def upstream(spec: str, *, source: str | None = None, write: bool = True) -> int:
     """Re-cut `spec`, rebuild the contract, report both changes; 2 (nothing written) if the overlay fails."""
-    import spec_diff  # noqa: PLC0415 - tools/ is on sys.path when run as a script
-
     raw, label = read_upstream(spec)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     document = yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader
@@ -338,18 +356,20 @@ def upstream(spec: str, *, source: str | None = None, write: bool = True) -> int
         print(f"the overlay no longer applies to {spec}; nothing written.\n{error}", file=sys.stderr)
         return 2
     cut_text = dump_yaml(new_cut, CUT_HEADER)
-    import tempfile  # noqa: PLC0415
-
     with tempfile.TemporaryDirectory(prefix="upstream-") as scratch:
         old_cut_path, new_cut_path = Path(scratch) / "old-cut.yaml", Path(scratch) / "new-cut.yaml"
         new_spec_path = Path(scratch) / "openapi.yaml"
         old_cut_path.write_text(MISTRAL_CUT.read_text() if MISTRAL_CUT.exists() else "openapi: 3.1.0\npaths: {}\n")
         new_cut_path.write_text(cut_text)
         new_spec_path.write_text(new_spec)
-        print("== Upstream (Mistral's document, the cut we serve): old -> new ==")
-        print(spec_diff.render(spec_diff.diff(old_cut_path, new_cut_path, generated=False)))
-        print("== Our contract (openapi.yaml): old -> new ==")
-        print(spec_diff.render(spec_diff.diff(SPEC, new_spec_path, generated=True)))
+        old_cut = load_yaml(MISTRAL_CUT) if MISTRAL_CUT.exists() else {}
+        old_source = old_cut.get("info", {}).get("x-upstream", {}).get("source", "nothing")
+        print("== Upstream: the cut of Mistral's document that we serve, old -> new ==")
+        upstream_names = (f"contract/mistral.yaml (cut of {old_source})", f"the cut of {source or label}")
+        print(spec_diff.render(spec_diff.diff(old_cut_path, new_cut_path, generated=False, names=upstream_names)))
+        print("== Our contract: openapi.yaml old -> new (with the generated client's API) ==")
+        ours = ("openapi.yaml (committed)", "openapi.yaml (from the new cut)")
+        print(spec_diff.render(spec_diff.diff(SPEC, new_spec_path, generated=True, names=ours)))
     if write:
         MISTRAL_CUT.write_text(cut_text)
         SPEC.write_text(new_spec)
@@ -380,7 +400,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {SPEC.relative_to(ROOT)} from contract/")
         return 0
     if SPEC.read_text() != text:
-        print("openapi.yaml is not what contract/ makes (edit contract/, then `make contract` and commit)", file=sys.stderr)
+        print(
+            "openapi.yaml is not what contract/ makes (edit contract/, then `make contract` and commit)",
+            file=sys.stderr,
+        )
         return 1
     print("openapi.yaml matches contract/")
     return 0

@@ -22,7 +22,36 @@ Classification: who is hurt. Everything is judged from the client's side of the 
 - Enum values added to a response are BREAKING because enums here are closed: the generated models check
   each value against the enum (`check_<enum>` raises `TypeError` on an unknown value, see generator-templates/),
   so an old client cannot read a body carrying the new value. Dropping the enum altogether (any string
-  allowed) breaks readers for the same reason. In a request, added values are compatible.
+  allowed) breaks readers for the same reason. In a request, added values are compatible. `const` is a
+  one-value enum judged the same way, and reported by its name.
+- Assertions that narrow a value without changing its type are judged by the same two directions: in a
+  request one added or tightened breaks (a request that was valid is refused) and one removed or loosened is
+  compatible; in a response the opposite (a value the old contract excluded may now arrive). They are the
+  numeric bounds (`minimum`/`exclusiveMinimum` merged into one lower bound, `maximum`/`exclusiveMaximum` into
+  one upper bound; 3.1's numbers and 3.0's booleans both read; on an integer field `exclusiveMinimum: 0` is
+  `minimum: 1`, so respelling is no change), `minLength`/`maxLength`, `minItems`/`maxItems`,
+  `minProperties`/`maxProperties`, `uniqueItems` and `multipleOf` (a new step that divides the old one
+  loosens, a multiple of it tightens, anything else changes). `pattern` and `format` cannot be ordered:
+  added narrows, removed widens, and changed breaks both ways (a reader parsing `date-time` fails on `date`).
+- `default` is a promise both ways: in a request it says what an omitted field means, in a response what an
+  absent key stands for (readers fill it in). Changed or removed, it breaks in either direction; added, it
+  documents what was left open and is compatible.
+- `additionalProperties`, from closed (`false`) through a schema to any key (`true` or absent): closing a
+  request object refuses keys that were accepted (breaking); opening a response object breaks readers that
+  refuse unknown keys (a validator holding responses to the old contract, code treating the object as
+  complete), and the generated model changes shape. The reverse directions are compatible. A schema for the
+  other keys' values is compared as a field named `*` (`metadata.*`). A named field added to a closed
+  response object stays compatible: it is announced in the contract, and the generated models ignore keys
+  they do not know.
+- `oneOf`/`anyOf` members, known by the component they refer to (an inline member by its type, whose change
+  the type change already reports): a request member removed breaks, one added is compatible; a response
+  member added breaks (the generated union raises `TypeError` on a value no member reads), one removed is
+  compatible. `oneOf` refuses a value two members match, so `anyOf` -> `oneOf` narrows and the reverse
+  widens. A `discriminator` property added, removed or renamed breaks both ways (every payload is told apart
+  differently), as does a mapping entry removed or repointed; an entry added breaks readers only.
+- `readOnly`/`writeOnly`: a request field becoming readOnly is no longer taken from requests, a response field
+  becoming writeOnly is no longer sent: both break; the other directions are compatible. `deprecated` (on a
+  field, a parameter or an operation) breaks nobody yet but is reported on its own line, so users hear of it.
 - Operations: one removed (by method and path), or its operationId changed (the generated module is named
   after it), breaks; one added is compatible. A documented response status removed breaks (the client no
   longer parses a body the server may still send, and code handling that status loses its case, as with an
@@ -36,7 +65,11 @@ Classification: who is hurt. Everything is judged from the client's side of the 
 
 Fields are compared at any depth: `$ref` is followed (cycles stop), `allOf` merges its parts, `anyOf`/`oneOf`
 merges its variants (a field exists if any variant has it, is required only if every object variant requires
-it), and `{type: 'null'}`, `type: [x, 'null']` or a null enum value make a node nullable. A field path reads
+it), and `{type: 'null'}`, `type: [x, 'null']` or a null enum value make a node nullable. In `allOf` the
+narrower of two values of an assertion counts, and a `default` beside a `$ref` or an `allOf` overrides the
+referenced schema's. In `anyOf`/`oneOf` an assertion holds where every member it applies to declares it, the
+loosest value counting: `maxItems` applies to arrays only, so `anyOf: [string, {type: array, maxItems: 256}]`
+limits every array sent. The same rules apply to parameters' and response headers' schemas. A field path reads
 `data[].embedding` (`[]` is an array's items); the schema defining the field is named in brackets, and the
 same change reached from several places is reported once with every place listed.
 
@@ -55,12 +88,15 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import math
 import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
@@ -157,6 +193,58 @@ class Report:
 
 # --------------------------------------------------------------------------------------------- schemas
 
+NUMERIC = frozenset({"number", "integer"})
+# Assertion keywords whose values are ordered, with whether a larger value narrows what is valid. `lower` and
+# `upper` are the numeric bounds, each merged from the inclusive and the exclusive keyword (see `Bound`).
+ORDERED: dict[str, bool] = {
+    "lower": True,
+    "upper": False,
+    "minLength": True,
+    "maxLength": False,
+    "minItems": True,
+    "maxItems": False,
+    "minProperties": True,
+    "maxProperties": False,
+}
+# The JSON types an assertion constrains: a value of any other type passes it, so in `anyOf` a keyword on the
+# string variant still holds for every string the union accepts. Keywords not listed apply to any value.
+SCOPES: dict[str, frozenset[str]] = {
+    "lower": NUMERIC,
+    "upper": NUMERIC,
+    "multipleOf": NUMERIC,
+    "minLength": frozenset({"string"}),
+    "maxLength": frozenset({"string"}),
+    "pattern": frozenset({"string"}),
+    "minItems": frozenset({"array"}),
+    "maxItems": frozenset({"array"}),
+    "uniqueItems": frozenset({"array"}),
+    "minProperties": frozenset({"object"}),
+    "maxProperties": frozenset({"object"}),
+}
+COUNTS = ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties")
+FLAGS = ("uniqueItems", "readOnly", "writeOnly", "deprecated")  # kept only when true: false is the default
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A numeric bound: `minimum`/`maximum` or the exclusive form (3.1's number, or 3.0's boolean beside one)."""
+
+    value: float
+    exclusive: bool
+    text: str  # as the contract spells it, for the report
+
+    def order(self, lower: bool, integer: bool) -> tuple[float, int]:
+        """Orders bounds of one side: the larger lower bound, or the smaller upper bound, is the tighter.
+
+        For an integer field an exclusive bound is the inclusive one next to it (`exclusiveMinimum: 0` is
+        `minimum: 1`), so spelling one as the other is no change.
+        """
+        if integer:
+            if lower:
+                return (math.floor(self.value) + 1 if self.exclusive else math.ceil(self.value), 0)
+            return (math.ceil(self.value) - 1 if self.exclusive else math.floor(self.value), 0)
+        return (self.value, (1 if lower else -1) if self.exclusive else 0)
+
 
 @dataclass
 class Node:
@@ -168,11 +256,30 @@ class Node:
     properties: dict[str, tuple[Node, bool]] = field(default_factory=dict)  # name -> (node, required)
     items: Node | None = None
     owner: str | None = None  # the named schema this node comes from
+    const: bool = False  # `enum` comes from `const` (reported by that name)
+    keywords: dict[str, Any] = field(default_factory=dict)  # the other assertions and annotations, see `_keywords`
+    additional: Node | bool = True  # additionalProperties: True any key (or absent), False none, else a schema
+    variants: tuple[str, ...] | None = None  # anyOf/oneOf members: component names, or `inline <type>`
+    union: str | None = None  # `anyOf` or `oneOf`, the keyword `variants` come from
 
     @property
     def unconstrained(self) -> bool:
-        """True for a node that says nothing (a description, a default): neutral in `allOf`."""
+        """True for a node that says nothing of structure (a description, a default): neutral in `allOf`.
+
+        Its keywords still count: a `default` beside an `allOf: [$ref]` is the field's default.
+        """
         return not self.types and self.enum is None and not self.properties and self.items is None
+
+    @property
+    def empty(self) -> bool:
+        """True for a node that constrains nothing at all (`{}`, `true`): an additionalProperties that allows any."""
+        return (
+            self.unconstrained
+            and not self.nullable
+            and not self.keywords
+            and self.additional is True
+            and self.variants is None
+        )
 
 
 @dataclass(frozen=True)
@@ -184,6 +291,11 @@ class FieldInfo:
     required: bool
     enum: frozenset[str] | None
     owner: str | None  # the named schema that declares the field
+    const: bool = False
+    keywords: Mapping[str, Any] = field(default_factory=dict)
+    additional: Literal["true", "false", "schema"] = "true"
+    variants: tuple[str, ...] = ()  # a value that is no union is its own single variant
+    union: str | None = None
 
 
 class Resolver:
@@ -229,7 +341,10 @@ class Resolver:
         parts = [own] + [self.node(part, stack) for part in schema.get("allOf", [])]
         for keyword in ("anyOf", "oneOf"):
             if keyword in schema:
-                parts.append(_either([self.node(variant, stack) for variant in schema[keyword]]))
+                union = _either([self.node(variant, stack) for variant in schema[keyword]])
+                if union.variants is not None:
+                    union.union = keyword
+                parts.append(union)
         result = _both(parts)
         if owner is not None:
             result.owner = owner
@@ -254,13 +369,22 @@ class Resolver:
             name: (self.node(sub, stack), name in required) for name, sub in schema.get("properties", {}).items()
         }
         items = self.node(schema["items"], stack) if "items" in schema else None
+        additional: Node | bool = True
+        raw = schema.get("additionalProperties", True)
+        if raw is False:
+            additional = False
+        elif isinstance(raw, Mapping):
+            extra = self.node(raw, stack)
+            additional = True if extra.empty else extra
         if (properties or "additionalProperties" in schema) and not types:
             types = {"object"}
         if items is not None and not types:
             types = {"array"}
+        keywords = _keywords(schema, integer=types == {"integer"})
         if types == set() and nullable:  # `{type: 'null'}` alone: nothing but null
-            return Node(types=frozenset({"null"}), nullable=True)
-        return Node(frozenset(types), nullable, enum, properties, items)
+            return Node(types=frozenset({"null"}), nullable=True, keywords=keywords)
+        const = "const" in schema
+        return Node(frozenset(types), nullable, enum, properties, items, None, const, keywords, additional)
 
     def fields(self, schema: Any) -> dict[str, FieldInfo]:
         """Every field of a schema by path (`""` is the value itself), at any depth."""
@@ -273,19 +397,136 @@ def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _keywords(schema: Mapping[str, Any], integer: bool) -> dict[str, Any]:
+    """The assertions and annotations of one schema object, normalized so that equal means the same.
+
+    A keyword at its default (`minLength: 0`, `uniqueItems: false`) is left out: it says nothing. The two
+    spellings of each numeric bound become one `Bound`, the tighter when both are given (`exclusiveMinimum: 0`
+    beside `minimum: 256`).
+    """
+    found: dict[str, Any] = {}
+    for keyword, plain, strict in (("lower", "minimum", "exclusiveMinimum"), ("upper", "maximum", "exclusiveMaximum")):
+        bounds = []
+        if _number(schema.get(plain)):
+            value = schema[plain]
+            if schema.get(strict) is True:  # 3.0: the boolean makes the plain bound exclusive
+                bounds.append(Bound(value, True, f"{plain}: {_json(value)}, {strict}: true"))
+            else:
+                bounds.append(Bound(value, False, f"{plain}: {_json(value)}"))
+        if _number(schema.get(strict)):
+            bounds.append(Bound(schema[strict], True, f"{strict}: {_json(schema[strict])}"))
+        if bounds:
+            found[keyword] = bounds[-1] if len(bounds) == 1 else _narrower(keyword, bounds[0], bounds[1], integer)
+    for keyword in COUNTS:
+        value = schema.get(keyword)
+        if _number(value) and not (keyword.startswith("min") and value == 0):
+            found[keyword] = value
+    if _number(schema.get("multipleOf")) and schema["multipleOf"] > 0:
+        found["multipleOf"] = schema["multipleOf"]
+    for keyword in ("pattern", "format"):
+        if isinstance(schema.get(keyword), str):
+            found[keyword] = schema[keyword]
+    for keyword in FLAGS:
+        if schema.get(keyword) is True:
+            found[keyword] = True
+    if "default" in schema:
+        found["default"] = _json(schema["default"])
+    discriminator = schema.get("discriminator")
+    if isinstance(discriminator, Mapping) and isinstance(discriminator.get("propertyName"), str):
+        mapping = discriminator.get("mapping") if isinstance(discriminator.get("mapping"), Mapping) else {}
+        entries = tuple(sorted((str(k), str(v).rsplit("/", 1)[-1]) for k, v in (mapping or {}).items()))
+        found["discriminator"] = (discriminator["propertyName"], entries)
+    return found
+
+
+def _order(keyword: str, value: Any, integer: bool) -> tuple[float, int]:
+    if isinstance(value, Bound):
+        return value.order(keyword == "lower", integer)
+    return (value, 0)
+
+
+def _narrower(keyword: str, a: Any, b: Any, integer: bool) -> Any:
+    """Of two values of one ordered keyword, the one that accepts less (the first when they are equal)."""
+    larger_narrows = ORDERED[keyword]
+    first, second = _order(keyword, a, integer), _order(keyword, b, integer)
+    return b if (second > first if larger_narrows else second < first) else a
+
+
+def _looser(keyword: str, a: Any, b: Any, integer: bool) -> Any:
+    """Of two values of one ordered keyword, the one that accepts more."""
+    return a if _narrower(keyword, a, b, integer) is b else b
+
+
+def _lcm(a: float, b: float) -> float:
+    """The smallest number both `a` and `b` divide (exact for decimals such as 0.01)."""
+    x, y = Fraction(str(a)), Fraction(str(b))
+    result = Fraction(math.lcm(x.numerator, y.numerator), math.gcd(x.denominator, y.denominator))
+    return int(result) if result.denominator == 1 else float(result)
+
+
+def _all_keywords(parts: list[Node], integer: bool) -> dict[str, Any]:
+    """allOf: every part's keywords hold at once, so of two values the narrower counts.
+
+    `default` and `discriminator` come from the first part declaring them: the schema's own keywords come first,
+    and a default written beside `allOf: [$ref]` overrides the referenced schema's. Of two different patterns
+    or formats the first is compared (a contract rarely stacks them).
+    """
+    result: dict[str, Any] = {}
+    for part in parts:
+        for keyword, value in part.keywords.items():
+            if keyword not in result:
+                result[keyword] = value
+            elif keyword in ORDERED:
+                result[keyword] = _narrower(keyword, result[keyword], value, integer)
+            elif keyword == "multipleOf":
+                result[keyword] = _lcm(result[keyword], value)
+    return result
+
+
+def _any_keywords(variants: list[Node]) -> dict[str, Any]:
+    """anyOf/oneOf: a keyword holds only if every variant it applies to declares it; then the looser value counts.
+
+    A keyword limited to some types (`maxItems` to arrays) is judged on the variants of those types only: in
+    `anyOf: [string, {type: array, maxItems: 256}]` every array is limited, whatever the string variant says.
+    Other keywords, and unordered ones, are kept when every variant applying has the same value.
+    """
+    result: dict[str, Any] = {}
+    for keyword in dict.fromkeys(k for v in variants for k in v.keywords):
+        scope = SCOPES.get(keyword)
+        relevant = [v for v in variants if scope is None or not v.types or v.types & scope]
+        values = [v.keywords.get(keyword) for v in relevant]
+        if not values or any(value is None for value in values):
+            continue
+        if keyword in ORDERED:
+            integer = all(v.types == {"integer"} for v in relevant)
+            loosest = values[0]
+            for value in values[1:]:
+                loosest = _looser(keyword, loosest, value, integer)
+            result[keyword] = loosest
+        elif all(value == values[0] for value in values):
+            result[keyword] = values[0]
+    return result
+
+
 def _both(parts: list[Node]) -> Node:
     """allOf: every part holds at once."""
     constrained = [part for part in parts if not part.unconstrained]
     if not constrained:
         owners = [part.owner for part in parts if part.owner]
-        return Node(owner=owners[0] if len(owners) == 1 else None)
-    result = constrained[0]
+        result = Node(owner=owners[0] if len(owners) == 1 else None)
+    else:
+        result = constrained[0]
     for part in constrained[1:]:
         typed = [n for n in (result, part) if n.types]
         types = frozenset.intersection(*(n.types for n in typed)) if typed else frozenset()
         nullable = all(n.nullable for n in typed) if typed else result.nullable or part.nullable
         enums = [n.enum for n in (result, part) if n.enum is not None]
         enum = frozenset.intersection(*enums) if enums else None
+        const = enum is not None and len(enum) <= 1 and (result.const or part.const)
         properties = dict(result.properties)
         for name, (sub, required) in part.properties.items():
             if name in properties:
@@ -295,8 +536,22 @@ def _both(parts: list[Node]) -> Node:
         items_parts = [n.items for n in (result, part) if n.items is not None]
         items = _both(items_parts) if items_parts else None
         owner = result.owner if result.owner == part.owner else None
-        result = Node(types, nullable, enum, properties, items, owner)
-    return result
+        schemas = [n.additional for n in (result, part) if isinstance(n.additional, Node)]
+        closed = result.additional is False or part.additional is False
+        additional: Node | bool = False if closed else schemas[0] if schemas else True
+        result = Node(types, nullable, enum, properties, items, owner, const, {}, additional)
+    unions = [part for part in parts if part.variants is not None]
+    return replace(
+        result,
+        keywords=_all_keywords(parts, integer=result.types == {"integer"}),
+        variants=unions[0].variants if unions else None,
+        union=unions[0].union if unions else None,
+    )
+
+
+def _variant_label(node: Node) -> str:
+    """How a union member is known: the component it refers to, else its type."""
+    return node.owner or f"inline {_types(node.types)}"
 
 
 def _either(variants: list[Node]) -> Node:
@@ -305,9 +560,8 @@ def _either(variants: list[Node]) -> Node:
     real = [v for v in variants if v.types != frozenset({"null"})]
     if not real:
         return Node(types=frozenset({"null"}), nullable=True)
-    if len(real) == 1:
-        only = real[0]
-        return Node(only.types, nullable, only.enum, only.properties, only.items, only.owner)
+    if len(real) == 1:  # `anyOf: [X, {type: 'null'}]`: X made nullable, not a union
+        return replace(real[0], nullable=nullable)
     types = frozenset() if any(not v.types for v in real) else frozenset().union(*(v.types for v in real))
     enum = None if any(v.enum is None for v in real) else frozenset().union(*(v.enum or () for v in real))
     objects = [v for v in real if "object" in v.types or v.properties]
@@ -320,20 +574,43 @@ def _either(variants: list[Node]) -> Node:
     items = _either(items_parts) if items_parts else None
     owners = [v.owner for v in real]
     owner = " | ".join(dict.fromkeys(o for o in owners if o)) if all(owners) else None
-    return Node(types, nullable, enum, properties, items, owner)
+    open_to = [v.additional for v in real if not v.types or "object" in v.types]
+    schemas = [a for a in open_to if isinstance(a, Node)]
+    additional: Node | bool = True if not open_to or True in open_to else schemas[0] if schemas else False
+    labels = tuple(sorted(_variant_label(v) for v in real))
+    return Node(types, nullable, enum, properties, items, owner, False, _any_keywords(real), additional, labels)
 
 
 def _flatten(node: Node, path: str, required: bool, owner: str | None, out: dict[str, FieldInfo], depth: int) -> None:
-    out[path] = FieldInfo(node.types, node.nullable, required, node.enum, owner)
+    additional: Literal["true", "false", "schema"] = (
+        "schema" if isinstance(node.additional, Node) else "true" if node.additional else "false"
+    )
+    variants = node.variants if node.variants is not None else (_variant_label(node),)
+    out[path] = FieldInfo(
+        node.types,
+        node.nullable,
+        required,
+        node.enum,
+        owner,
+        const=node.const,
+        keywords=node.keywords,
+        additional=additional,
+        variants=variants,
+        union=node.union,
+    )
     if depth >= MAX_DEPTH:
         return
     for name, (sub, sub_required) in node.properties.items():
         _flatten(sub, f"{path}.{name}" if path else name, sub_required, node.owner, out, depth + 1)
     if node.items is not None:
         _flatten(node.items, f"{path}[]", True, node.owner, out, depth + 1)
+    if isinstance(node.additional, Node):  # the value of any other key: `metadata.*`
+        _flatten(node.additional, f"{path}.*" if path else "*", False, node.owner, out, depth + 1)
 
 
 # --------------------------------------------------------------------------------------------- fields
+
+Effect = Literal["narrowed", "widened", "changed"]
 
 
 def _accepts(wide: frozenset[str], narrow: frozenset[str]) -> bool:
@@ -353,6 +630,11 @@ def _values(values: Iterable[str]) -> str:
     return ", ".join(sorted(values))
 
 
+def _extra(path: str) -> bool:
+    """Whether `path` is an additionalProperties schema (`metadata.*`): its coming and going is reported as such."""
+    return path == "*" or path.endswith(".*")
+
+
 def compare_fields(
     old: Mapping[str, FieldInfo],
     new: Mapping[str, FieldInfo],
@@ -364,11 +646,11 @@ def compare_fields(
     """Classify every difference between two flattened schemas read in `direction`."""
     request = direction == "request"
     for path in [p for p in old if p not in new]:  # declaration order: stable, and reads like the schema
-        if _parent_missing(path, new):  # report only the outermost field removed
+        if _parent_missing(path, new) or _extra(path):  # report only the outermost field removed
             continue
         out.add("field-removed", True, f"{subject(path, old[path])} removed", location)
     for path in [p for p in new if p not in old]:
-        if _parent_missing(path, old):
+        if _parent_missing(path, old) or _extra(path):
             continue
         info = new[path]
         breaking = request and info.required
@@ -398,23 +680,210 @@ def compare_fields(
                 out.add("nullable-changed", not request, f"{name} is now nullable", location)
             else:
                 out.add("nullable-changed", request, f"{name} is no longer nullable", location)
-        _compare_enum(was.enum, now.enum, request, name, location, out)
+        _compare_enum(was, now, request, name, location, out)
+        _compare_variants(was, now, request, name, location, out)
+        if "object" in was.types and "object" in now.types:
+            _compare_additional(was.additional, now.additional, request, name, location, out)
+        _compare_keywords(was, now, request, name, location, out)
 
 
-def _compare_enum(
-    was: frozenset[str] | None, now: frozenset[str] | None, request: bool, name: str, location: str, out: Changes
-) -> None:
+def _judge(effect: Effect, request: bool) -> bool:
+    """Whether a change breaks: narrowing breaks senders, widening breaks readers, a change of meaning breaks both."""
+    return effect == "changed" or (effect == "narrowed") == request
+
+
+def _compare_enum(was: FieldInfo, now: FieldInfo, request: bool, name: str, location: str, out: Changes) -> None:
+    before, after = was.enum, now.enum
+    if before == after:
+        return
+    if was.const or now.const:  # said with the keyword the contract uses: `const` is a one-value enum
+
+        def spelled(info: FieldInfo) -> str:
+            values = sorted(info.enum or ())
+            return f"`const: {values[0]}`" if info.const and values else f"`enum: [{', '.join(values)}]`"
+
+        if after is None:
+            out.add("const-removed", not request, f"{name} no longer has {spelled(was)}", location)
+        elif before is None:
+            out.add("const-added", request, f"{name} is now restricted to {spelled(now)}", location)
+        else:
+            breaking = bool(before - after) if request else bool(after - before)
+            out.add("const-changed", breaking, f"{name} changed from {spelled(was)} to {spelled(now)}", location)
+        return
+    if before is not None and after is None:
+        out.add("enum-removed", not request, f"{name} is no longer restricted to [{_values(before)}]", location)
+    elif before is None and after is not None:
+        out.add("enum-added", request, f"{name} is now restricted to [{_values(after)}]", location)
+    elif before is not None and after is not None:
+        if after - before:
+            out.add("enum-values-added", not request, f"{name} enum values added: {_values(after - before)}", location)
+        if before - after:
+            out.add("enum-values-removed", request, f"{name} enum values removed: {_values(before - after)}", location)
+
+
+def _compare_variants(was: FieldInfo, now: FieldInfo, request: bool, name: str, location: str, out: Changes) -> None:
+    """Union members by name: a request may gain members, a response may lose them.
+
+    A member is known by the component it refers to; an inline member by its type, and when the field's types
+    changed the type change already says it, so inline members are then left out.
+    """
+    if was.union is None and now.union is None:
+        return
+    keyword = now.union or was.union
+    if was.union and now.union and was.union != now.union:
+        # oneOf refuses a value matching two members where anyOf took it: narrower to send, wider to read.
+        effect: Effect = "narrowed" if now.union == "oneOf" else "widened"
+        message = f"{name} changed from `{was.union}` to `{now.union}`"
+        out.add("union-changed", _judge(effect, request), message, location)
+    before, after = Counter(was.variants), Counter(now.variants)
+
+    def shown(label: str) -> str:
+        return f"({label})" if label.startswith("inline ") else f"`{label}`"
+
+    for label in before - after:
+        if not (label.startswith("inline ") and was.types != now.types):
+            out.add("variant-removed", request, f"{name} `{keyword}` variant {shown(label)} removed", location)
+    for label in after - before:
+        if not (label.startswith("inline ") and was.types != now.types):
+            why = "" if request else " (an old client cannot read a value of it)"
+            out.add("variant-added", not request, f"{name} `{keyword}` variant {shown(label)} added{why}", location)
+
+
+def _compare_additional(was: str, now: str, request: bool, name: str, location: str, out: Changes) -> None:
+    """additionalProperties, from closed (`false`) through a schema to any key (`true` or absent).
+
+    Closing a request object refuses keys that were accepted. Opening a response object lets the server send
+    keys a careful reader refuses: a validator holding it to the old contract, code that treats the object as
+    complete; the generated models also change shape (they gain `additional_properties`).
+    """
     if was == now:
         return
-    if was is not None and now is None:
-        out.add("enum-removed", not request, f"{name} is no longer restricted to [{_values(was)}]", location)
-    elif was is None and now is not None:
-        out.add("enum-added", request, f"{name} is now restricted to [{_values(now)}]", location)
-    elif was is not None and now is not None:
-        if now - was:
-            out.add("enum-values-added", not request, f"{name} enum values added: {_values(now - was)}", location)
-        if was - now:
-            out.add("enum-values-removed", request, f"{name} enum values removed: {_values(was - now)}", location)
+    rank = {"false": 0, "schema": 1, "true": 2}
+    effect: Effect = "narrowed" if rank[now] < rank[was] else "widened"
+    spelled = {"false": "`false`", "schema": "a schema", "true": "`true`"}
+    breaking = _judge(effect, request)
+    why = ""
+    if breaking:
+        why = " (keys that were accepted are refused)" if request else " (a reader that refuses unknown keys fails)"
+    message = f"{name} `additionalProperties` changed from {spelled[was]} to {spelled[now]}{why}"
+    out.add("additional-properties-changed", breaking, message, location)
+
+
+def _spell(keyword: str, value: Any) -> str:
+    return value.text if isinstance(value, Bound) else f"{keyword}: {_json(value)}"
+
+
+def _compare_keywords(was: FieldInfo, now: FieldInfo, request: bool, name: str, location: str, out: Changes) -> None:
+    """Assertions by direction (narrowed breaks a request, widened a response); annotations by their own rules."""
+    integer = was.types == now.types == {"integer"}
+    for keyword in dict.fromkeys([*was.keywords, *now.keywords]):
+        before, after = was.keywords.get(keyword), now.keywords.get(keyword)
+        if before == after:
+            continue
+        if keyword == "default":
+            _compare_default(before, after, request, name, location, out)
+        elif keyword == "discriminator":
+            _compare_discriminator(before, after, request, name, location, out)
+        elif keyword in ("readOnly", "writeOnly", "deprecated"):
+            _compare_flag(keyword, after is not None, request, name, location, out)
+        elif before is None:
+            out.add("constraint-added", request, f"{name} now has `{_spell(keyword, after)}`", location)
+        elif after is None:
+            out.add("constraint-removed", not request, f"{name} no longer has `{_spell(keyword, before)}`", location)
+        else:
+            _compare_values(keyword, before, after, integer, request, name, location, out)
+
+
+def _compare_values(
+    keyword: str, before: Any, after: Any, integer: bool, request: bool, name: str, location: str, out: Changes
+) -> None:
+    """One assertion present on both sides with different values."""
+    effect: Effect = "changed"
+    if keyword in ORDERED:
+        first, second = _order(keyword, before, integer), _order(keyword, after, integer)
+        if first == second:  # the same bound spelled another way (`exclusiveMinimum: 0` for `minimum: 1`)
+            return
+        effect = "narrowed" if (second > first) == ORDERED[keyword] else "widened"
+    elif keyword == "multipleOf":
+        x, y = Fraction(str(before)), Fraction(str(after))
+        if (x / y).denominator == 1:  # every multiple of the old step is one of the new: more is accepted
+            effect = "widened"
+        elif (y / x).denominator == 1:
+            effect = "narrowed"
+    verb = {"narrowed": "tightened", "widened": "loosened", "changed": "changed"}[effect]
+    if isinstance(before, Bound):
+        side = "lower" if keyword == "lower" else "upper"
+        message = f"{name} {side} bound {verb} from `{before.text}` to `{after.text}`"
+    else:
+        message = f"{name} `{keyword}` {verb} from {_json(before)} to {_json(after)}"
+    out.add(f"constraint-{verb}", _judge(effect, request), message, location)
+
+
+def _compare_default(
+    before: str | None, after: str | None, request: bool, name: str, location: str, out: Changes
+) -> None:
+    """A default is a promise both ways: what an omitted request field means, what an absent response key is.
+
+    Changed or removed, it breaks whoever relied on it; added, it documents what was left open.
+    """
+    if before is None:
+        out.add("default-added", False, f"{name} now has `default: {after}`", location)
+        return
+    if after is None:
+        why = (
+            "what an omitted field means is no longer documented"
+            if request
+            else "a reader can no longer fill in an absent key from the contract"
+        )
+        out.add("default-removed", True, f"{name} no longer has `default: {before}` ({why})", location)
+        return
+    why = (
+        "an omitted field now means another value"
+        if request
+        else "a reader filling in the documented default for an absent key now gets another value"
+    )
+    out.add("default-changed", True, f"{name} `default` changed from {before} to {after} ({why})", location)
+
+
+def _compare_flag(keyword: str, now_set: bool, request: bool, name: str, location: str, out: Changes) -> None:
+    """readOnly, writeOnly and deprecated: each reported on its own line.
+
+    A request field becoming readOnly is no longer taken from requests; a response field becoming writeOnly is
+    no longer sent. Deprecation breaks nobody yet, but a user must hear of it. The reverse changes are compatible.
+    """
+    kinds = {"readOnly": "read-only-changed", "writeOnly": "write-only-changed", "deprecated": "deprecated-changed"}
+    breaking = now_set and ((keyword == "readOnly" and request) or (keyword == "writeOnly" and not request))
+    why = ""
+    if breaking:
+        why = " (the server no longer takes it from requests)" if request else " (the server no longer sends it)"
+    state = "now" if now_set else "no longer"
+    out.add(kinds[keyword], breaking, f"{name} is {state} `{keyword}`{why}", location)
+
+
+def _compare_discriminator(before: Any, after: Any, request: bool, name: str, location: str, out: Changes) -> None:
+    """The property naming a union's member, and its value -> member mapping.
+
+    The property added, removed or renamed changes how every payload is told apart: breaking both ways. A
+    mapping entry removed or pointed elsewhere breaks both ways too; one added widens what may be sent and
+    breaks readers, which cannot map the new value.
+    """
+    if before is None or after is None or before[0] != after[0]:
+        was = f"`{before[0]}`" if before else "none"
+        now = f"`{after[0]}`" if after else "none"
+        out.add("discriminator-changed", True, f"{name} `discriminator` property changed from {was} to {now}", location)
+        return
+    old_map, new_map = dict(before[1]), dict(after[1])
+    for value in old_map:
+        if value not in new_map:
+            message = f"{name} `discriminator` mapping `{value}` removed (was {old_map[value]})"
+            out.add("discriminator-mapping-removed", True, message, location)
+        elif old_map[value] != new_map[value]:
+            message = f"{name} `discriminator` mapping `{value}` changed from {old_map[value]} to {new_map[value]}"
+            out.add("discriminator-mapping-changed", True, message, location)
+    for value in new_map:
+        if value not in old_map:
+            message = f"{name} `discriminator` mapping `{value}` added ({new_map[value]})"
+            out.add("discriminator-mapping-added", not request, message, location)
 
 
 def _parent_missing(path: str, other: Mapping[str, FieldInfo]) -> bool:
@@ -537,6 +1006,9 @@ def _compare_operation(old: Contract, new: Contract, key: tuple[str, str], out: 
             label,
             out,
         )
+    if bool(old_op.get("deprecated")) != bool(new_op.get("deprecated")):  # breaks nobody yet; users must hear of it
+        state = "now" if new_op.get("deprecated") else "no longer"
+        out.add("deprecated-changed", False, f"{label}: operation is {state} deprecated")
     short = _short(*key, new_op)
     _compare_parameters(
         old, new, old.parameters(old_item, old_op), new.parameters(new_item, new_op), (label, short), out
@@ -577,6 +1049,9 @@ def _compare_parameters(
         if before != after:
             state = "now required" if after else "no longer required"
             out.add("parameter-required-changed", after, f"{label}: {where} parameter `{name}` is {state}")
+        if bool(was[key].get("deprecated")) != bool(now[key].get("deprecated")):
+            state = "now" if now[key].get("deprecated") else "no longer"
+            out.add("deprecated-changed", False, f"{label}: {where} parameter `{name}` is {state} deprecated")
 
         def subject(path: str, info: FieldInfo, where: str = where, name: str = name) -> str:
             return f"{where} parameter `{name}`" + (f" field `{path}`" if path else "")
