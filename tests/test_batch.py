@@ -19,8 +19,7 @@ import orjson
 import pyarrow.parquet as pq
 import pytest
 from conftest import assert_conforms, load_spec
-from embedkit import Embedder
-from embedkit._batch_api import BatchJobError
+from embedkit import BatchJobError, Embedder
 from embedkit._batch_job import _plan, run_batch
 from embedkit._core import cache_namespace
 from embedkit._files import Record
@@ -133,9 +132,128 @@ def test_files_are_listed_filtered_retrieved_and_deleted_and_storage_is_bounded(
         upload(client, b"e" * 550, "fits now.jsonl")  # the deleted file's bytes were freed
         bad = client.get("/v1/files/not-a-uuid")
         assert assert_conforms(bad, "/v1/files/{file_id}", "GET")["detail"][0]["loc"] == ["path", "file_id"]
-        assert client.get("/v1/files", params={"page": "-1"}).status_code == 422
+        # Upstream's pages have no bounds: a negative page or an empty page size is answered with an empty page.
+        for bad_page in ({"page": "-1"}, {"page_size": "0"}, {"page_size": "-5"}, {"page": str(2**70)}):
+            empty = assert_conforms(client.get("/v1/files", params=bad_page), "/v1/files", "GET")
+            assert (empty["data"], empty["total"]) == ([], 2), bad_page
+        assert client.get("/v1/files", params={"page": "first"}).status_code == 422
         assert client.post("/v1/files", data={"purpose": "batch"}).status_code == 422
         assert server.app.files.uploads == 3
+
+
+def test_uploads_record_expiry_and_visibility_and_expired_files_are_gone() -> None:
+    config = ServerConfig(batch=BatchSettings(requests_per_second=0, hour_seconds=0.4))
+    with BackgroundServer(config) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        form = {"purpose": "batch", "expiry": "1", "visibility": "user"}
+        expiring = assert_conforms(client.post("/v1/files", files={"file": ("e.jsonl", b"x\n")}, data=form),
+                                   "/v1/files", "POST")  # fmt: skip
+        assert (expiring["visibility"], expiring["expires_at"]) == ("user", expiring["created_at"])  # 1 h is 0.4 s
+        kept = upload(client, b"y\n", "kept.jsonl")
+        assert (kept["visibility"], kept["expires_at"], kept["signature"]) == ("workspace", None, None)
+        for bad, loc in (({"expiry": "soon"}, "expiry"), ({"visibility": "everyone"}, "visibility")):
+            refused = client.post("/v1/files", files={"file": ("b", b"z")}, data={"purpose": "batch", **bad})
+            assert assert_conforms(refused, "/v1/files", "POST")["detail"][0]["loc"] == ["body", loc]
+        time.sleep(0.5)
+        assert client.get(f"/v1/files/{expiring['id']}").status_code == 404
+        assert client.get(f"/v1/files/{expiring['id']}/content").status_code == 404
+        assert [f["id"] for f in client.get("/v1/files").json()["data"]] == [kept["id"]]
+        job = {"endpoint": "/v1/embeddings", "model": "mistral-embed", "input_files": [expiring["id"]]}
+        assert client.post("/v1/batch/jobs", json=job).status_code == 404, "an expired input file is gone too"
+    with BackgroundServer(fast()) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        hours = client.post("/v1/files", files={"file": ("h", b"h")}, data={"expiry": "48"}).json()
+        assert hours["expires_at"] == hours["created_at"] + 48 * 3600
+        never = client.post("/v1/files", files={"file": ("f", b"f")}, data={"expiry": str(10**30)}).json()
+        assert never["expires_at"] == 253402300799, "capped at the end of year 9999"
+        past = client.post("/v1/files", files={"file": ("p", b"p")}, data={"expiry": "-1"}).json()
+        assert client.get(f"/v1/files/{past['id']}").status_code == 404, "an expiry in the past: gone at once"
+
+
+def test_a_signed_url_is_served_without_a_key_and_only_while_it_is_genuine() -> None:
+    config = ServerConfig(batch=BatchSettings(requests_per_second=0, hour_seconds=0.4))
+    with BackgroundServer(config) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        stored = upload(client, b"signed content\n")
+        route = "/v1/files/{file_id}/url"
+        url = assert_conforms(client.get(f"/v1/files/{stored['id']}/url", params={"expiry": 1}), route, "GET")["url"]
+        assert url.startswith(server.url + "/"), "a URL of this server"
+        assert httpx.get(url).content == b"signed content\n"
+        assert httpx.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 200, "no key is looked at"
+        assert httpx.post(url).status_code == 405
+        for expiry in ("0", "169", "day"):
+            refused = client.get(f"/v1/files/{stored['id']}/url", params={"expiry": expiry})
+            assert assert_conforms(refused, route, "GET")["detail"][0]["loc"] == ["query", "expiry"]
+        assert client.get("/v1/files/6e1c0a54-0b7d-4b4e-9f44-0f3b6c3b3a01/url").status_code == 404
+        time.sleep(0.5)
+        expired = httpx.get(url)
+        assert (expired.status_code, expired.json()["message"]) == (403, "The URL has expired")
+        assert httpx.get(server.url + "/_signed/files/" + stored["id"]).status_code == 403, "unsigned"
+
+
+def test_jobs_take_inline_requests_or_files_and_answer_outputs_inline_as_the_contract_says() -> None:
+    with BackgroundServer(fast()) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        body = {"endpoint": "/v1/embeddings", "model": "mistral-embed",
+                "requests": [{"custom_id": "a", "body": {"input": ["x"]}}, {"body": {"input": ["y"]}}]}  # fmt: skip
+        created = assert_conforms(client.post("/v1/batch/jobs", json=body), "/v1/batch/jobs", "POST")
+        assert (created["input_files"], created["total_requests"]) == ([], 2)
+        assert "outputs" not in created
+        job = finished(client, created["id"])
+        assert "outputs" not in job
+        one = "/v1/batch/jobs/{job_id}"
+        inline = assert_conforms(client.get(f"/v1/batch/jobs/{job['id']}", params={"inline": "true"}), one, "GET")
+        assert [line["custom_id"] for line in inline["outputs"]] == ["a", None]
+        schema = {"$ref": "#/components/schemas/BatchResultLine", "components": load_spec()["components"]}
+        for line in inline["outputs"]:
+            jsonschema.validate(line, schema, cls=jsonschema.Draft202012Validator)
+        assert "outputs" not in client.get(f"/v1/batch/jobs/{job['id']}", params={"inline": "false"}).json()
+        assert client.get(f"/v1/batch/jobs/{job['id']}", params={"inline": "yes"}).status_code == 422
+
+        stored = upload(client, request_lines({"custom_id": "f", "body": {"input": ["z"]}}))
+        for wrong, message in (
+            ({"input_files": [stored["id"]]}, "both were given"),
+            ({"requests": None}, "neither was given"),
+        ):
+            refused = client.post("/v1/batch/jobs", json={**body, **wrong})
+            assert refused.status_code == 400
+            assert message in assert_conforms(refused, "/v1/batch/jobs", "POST")["message"]
+        for field, value in (("timeout_hours", 0), ("timeout_hours", 169), ("endpoint", "/v1/chat/completions"),
+                             ("metadata", {"k": 1}), ("requests", [{"custom_id": "no body"}])):  # fmt: skip
+            refused = client.post("/v1/batch/jobs", json={**body, field: value})
+            assert assert_conforms(refused, "/v1/batch/jobs", "POST")["detail"][0]["loc"][:2] == ["body", field]
+        empty = finished(client, client.post("/v1/batch/jobs", json={**body, "requests": []}).json()["id"])
+        assert (empty["status"], empty["errors"][0]["message"]) == ("FAILED", "The job has no request line")
+
+        deleted = assert_conforms(client.delete(f"/v1/batch/jobs/{job['id']}"), one, "DELETE")
+        assert deleted == {"id": job["id"], "object": "batch", "deleted": True}
+        assert assert_conforms(client.get(f"/v1/batch/jobs/{job['id']}"), one, "GET")["message"].endswith("not found")
+        assert client.get(f"/v1/files/{job['output_file']}").status_code == 200, "its files stay"
+
+
+def test_the_jobs_metadata_filter_is_read_as_json_or_spread_over_the_query() -> None:
+    """FastAPI reads a `Json` query value; OpenAPI serialises an object parameter as one name per property (what
+    the official SDKs send). Both are read; anything that is not a JSON object is refused with a 422."""
+    with BackgroundServer(fast()) as server, httpx.Client(base_url=server.url, headers=AUTH) as client:
+        line = [{"body": {"input": ["x"]}}]
+        jobs = [
+            client.post("/v1/batch/jobs", json={"endpoint": "/v1/embeddings", "model": "mistral-embed",
+                                                "requests": line, "metadata": metadata}).json()["id"]
+            for metadata in ({"team": "x", "run": "1"}, {"team": "x", "run": "2"}, None)
+        ]  # fmt: skip
+
+        def ids(params: Any) -> list[str]:
+            listing = client.get("/v1/batch/jobs", params=params)
+            return [job["id"] for job in assert_conforms(listing, "/v1/batch/jobs", "GET")["data"]]
+
+        assert ids({"metadata": '{"team": "x"}'}) == [jobs[1], jobs[0]]
+        assert ids({"metadata": '{"team": "x", "run": "1"}'}) == [jobs[0]]
+        assert ids({"metadata": "{}"}) == jobs[::-1]
+        assert ids({"team": "x", "run": "2"}) == [jobs[1]]
+        assert ids({"team": "x", "order_by": "created"}) == [jobs[0], jobs[1]], "declared names are not metadata"
+        assert ids({"metadata": '{"run": "1"}', "team": "y"}) == [jobs[0]], "the JSON form wins over spread names"
+        assert ids({"metadata": '{"run": 1}'}) == [], "values are compared as they are: the string '1' is not 1"
+        for bad in ("not json", "[1, 2]", '"text"', "[" * 5000):
+            refused = client.get("/v1/batch/jobs", params={"metadata": bad})
+            assert assert_conforms(refused, "/v1/batch/jobs", "GET")["detail"][0]["loc"] == ["query", "metadata"]
+        assert ids({"page": "-1"}) == []
+        assert ids({"page_size": "0"}) == []
 
 
 def test_cancel_and_timeout_stop_a_job_with_the_lines_answered_so_far() -> None:

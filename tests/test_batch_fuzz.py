@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 import schemathesis
 from conftest import SPEC_PATH, auth_for
-from fuzz_hooks import map_case
+from fuzz_hooks import filter_case, map_case
 from hypothesis import HealthCheck, settings
 from reference_server import BackgroundServer, ServerConfig
 from reference_server._batch import BatchSettings
 
 schema = schemathesis.openapi.from_path(SPEC_PATH)
 schema.hook(map_case)
+schema.hook(filter_case)
 Workflow = schema.as_state_machine()
 
 

@@ -74,6 +74,9 @@ BAD_FLAGS = [
     ("--timeout", "inf", "must be a finite number of seconds above 0"),
     ("--connect-timeout", "0", "must be a finite number of seconds above 0"),
     ("--output-dimension", "0", "must be at least 1"),
+    # The contract's bounds on a batch job's timeout_hours (1 to 168), refused before any file is planned.
+    ("--batch-timeout-hours", "0", "must be at least 1"),
+    ("--batch-timeout-hours", "169", "must be at most 168"),
 ]
 
 

@@ -18,6 +18,8 @@ from embedkit import (
     EmbeddingCache,
     InputError,
     InvalidRequestError,
+    ModelNotFoundError,
+    NotFoundError,
     UnknownOptionError,
     UnsupportedError,
     _cli,
@@ -151,6 +153,27 @@ def test_models_lists_prices_for_both_services(cortecs: Embedder, mistral: Embed
     assert mistral_cards["mistral-embed-2312"].price is not None
     assert mistral_cards["mistral-embed-2312"].price.per_million == PRICES_PER_MILLION["mistral-embed"]
     assert mistral.list_models() == list(mistral_cards)
+
+
+def test_one_model_is_its_card_in_the_list_for_both_services(local: BackgroundServer, cortecs: Embedder,
+                                                                mistral: Embedder) -> None:  # fmt: skip
+    """Mistral answers one card from its own route; cortecs has none, so its card comes from its list."""
+    for embedder in (cortecs, mistral):
+        cards = embedder.models()
+        for card in cards:
+            before = local.app.requests
+            assert embedder.model_info(card.id) == card
+            assert local.app.requests == before + 1, "one request: the one-model route, or cortecs' list"
+        with pytest.raises(ModelNotFoundError) as caught:
+            embedder.model_info("no-such-embed")
+        assert isinstance(caught.value, NotFoundError)
+        # Mistral's route answers 404; cortecs' list holds no such card (no status of its own).
+        assert caught.value.status == (404 if embedder is mistral else None)
+    with Embedder.cortecs(api="serverless", base_url=local.url, api_key=DEV_TOKEN) as serverless:
+        before = local.app.requests
+        with pytest.raises(UnsupportedError, match="cortecs-serverless has no models route"):
+            serverless.model_info("bge-m3")
+        assert local.app.requests == before
 
 
 def test_an_estimate_counts_what_the_service_bills_and_the_result_costs_the_same(mistral: Embedder) -> None:

@@ -100,7 +100,7 @@ class Loopback:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = _handle
+            do_GET = do_POST = do_DELETE = _handle
 
             def log_message(self, *args: object) -> None:
                 return None
@@ -579,9 +579,9 @@ class WatchedCache(EmbeddingCache):
         self.threads.append(threading.get_ident())
         return super().get_many(namespace, keys)
 
-    def put_many(self, namespace: str, keys: Any, rows: Any) -> None:
+    def put_many(self, namespace: str, keys: Any, rows: Any, served_model: Any = None) -> None:
         self.threads.append(threading.get_ident())
-        super().put_many(namespace, keys, rows)
+        super().put_many(namespace, keys, rows, served_model)
 
 
 def test_the_async_client_keeps_sqlite_and_decoding_off_the_event_loop(
@@ -678,7 +678,7 @@ def test_a_key_echoed_in_any_answer_reaches_no_message_body_or_frame_local(answe
     attributes = [getattr(failure, name, None) for name in ("body", "details", "code", "type", "request_id")]
     assert key_free(str(failure), repr(failure), *attributes, *getattr(failure, "__notes__", []))
     frames = embedkit_frame_locals(failure)
-    assert any("_attempts." in local for local in frames), "the traceback goes through the sending loop"
+    assert any("exchange." in local for local in frames), "the traceback goes through the transport"
     assert key_free(*frames)
 
 
@@ -951,3 +951,163 @@ def test_a_cortecs_deployment_without_the_models_route_is_estimated_without_a_pr
         assert first.tokens > 0
         assert [(seen.method, seen.path) for seen in server.seen] == [("GET", "/models?tag=Embedding&currency=EUR")]
         assert cortecs.estimate(["a text"], price_per_million=2.0).cost is not None
+
+
+# --- F. the operations the upstream contract brought: one model, inline jobs, deleting a job, signed URLs ----------
+
+A_JOB_ID = "0d7c4b8e-8f3e-4f6a-9a51-3c2f9d1e7b10"
+A_FILE_ID = "5b2f7c1a-1d4e-4c9b-8e6f-2a7d3c9e1f04"
+FT_CARD = {"id": "ft:open-mistral-7b:5a1c:20260901:7f3e", "object": "model", "type": "fine-tuned",
+           "capabilities": {"completion_chat": True, "fine_tuning": False}, "job": "3c1d", "root": "open-mistral-7b",
+           "archived": False, "aliases": []}  # fmt: skip
+
+
+def test_model_info_retries_like_embed_quotes_the_id_and_reads_a_fine_tuned_card() -> None:
+    answers = iter([error(503, b""), error(429, {"message": "slow down"}, {"retry-after-ms": "1"})])
+    with (
+        Loopback(lambda seen: next(answers, (200, {}, orjson.dumps(FT_CARD)))) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, retry=FAST_RETRY) as embedder,
+    ):
+        info = embedder.model_info("ft:open-mistral-7b/odd id")
+        assert [(seen.method, seen.path) for seen in server.seen] == [
+            ("GET", "/v1/models/ft%3Aopen-mistral-7b%2Fodd%20id")
+        ] * 3, "one route, the id quoted whole, retried through 503 and 429"
+
+        async def run() -> Any:
+            async with AsyncEmbedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as asynchronous:
+                return await asynchronous.model_info("ft:open-mistral-7b:5a1c:20260901:7f3e")
+
+        assert asyncio.run(run()) == info
+    assert (info.id, info.price, info.aliases) == (FT_CARD["id"], None, ())
+
+
+def test_model_info_of_an_unknown_id_is_a_model_not_found_error_sent_once() -> None:
+    not_found = error(404, {"detail": "Not Found"})  # a wording that names no model: the route makes it one
+    with (
+        Loopback(lambda seen: not_found) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, retry=FAST_RETRY) as embedder,
+    ):
+        with pytest.raises(ModelNotFoundError) as caught:
+            embedder.model_info("no-such-model")
+        assert len(server.seen) == 1, "a 404 is not retried"
+        for bad in ("", "  ", None, 7):
+            with pytest.raises(InputError, match="model_id must be a non-empty model id") as refused:
+                embedder.model_info(bad)
+            assert refused.value.argument == "model_id"
+        assert len(server.seen) == 1, "bad ids are refused before anything is sent"
+    assert isinstance(caught.value, NotFoundError)
+    assert isinstance(caught.value, InvalidRequestError)
+    assert (caught.value.status, caught.value.attempts) == (404, 1)
+    with (
+        Loopback(lambda seen: (200, {}, b'{"object": "model"}')) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder,
+        pytest.raises(ResponseValidationError, match="the model card has no string `id`"),
+    ):
+        embedder.model_info("mistral-embed")
+
+
+class ScriptedBatch:
+    """Mistral's batch routes as scripted answers: one inline job, which succeeds at once, its outputs computed
+    from the requests it was created with (a vector per input: [row, 0.5])."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, Any] | None = None
+
+    def job(self, *, outputs: bool) -> dict[str, Any]:
+        assert self.created is not None
+        requests = self.created["requests"]
+        body: dict[str, Any] = {
+            "id": A_JOB_ID, "object": "batch", "input_files": [], "endpoint": "/v1/embeddings",
+            "model": self.created["model"], "metadata": self.created["metadata"], "errors": [], "status": "SUCCESS",
+            "created_at": 1, "total_requests": len(requests), "completed_requests": len(requests),
+            "succeeded_requests": len(requests), "failed_requests": 0, "output_file": None, "error_file": None,
+        }  # fmt: skip
+        if outputs:
+            body["outputs"] = []
+            for number, item in enumerate(requests):
+                first = int(item["custom_id"].split("-")[1])
+                answer = json.loads(ok([(i, [float(first + i), 0.5]) for i in range(len(item["body"]["input"]))])[2])
+                body["outputs"].append({"id": f"line-{number}", "custom_id": item["custom_id"], "error": None,
+                                        "response": {"status_code": 200, "body": answer}})  # fmt: skip
+        return body
+
+    def __call__(self, seen: Seen) -> Answer:
+        if (seen.method, seen.path) == ("POST", "/v1/batch/jobs"):
+            self.created = seen.body
+            return 200, {}, orjson.dumps({**self.job(outputs=False), "status": "QUEUED"})
+        if seen.method == "GET" and seen.path.startswith(f"/v1/batch/jobs/{A_JOB_ID}"):
+            return 200, {}, orjson.dumps(self.job(outputs=seen.path.endswith("?inline=true")))
+        return error(404, {"detail": "Not Found"})
+
+
+def test_an_inline_job_sends_its_requests_in_the_job_and_reads_its_outputs_inline() -> None:
+    script = ScriptedBatch()
+    texts = [f"inline text {i}" for i in range(5)]
+    with (
+        Loopback(script) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=2, retry=FAST_RETRY) as embedder,
+    ):
+        job = embedder.batch.submit(texts, inline=True, metadata={"team": "search"}, timeout_hours=168)
+        assert job.inline
+        result = embedder.batch.fetch(job)
+        paths = [(seen.method, seen.path) for seen in server.seen]
+    job_path = f"/v1/batch/jobs/{A_JOB_ID}"
+    assert paths == [("POST", "/v1/batch/jobs"), ("GET", job_path), ("GET", f"{job_path}?inline=true")], "no files"
+    created = script.created
+    assert created is not None
+    assert "input_files" not in created
+    assert (created["endpoint"], created["model"], created["timeout_hours"]) == ("/v1/embeddings", "mistral-embed", 168)
+    assert created["requests"] == [
+        {"custom_id": "rows-0-2", "body": {"input": texts[0:2], "encoding_format": "float"}},
+        {"custom_id": "rows-2-4", "body": {"input": texts[2:4], "encoding_format": "float"}},
+        {"custom_id": "rows-4-5", "body": {"input": texts[4:5], "encoding_format": "float"}},
+    ]
+    metadata = created["metadata"]
+    assert metadata["team"] == "search"
+    assert (metadata["embedkit_rows"], metadata["embedkit_dtype"]) == ("5", "float")
+    assert "embedkit_dimension" not in metadata, "an empty value would break the contract's minLength"
+    assert np.array_equal(result.vectors, np.array([[row, 0.5] for row in range(5)], dtype=np.float32))
+
+
+def test_deleting_a_job_is_retried_and_a_404_after_a_lost_answer_is_success() -> None:
+    answers = iter([error(503, b""), error(404, {"detail": "Not Found"})])
+    with (
+        Loopback(lambda seen: next(answers, error(404, {"detail": "Not Found"}))) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, retry=FAST_RETRY) as embedder,
+    ):
+        assert embedder.batch.delete(A_JOB_ID) is True, "the first attempt deleted it; its answer was lost"
+        assert [(seen.method, seen.path) for seen in server.seen] == [("DELETE", f"/v1/batch/jobs/{A_JOB_ID}")] * 2
+        with pytest.raises(NotFoundError) as caught:
+            embedder.batch.delete(A_JOB_ID)
+        assert caught.value.attempts == 1, "no such job: a 404 at the first attempt is raised"
+        with pytest.raises(InputError, match="job must be a job id \\(a UUID\\), got 'not-a-uuid'") as refused:
+            embedder.batch.delete("not-a-uuid")
+        assert refused.value.argument == "job"
+        assert len(server.seen) == 3
+    with (
+        Loopback(lambda seen: (200, {}, orjson.dumps({"id": A_JOB_ID, "object": "batch", "deleted": True}))) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder,
+    ):
+        assert embedder.batch.delete(A_JOB_ID) is True
+
+
+def test_a_signed_url_is_asked_with_its_expiry_and_bad_arguments_are_refused_unsent() -> None:
+    signed = {"url": f"https://files.example/{A_FILE_ID}?signature=abc"}
+    with (
+        Loopback(lambda seen: (200, {}, orjson.dumps(signed))) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder,
+    ):
+        assert embedder.batch.signed_url(A_FILE_ID) == signed["url"]
+        assert embedder.batch.signed_url(A_FILE_ID, expiry_hours=168) == signed["url"]
+        assert [seen.path for seen in server.seen] == [f"/v1/files/{A_FILE_ID}/url?expiry=24",
+                                                       f"/v1/files/{A_FILE_ID}/url?expiry=168"]  # fmt: skip
+        bad_hours = [(0, "between 1 and 168, got 0"), (169, "between 1 and 168, got 169"), (1.5, "must be an integer"),
+                     ("24", "must be an integer"), (True, "must be an integer")]  # fmt: skip
+        for bad, message in bad_hours:
+            with pytest.raises(InputError, match=message) as refused:
+                embedder.batch.signed_url(A_FILE_ID, expiry_hours=bad)
+            assert refused.value.argument == "expiry_hours"
+        with pytest.raises(InputError) as refused:
+            embedder.batch.signed_url("file-123")
+        assert refused.value.argument == "file_id"
+        assert len(server.seen) == 2, "nothing sent for bad arguments"

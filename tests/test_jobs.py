@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import inspect
 import json
 import os
 import signal
@@ -14,14 +15,26 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import ROOT
-from embedkit import Embedder, EmbeddingCache
+from conftest import ROOT, load_spec
+from embedkit import Embedder, EmbeddingCache, InputError, NotFoundError
+from embedkit._batch_api import (
+    DEFAULT_TIMEOUT_HOURS,
+    MAX_INLINE_REQUESTS,
+    METADATA_KEY_LENGTH,
+    METADATA_VALUE_LENGTH,
+    SIGNED_URL_HOURS,
+    TIMEOUT_HOURS,
+    BatchAPI,
+    BatchJobError,
+)
 from embedkit._cache import text_key
-from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
+from reference_server import DEV_TOKEN, BackgroundServer, BatchSettings, FaultPlan, ServerConfig, compute_vector
+from reference_server import _catalogue as catalogue
 
 
 def expected(texts: list[str], model: str = "mistral-embed", dimension: int = 1024) -> np.ndarray:
@@ -201,9 +214,11 @@ def test_search_finds_the_nearest_texts_with_the_files_own_model(server: Any, tm
     first = found.stdout.splitlines()[0]
     assert first.startswith("1. ")
     assert first.endswith("1  The cat sat on the mat.")
-    # Every id the server lists, versioned ones with their plain aliases (as the real /v1/models is reported to).
+    # Every id the server lists, versioned ones with their plain aliases (as the real /v1/models is reported to),
+    # then its fine-tuned models (one, a completion model; a test elsewhere may delete it from a shared server).
     listed = cli("models", "--base-url", server.url).stdout.split()
-    assert listed == ["mistral-embed-2312", "mistral-embed", "codestral-embed-2505", "codestral-embed"]
+    assert listed[:4] == ["mistral-embed-2312", "mistral-embed", "codestral-embed-2505", "codestral-embed"]
+    assert set(listed[4:]) <= set(catalogue.FINE_TUNED_MODELS)
 
 
 def test_the_cli_reads_keys_from_the_environment_only(server: Any, tmp_path: Path) -> None:
@@ -423,3 +438,187 @@ def test_batching_flags_reach_the_client(server: Any, tmp_path: Path) -> None:
                  "--no-cache", "--max-input-tokens", "5", check=False)  # fmt: skip
     assert "record 1 (input 0)" in failed.stderr
     assert "over the limit of 5 per input" in failed.stderr
+
+
+# --- Mistral's batch API: the operations the upstream contract brought ---------------------------------------------
+
+
+def fast(**changes: Any) -> ServerConfig:
+    """A server whose batch jobs answer their lines as fast as they can."""
+    return ServerConfig(batch=BatchSettings(requests_per_second=0), **changes)
+
+
+@pytest.fixture(scope="module")
+def batch_server() -> Any:
+    with BackgroundServer(fast()) as running:
+        yield running
+
+
+def test_the_batch_bounds_are_the_contracts() -> None:
+    """The wrapper checks what the contract bounds; its figures must be the contract's (the generated models carry
+    types, not bounds, so the wrapper writes them once and this test reads openapi.yaml to hold them equal)."""
+    spec = load_spec()
+    fields = spec["components"]["schemas"]["CreateBatchJobRequest"]["properties"]
+    hours = fields["timeout_hours"]
+    assert (hours["minimum"], hours["maximum"]) == TIMEOUT_HOURS
+    assert hours["default"] == DEFAULT_TIMEOUT_HOURS
+    for method in (BatchAPI.submit, BatchAPI.create_job):
+        assert inspect.signature(method).parameters["timeout_hours"].default == hours["default"]
+    metadata = next(option for option in fields["metadata"]["anyOf"] if option.get("type") == "object")
+    assert (metadata["propertyNames"]["minLength"], metadata["propertyNames"]["maxLength"]) == METADATA_KEY_LENGTH
+    values = metadata["additionalProperties"]
+    assert values["type"] == "string"
+    assert (values["minLength"], values["maxLength"]) == METADATA_VALUE_LENGTH
+    requests = next(option for option in fields["requests"]["anyOf"] if option.get("type") == "array")
+    assert requests["maxItems"] == MAX_INLINE_REQUESTS
+    signed = spec["paths"]["/v1/files/{file_id}/url"]["get"]
+    expiry = next(parameter for parameter in signed["parameters"] if parameter["name"] == "expiry")
+    assert inspect.signature(BatchAPI.signed_url).parameters["expiry_hours"].default == expiry["schema"]["default"]
+    bounds = f"({SIGNED_URL_HOURS[0]} to {SIGNED_URL_HOURS[1]}, default {expiry['schema']['default']})"
+    assert bounds in signed["description"], "the bounds of a signed URL's expiry are the operation's description's"
+
+
+BAD_JOB_ARGUMENTS = [
+    ({"timeout_hours": 0}, "timeout_hours", "timeout_hours must be between 1 and 168, got 0"),
+    ({"timeout_hours": 169}, "timeout_hours", "timeout_hours must be between 1 and 168, got 169"),
+    ({"timeout_hours": 2.5}, "timeout_hours", "timeout_hours must be an integer"),
+    ({"timeout_hours": "24"}, "timeout_hours", "timeout_hours must be an integer"),
+    ({"metadata": {"": "x"}}, "metadata", "metadata key '' has 0 characters; keys have 1 to 32"),
+    ({"metadata": {"k" * 33: "x"}}, "metadata", f"metadata key '{'k' * 33}' has 33 characters; keys have 1 to 32"),
+    ({"metadata": {"team": ""}}, "metadata", "metadata\\['team'\\] has 0 characters; values have 1 to 512"),
+    ({"metadata": {"team": "v" * 513}}, "metadata", "metadata\\['team'\\] has 513 characters; values have 1 to 512"),
+    ({"metadata": {"count": 3}}, "metadata", "metadata\\['count'\\] must be a string, got 3 \\(int\\)"),
+    ({"metadata": {3: "three"}}, "metadata", "metadata key 3 must be a string"),
+    ({"metadata": [("team", "x")]}, "metadata", "metadata must be a mapping of strings to strings, got list"),
+    ({"metadata": {"embedkit_rows": "9"}}, "metadata", "metadata key 'embedkit_rows' starts with 'embedkit_"),
+    ({"inline": "yes"}, "inline", "inline must be True or False"),
+]
+
+
+BAD_JOB_IDS = [f"{name}={value!r}"[:60] for arguments, _, _ in BAD_JOB_ARGUMENTS for name, value in arguments.items()]
+
+
+@pytest.mark.parametrize(("arguments", "argument", "message"), BAD_JOB_ARGUMENTS, ids=BAD_JOB_IDS)
+@pytest.mark.parametrize("inline", [False, True])
+def test_job_arguments_outside_the_contract_are_named_before_anything_is_sent(
+    server: Any, arguments: dict[str, Any], argument: str, message: str, inline: bool
+) -> None:
+    before = server.app.requests
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder:
+        with pytest.raises(InputError, match=message) as caught:
+            embedder.batch.submit(["a text"], **{"inline": inline, **arguments})
+        assert caught.value.argument == argument
+        if argument != "inline":  # the lower-level create_job checks the same (it writes embedkit_ keys itself)
+            arguments = {"metadata": {"embedkit_request": "mine"}} if "embedkit_rows" in str(arguments) else arguments
+            with pytest.raises(InputError, match=message.replace("embedkit_rows", "embedkit_request")):
+                embedder.batch.create_job(None, requests=[{"body": {"input": ["x"]}}], model="mistral-embed",
+                                          **arguments)  # fmt: skip
+    assert server.app.requests == before, "nothing uploaded, no job created"
+
+
+def test_the_contracts_bounds_themselves_are_accepted(batch_server: Any) -> None:
+    metadata = {"k" * METADATA_KEY_LENGTH[1]: "v" * METADATA_VALUE_LENGTH[1], "t": "1"}
+    texts = ["bounded job", "another text"]
+    with Embedder.mistral(base_url=batch_server.url, api_key=DEV_TOKEN) as embedder:
+        for hours, inline in ((TIMEOUT_HOURS[0], False), (TIMEOUT_HOURS[1], True)):
+            job = embedder.batch.submit(texts, metadata=metadata, timeout_hours=hours, inline=inline)
+            assert {key: job.metadata[key] for key in metadata} == metadata
+            result = embedder.batch.fetch(embedder.batch.wait(job, poll_interval=0.01))
+            assert np.array_equal(result.vectors, expected(texts))
+
+
+def test_an_inline_job_gives_the_synchronous_vectors_without_any_file(batch_server: Any) -> None:
+    texts = [f"inline batch text {i}" for i in range(300)]
+    options: dict[str, Any] = {"model": "codestral-embed", "output_dimension": 64, "output_dtype": "int8"}
+    uploads = batch_server.app.files.uploads
+    with Embedder.mistral(base_url=batch_server.url, api_key=DEV_TOKEN, batch_size=32) as embedder:
+        job = embedder.batch.submit(texts, inline=True, **options)
+        assert (job.inline, job.input_files, job.total_requests) == (True, (), 10)
+        job = embedder.batch.wait(job, poll_interval=0.01)
+        assert job.status == "SUCCESS"
+        outputs = embedder.batch.status(job, inline=True).outputs
+        assert outputs is not None
+        assert sorted(item["custom_id"] for item in outputs) == sorted(f"rows-{i}-{min(i + 32, 300)}"
+                                                                       for i in range(0, 300, 32))  # fmt: skip
+        result = embedder.batch.fetch(job)
+        synchronous = embedder.embed(texts, **options)
+        # A line the service refuses: this client allows more tokens per request than the service does.
+        with Embedder.mistral(base_url=batch_server.url, api_key=DEV_TOKEN, max_batch_tokens=40000) as loose:
+            big = [f"{i} " + "1" * 6000 for i in range(3)]  # about 6000 tokens each (a token a digit), 18000 in all
+            failing = loose.batch.wait(loose.batch.submit(big, inline=True), poll_interval=0.01)
+            with pytest.raises(BatchJobError) as caught:
+                loose.batch.fetch(failing)
+    assert batch_server.app.files.uploads == uploads, "nothing uploaded"
+    assert result.vectors.dtype == np.int8
+    assert np.array_equal(result.vectors, synchronous.vectors)
+    assert result.usage.total_tokens == synchronous.usage.total_tokens
+    assert caught.value.failures[0].status == 400
+    assert "Too many tokens" in caught.value.failures[0].message
+    assert caught.value.partial is not None
+    assert caught.value.partial.completed_indices == []
+
+
+def test_an_inline_job_over_the_contracts_request_limit_is_refused_unsent(server: Any) -> None:
+    texts = [f"t{i}" for i in range(MAX_INLINE_REQUESTS + 1)]
+    before = server.app.requests
+    refused = pytest.raises(InputError, match="make 10001 request lines; an inline job carries at most 10000")
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=1) as embedder, refused as caught:
+        embedder.batch.submit(texts, inline=True)
+    assert caught.value.argument == "inline"
+    empty = pytest.raises(InputError, match="no texts: a batch job embeds at least one")
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder, empty:
+        embedder.batch.submit([], inline=True)
+    assert server.app.requests == before
+
+
+def test_a_deleted_job_is_gone_and_its_files_stay(batch_server: Any) -> None:
+    with Embedder.mistral(base_url=batch_server.url, api_key=DEV_TOKEN) as embedder:
+        job = embedder.batch.wait(embedder.batch.submit(["to be deleted", "soon"]), poll_interval=0.01)
+        assert job.output_file is not None
+        output = list(embedder.batch.read_lines(job.output_file))
+        assert embedder.batch.delete(job) is True
+        with pytest.raises(NotFoundError) as caught:
+            embedder.batch.status(job)
+        assert caught.value.status == 404
+        with pytest.raises(NotFoundError):
+            embedder.batch.delete(job.id)
+        assert job.id not in {listed.id for listed in embedder.batch.jobs()}
+        assert list(embedder.batch.read_lines(job.output_file)) == output, "the contract: its files are not deleted"
+
+
+def test_a_signed_url_downloads_a_file_without_the_key(batch_server: Any, tmp_path: Path) -> None:
+    with Embedder.mistral(base_url=batch_server.url, api_key=DEV_TOKEN) as embedder:
+        job = embedder.batch.wait(embedder.batch.submit(["a signed download"]), poll_interval=0.01)
+        assert job.output_file is not None
+        embedder.batch.download(job.output_file, tmp_path / "keyed.jsonl")
+        url = embedder.batch.signed_url(job.output_file, expiry_hours=1)
+        with pytest.raises(NotFoundError):
+            embedder.batch.signed_url("6e1c0a54-0b7d-4b4e-9f44-0f3b6c3b3a01")
+    assert DEV_TOKEN not in url
+    with httpx.Client(timeout=30) as anonymous:
+        downloaded = anonymous.get(url)
+        refused = anonymous.get(f"{batch_server.url}/v1/files/{job.output_file}/content")
+    assert downloaded.status_code == 200
+    assert downloaded.content == (tmp_path / "keyed.jsonl").read_bytes()
+    assert refused.status_code == 401, "the same file without the URL's signature needs the key"
+
+
+def test_the_new_batch_operations_retry_through_faults_and_create_once() -> None:
+    config = fast(faults=FaultPlan(rate=0.3, seed=5, kinds=("429", "500", "503", "drop", "truncate")))
+    texts = [f"faulty inline text {i}" for i in range(200)]
+    with (
+        BackgroundServer(config) as server,
+        Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=20) as embedder,
+    ):
+        job = embedder.batch.wait(embedder.batch.submit(texts, inline=True), poll_interval=0.01)
+        result = embedder.batch.fetch(job)
+        file_job = embedder.batch.wait(embedder.batch.submit(texts[:3]), poll_interval=0.01)
+        assert file_job.output_file is not None
+        assert embedder.batch.signed_url(file_job.output_file).startswith("http")
+        assert embedder.batch.delete(job) is True
+        created, uploads = server.app.batch.created, server.app.files.uploads
+        faults = [fault for fault in server.app.config.faults.recent if fault]
+        synchronous = embedder.embed(texts).vectors
+    assert (created, uploads) == (2, 1), "a retried creation or upload was adopted, not sent twice"
+    assert len(faults) >= 2
+    assert np.array_equal(result.vectors, synchronous)

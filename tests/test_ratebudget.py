@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import pytest
 from embedkit import (
     APITimeoutError,
     AsyncEmbedder,
+    ClosedError,
     DeadlineExceededError,
     Embedder,
     InputError,
@@ -327,3 +330,180 @@ def test_the_watchdog_ends_an_attempt_that_hangs_and_sends_it_again(mode: str, c
         assert server.accepted == 2
     # Each attempt ends by its deadline (0.5 s to connect + 0.5 s to answer), however the bytes trickle.
     assert elapsed < 10
+
+
+# --- the budget's clock is monotonic ------------------------------------------------------------------------------
+
+
+def test_a_wall_clock_stepped_back_stalls_nobody(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    budget = RateBudget.in_file(RateLimits(requests_per_second=10), tmp_path / "budget.sqlite", "wall clock")
+    try:
+        assert budget.acquire(0)
+        wall = time.time
+        monkeypatch.setattr(time, "time", lambda: wall() - 600)  # the system clock stepped back ten minutes
+        started = time.monotonic()
+        for _ in range(3):  # a wall-clock budget would have every sender wait the 600 s (past this deadline)
+            assert budget.acquire(0, deadline=time.monotonic() + 2)
+        assert time.monotonic() - started < 2
+    finally:
+        budget.close()
+
+
+PAUSE_CHILD = """
+import sys
+from embedkit._ratebudget import FileBackend
+backend = FileBackend(sys.argv[1], "across")
+backend.pause(5.0)
+backend.close()
+"""
+
+
+def test_moments_in_the_file_mean_the_same_to_every_process_and_another_boots_are_clamped(tmp_path: Path) -> None:
+    path = tmp_path / "budget.sqlite"
+    limits = RateLimits(requests_per_second=10)
+    # Another process pauses the budget for 5 s on its monotonic clock: this one reads the same 5 s (what is left).
+    subprocess.run([sys.executable, "-c", PAUSE_CHILD, str(path)], check=True, timeout=60)
+    here = FileBackend(path, "across")
+    try:
+        wait = here.reserve(limits, 0, None, None)[0]
+        assert wait is not None
+        assert 3.0 < wait < 5.0 + 0.5 + 0.6 + 0.2  # what is left of the pause, two jitters, this request's place
+    finally:
+        here.close()
+
+    # A file written before a reboot: its moments lie far ahead of the new boot's clock. Clamped, not waited for.
+    clock = Clock()
+    clock.now = 90_000.0  # a day of uptime
+    before = FileBackend(path, "reboot", clock=clock)
+    before.pause(60.0)
+    for _ in range(100):
+        before.reserve(limits, 0, None, None)  # a queue of reservations, ten seconds long
+    before.close()
+    clock.now = 30.0  # booted again, thirty seconds ago
+    after = FileBackend(path, "reboot", clock=clock)
+    try:
+        wait = after.reserve(limits, 0, None, None)[0]
+        assert wait is not None
+        assert wait < 0.2, "emptied (one request's spacing), neither paused nor queued"
+        # A pause within the window is still a pause.
+        after.pause(5.0)
+        wait = after.reserve(limits, 0, None, None)[0]
+        assert wait is not None
+        assert wait >= 5.0
+    finally:
+        after.close()
+
+    # The same in a process, with a clock stepped back ten minutes (the state's moments are from before).
+    clock.now = 1000.0
+    local = LocalBackend(limits, clock)
+    local.pause(30.0)
+    clock.now -= 600
+    wait = local.reserve(limits, 0, None, None)[0]
+    assert wait is not None
+    assert wait < 0.2
+
+
+# --- one budget per key, whatever the limits ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rates", [(2.0, 5.0), (2.0, None)], ids=["2-and-5", "2-and-unlimited"])
+@pytest.mark.parametrize("where", ["process", "file"])
+def test_a_429_seen_by_one_client_of_a_key_pauses_its_other_clients_whatever_their_limits(
+    where: str, rates: tuple[float, float | None], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("EMBEDKIT_REQUESTS_PER_SECOND", raising=False)
+    monkeypatch.delenv("EMBEDKIT_TOKENS_PER_MINUTE", raising=False)
+    monkeypatch.delenv("EMBEDKIT_RATE_BUDGET_FILE", raising=False)
+    arguments: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "api_key": f"key-{uuid.uuid4().hex}",
+                                 "progress": False}  # fmt: skip
+    if where == "file":
+        arguments["rate_budget"] = tmp_path / "budget.sqlite"
+    first, second = rates
+    with (
+        Embedder.mistral(requests_per_second=first, **arguments) as one,
+        Embedder.mistral(requests_per_second=second, **arguments) as other,
+    ):
+        mine, theirs = one._settings.budget, other._settings.budget
+        assert mine.limits != theirs.limits  # each paces to its own limits
+        assert theirs.acquire(0, deadline=time.monotonic() + 0.5)
+        mine.observe(429, {}, 0, asked=1.0)  # a 429 through one: Retry-After 1 s
+        with pytest.raises(DeadlineExceededError):
+            theirs.acquire(0, deadline=time.monotonic() + 0.5)
+        with pytest.raises(DeadlineExceededError):
+            mine.acquire(0, deadline=time.monotonic() + 0.5)
+
+
+def test_a_client_limiting_requests_only_does_not_stall_one_limiting_tokens() -> None:
+    clock = Clock()
+    shared = LocalBackend(RateLimits(), clock)
+    tokens, requests = RateLimits(tokens_per_minute=6000), RateLimits(requests_per_second=1000)
+    assert shared.reserve(tokens, 50, None, None)[0] == 0.0  # the 50-token bucket, spent
+    for _ in range(50):  # the other client's requests meanwhile, over half a second
+        clock.now += 0.01
+        assert shared.reserve(requests, 0, None, None)[0] == 0.0
+    # 49 tokens came back in that half second (98 a second): the requests did not take their refill away.
+    assert shared.reserve(tokens, 48, None, None)[0] == 0.0
+
+
+# --- closing releases the budget ----------------------------------------------------------------------------------
+
+
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc")
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_closing_clients_closes_the_budget_files_they_opened(client: str, tmp_path: Path) -> None:
+    arguments: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "api_key": DEV_TOKEN,
+                                 "rate_budget": tmp_path / "budget.sqlite", "progress": False}  # fmt: skip
+    closed: list[Embedder | AsyncEmbedder] = []  # kept: not the garbage collector, close() must release them
+
+    async def run() -> None:
+        for _ in range(50):
+            embedder = AsyncEmbedder.mistral(**arguments)
+            await embedder._settings.budget.acquire_async(1)  # opens its connection to the file
+            await embedder.aclose()
+            closed.append(embedder)
+
+    before = open_descriptors()
+    if client == "sync":
+        for _ in range(50):
+            embedder = Embedder.mistral(**arguments)
+            assert embedder._settings.budget.acquire(1)
+            embedder.close()
+            closed.append(embedder)
+    else:
+        asyncio.run(run())
+    assert abs(open_descriptors() - before) <= 2
+    budget = closed[0]._settings.budget
+    assert budget.closed
+    budget.close()  # again: nothing happens
+    with pytest.raises(ClosedError):
+        budget.acquire(1)
+    with pytest.raises(ClosedError):
+        budget.backend.reserve(RateLimits(), 0, None, None)
+    assert DEV_TOKEN not in repr(budget)
+
+
+def test_a_budget_passed_in_is_its_owners_to_close(tmp_path: Path) -> None:
+    budget = RateBudget.in_file(RateLimits(requests_per_second=100), tmp_path / "budget.sqlite", "owned")
+    for _ in range(2):
+        with Embedder.mistral(base_url="http://127.0.0.1:9", api_key=DEV_TOKEN, rate_budget=budget,
+                              progress=False) as embedder:  # fmt: skip
+            assert embedder._settings.budget.acquire(1)
+        assert not budget.closed
+    budget.close()
+    budget.close()
+    with pytest.raises(ClosedError, match="closed"):
+        budget.acquire(1)
+    with pytest.raises(ClosedError):
+        budget.observe(429, {}, 0)
+    # A client's handle of the process's budget closes with it; the other clients of the key keep theirs.
+    arguments: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "api_key": f"key-{uuid.uuid4().hex}",
+                                 "requests_per_second": 100, "progress": False}  # fmt: skip
+    with Embedder.mistral(**arguments) as staying:
+        with Embedder.mistral(**arguments) as leaving:
+            assert leaving._settings.budget.acquire(1)
+        assert leaving._settings.budget.closed
+        assert staying._settings.budget.acquire(1)

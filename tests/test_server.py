@@ -15,6 +15,7 @@ import pytest
 from conftest import assert_conforms, model_class, operations, response_schema
 from reference_server import (
     CORTECS_MODELS,
+    FINE_TUNED_MODELS,
     PROVIDERS,
     BackgroundServer,
     ServerConfig,
@@ -26,6 +27,7 @@ from reference_server import (
 MISTRAL = "/v1/embeddings"
 CORTECS = "/api/v1/models/serverless/embeddings"
 MODELS = "/v1/models"
+FINE_TUNED = next(iter(FINE_TUNED_MODELS))
 
 
 def vectors(body: dict[str, Any], dtype: str = "float") -> np.ndarray:
@@ -54,7 +56,7 @@ def request_examples() -> list[tuple[str, str, str, Any]]:
         content = operation.get("requestBody", {}).get("content", {})
         # A batch job's example names an uploaded file, which only exists after an upload: tests/test_batch.py.
         if "application/json" in content and path != "/v1/batch/jobs":
-            for name, example in content["application/json"]["examples"].items():
+            for name, example in content["application/json"].get("examples", {}).items():
                 found.append((f"{method} {path} {name}", path, method, example["value"]))
     return found
 
@@ -76,7 +78,7 @@ def test_the_contracts_example_requests_are_answered_as_the_contract_says(
     assert answer["usage"]["prompt_tokens"] == sum(count_tokens(text, body["model"]) for text in inputs)
 
 
-def test_the_model_list_names_the_embedding_models(server: Any, auth: dict[str, str]) -> None:
+def test_the_model_list_names_the_embedding_models_and_the_fine_tuned_one(server: Any, auth: dict[str, str]) -> None:
     response = httpx.get(server.url + MODELS, headers=auth)
     body = assert_conforms(response, MODELS, "GET")
     model_class("ModelList").from_dict(body)
@@ -86,7 +88,99 @@ def test_the_model_list_names_the_embedding_models(server: Any, auth: dict[str, 
         "mistral-embed": ["mistral-embed-2312"],
         "codestral-embed-2505": ["codestral-embed"],
         "codestral-embed": ["codestral-embed-2505"],
+        FINE_TUNED: [],
     }
+
+
+def test_model_cards_carry_every_field_and_capability_flag_of_upstreams_schemas(
+    server: Any, auth: dict[str, str], spec: dict[str, Any]
+) -> None:
+    """Upstream's card schemas have defaults for most fields; a server that left them out would still validate, so
+    the keys are compared with the schemas' properties themselves."""
+    schemas = spec["components"]["schemas"]
+    flags = list(schemas["ModelCapabilities"]["properties"])
+    assert len(flags) == 14
+    for card in httpx.get(server.url + MODELS, headers=auth).json()["data"]:
+        schema = schemas["BaseModelCard" if card["type"] == "base" else "FTModelCard"]
+        # `billing_model_name` and friends are newer than the cut: only the cut's properties are asked for.
+        assert set(card) == set(schema["properties"]), card["id"]
+        assert list(card["capabilities"]) == flags
+        if card["type"] == "base":
+            assert not any(card["capabilities"].values()), "no flag is about embeddings"
+            assert (card["internal"], card["deprecation_replacement_model"]) == (False, None)
+        else:
+            assert (card["root"], card["archived"], card["job"]) == ("open-mistral-7b", False,
+                                                                      FINE_TUNED_MODELS[FINE_TUNED].job)  # fmt: skip
+
+
+def test_every_models_operation_answers_as_the_contract_says(auth: dict[str, str]) -> None:
+    one = "/v1/models/{model_id}"
+    tuning = "/v1/fine_tuning/models/{model_id}"
+    archive = "/v1/fine_tuning/models/{model_id}/archive"
+    with BackgroundServer() as fresh, httpx.Client(base_url=fresh.url, headers=auth) as client:
+        for model_id in ("mistral-embed-2312", "codestral-embed", FINE_TUNED):
+            card = assert_conforms(client.get(f"/v1/models/{model_id}"), one, "GET")
+            assert card["id"] == model_id
+        assert "not found" in assert_conforms(client.get("/v1/models/unknown"), one, "GET")["message"]
+        cannot_embed = client.post(MISTRAL, json={"model": FINE_TUNED, "input": "x"})
+        assert (cannot_embed.status_code, cannot_embed.json()["code"]) == (400, "1500"), "a completion model"
+        updated = assert_conforms(client.patch(f"/v1/fine_tuning/models/{FINE_TUNED}", json={"description": None}),
+                                  tuning, "PATCH")  # fmt: skip
+        assert (updated["model_type"], updated["description"]) == ("completion", None), "null clears a field"
+        assert updated["name"] == FINE_TUNED_MODELS[FINE_TUNED].name, "an absent field is left alone"
+        assert client.patch(f"/v1/fine_tuning/models/{FINE_TUNED}", json={"name": 3}).status_code == 422
+        assert assert_conforms(client.post(f"/v1/fine_tuning/models/{FINE_TUNED}/archive"), archive, "POST") == {
+            "id": FINE_TUNED, "object": "model", "archived": True,
+        }  # fmt: skip
+        assert client.get(f"/v1/models/{FINE_TUNED}").json()["archived"] is True
+        assert assert_conforms(client.delete(f"/v1/fine_tuning/models/{FINE_TUNED}/archive"), archive, "DELETE") == {
+            "id": FINE_TUNED, "object": "model", "archived": False,
+        }  # fmt: skip
+        for method, path, template in (
+            ("DELETE", "/v1/models/mistral-embed", one),
+            ("PATCH", "/v1/fine_tuning/models/codestral-embed-2505", tuning),
+            ("POST", "/v1/fine_tuning/models/mistral-embed/archive", archive),
+            ("DELETE", "/v1/fine_tuning/models/mistral-embed/archive", archive),
+        ):
+            refused = client.request(method, path, json={} if method == "PATCH" else None)
+            assert refused.status_code == 400, path
+            assert "is a base model" in assert_conforms(refused, template, method)["message"]
+        deleted = assert_conforms(client.delete(f"/v1/models/{FINE_TUNED}"), one, "DELETE")
+        assert deleted == {"id": FINE_TUNED, "object": "model", "deleted": True}
+        for method, path, template in (
+            ("GET", f"/v1/models/{FINE_TUNED}", one),
+            ("DELETE", f"/v1/models/{FINE_TUNED}", one),
+            ("PATCH", f"/v1/fine_tuning/models/{FINE_TUNED}", tuning),
+            ("POST", f"/v1/fine_tuning/models/{FINE_TUNED}/archive", archive),
+        ):
+            gone = client.request(method, path, json={} if method == "PATCH" else None)
+            assert gone.status_code == 404, path
+            assert_conforms(gone, template, method)
+        assert FINE_TUNED not in [card["id"] for card in client.get(MODELS).json()["data"]]
+    with BackgroundServer() as other:
+        assert httpx.get(f"{other.url}/v1/models/{FINE_TUNED}", headers=auth).status_code == 200, "per server"
+
+
+def test_unknown_query_parameters_are_ignored_as_fastapi_ignores_them(server: Any, auth: dict[str, str]) -> None:
+    for path in (MODELS, "/v1/files", "/models?tag=Embedding", "/v1/files/6e1c0a54-0b7d-4b4e-9f44-0f3b6c3b3a01"):
+        separator = "&" if "?" in path else "?"
+        response = httpx.get(f"{server.url}{path}{separator}no_such_filter=1&page_sise=5", headers=auth)
+        assert response.status_code in (200, 404), path  # 404: the file does not exist, and that is all
+        assert "no_such_filter" not in response.text
+    assert httpx.get(server.url + MODELS, params={"model": "x", "extra": "y"}, headers=auth).json()["data"] == []
+    embedded = httpx.post(server.url + MISTRAL + "?verbose=true", json={"model": "mistral-embed", "input": "x"},
+                          headers=auth)  # fmt: skip
+    assert embedded.status_code == 200
+
+
+def test_a_usage_object_carries_upstreams_keys_and_the_reported_request_count(
+    server: Any, auth: dict[str, str]
+) -> None:
+    usage = assert_conforms(embed(server, auth, model="mistral-embed", input=["a", "b"]), MISTRAL, "POST")["usage"]
+    assert usage["completion_tokens"] == 0
+    assert usage["prompt_audio_seconds"] is None
+    assert usage["request_count"] == 1
+    assert usage["total_tokens"] == usage["prompt_tokens"] > 0
 
 
 # --- auth, routing and body errors ------------------------------------------------------------------------------
@@ -216,7 +310,7 @@ def test_an_invalid_body_gets_422_listing_every_problem_where_it_is(server: Any,
     assert {tuple(item["loc"]): item["type"] for item in detail} == {
         ("body", "model"): "string_type",
         ("body", "input", 1): "string_type",
-        ("body", "output_dimension"): "anyOf",
+        ("body", "output_dimension"): "exclusiveMinimum",
         ("body", "output_dtype"): "enum",
         ("body", "extra"): "extra_forbidden",
     }

@@ -1612,3 +1612,23 @@ def test_narrowing_the_real_embeddings_request_breaks(
     status, out, _ = run([str(old), str(new), "--no-generated"], capsys)
     assert status == 1
     assert out.rstrip().endswith("Result: BREAKING: existing users are affected")
+
+
+def test_allof_part_requiring_what_another_part_defines(tmp_path: Path) -> None:
+    """Mistral's `EmbeddingResponse` is `allOf: [ResponseBase, {properties: {data}, required: [id, ..., data]}]`:
+    `id` is defined by one part and required by the other, and is required all the same."""
+
+    def split_thing(spec: Spec, required: list[str]) -> None:
+        properties = dict(props(spec, "Thing"))
+        tags = properties.pop("tags")
+        schemas(spec)["ThingBase"] = {"type": "object", "properties": properties}
+        schemas(spec)["Thing"] = {
+            "allOf": [ref("ThingBase"), {"type": "object", "properties": {"tags": tags}, "required": required}]
+        }
+
+    old = base()
+    split_thing(old, ["id", "name"])
+    same = changes(tmp_path, lambda spec: None, old=old)
+    assert same == []
+    found = changes(tmp_path, lambda spec: schemas(spec)["Thing"]["allOf"][1].update(required=["name"]), old=old)
+    assert [(c.breaking, c.message) for c in found] == [(True, "response field `id` [Thing] is no longer required")]

@@ -27,6 +27,7 @@ from embedkit import (
     InputTooLongError,
     InsecureTransportError,
     InvalidRequestError,
+    ModelNotFoundError,
     RateLimitError,
     ResponseValidationError,
     RetryPolicy,
@@ -45,6 +46,7 @@ from reference_server import (
     count_tokens,
     truncate,
 )
+from reference_server import _catalogue as catalogue
 
 FAST_RETRY = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.05)
 TEXTS = ["The cat sat on the mat.", "A cat was sitting on a mat.", "Quarterly revenue grew by ten percent.", "déjà vu"]
@@ -151,8 +153,40 @@ def test_options_of_the_other_service_are_refused_by_name(server: Any) -> None:
         Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, eu_native=True)
 
 
+EMBEDDING_MODELS = ["mistral-embed-2312", "mistral-embed", "codestral-embed-2505", "codestral-embed"]
+
+
+def listed_as_mistral_lists(ids: list[str]) -> None:
+    """Mistral's `/v1/models` lists every model the key may use: the embedding models, then the fine-tuned ones
+    (the reference server has one, a completion model; a test elsewhere may delete it from a shared server)."""
+    assert ids[: len(EMBEDDING_MODELS)] == EMBEDDING_MODELS
+    assert set(ids[len(EMBEDDING_MODELS) :]) <= set(catalogue.FINE_TUNED_MODELS)
+
+
 def test_list_models(embedder: Embedder) -> None:
-    assert embedder.list_models() == ["mistral-embed-2312", "mistral-embed", "codestral-embed-2505", "codestral-embed"]
+    listed_as_mistral_lists(embedder.list_models())
+
+
+def test_model_info_reads_one_card_by_id_or_alias_as_models_lists_it(server: Any, embedder: Embedder) -> None:
+    cards = {card.id: card for card in embedder.models()}
+    for identifier, card in cards.items():
+        assert embedder.model_info(identifier) == card, "the same card as the list's, price included"
+        for alias in card.aliases:
+            resolved = embedder.model_info(alias)
+            assert alias == resolved.id or alias in resolved.aliases, "the alias is resolved to its model"
+            assert cards[resolved.id] == resolved
+    assert cards["mistral-embed"].price is not None
+    before = server.app.requests
+    with pytest.raises(ModelNotFoundError) as caught:
+        embedder.model_info("mistral-embed-9999")
+    assert (caught.value.status, caught.value.attempts) == (404, 1)
+    assert server.app.requests == before + 1, "an unknown model is not retried"
+
+    async def run() -> Any:
+        async with AsyncEmbedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as asynchronous:
+            return await asynchronous.model_info("codestral-embed")
+
+    assert asyncio.run(run()) == cards["codestral-embed"]
 
 
 # --- bad input ---------------------------------------------------------------------------------------------------
@@ -509,12 +543,7 @@ def test_the_async_client_has_the_same_surface(server: Any) -> None:
         assert not custom.is_closed
         await custom.aclose()
         async with AsyncEmbedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as mistral:
-            assert await mistral.list_models() == [
-                "mistral-embed-2312",
-                "mistral-embed",
-                "codestral-embed-2505",
-                "codestral-embed",
-            ]
+            listed_as_mistral_lists(await mistral.list_models())
             with pytest.raises(InputError, match="input 1"):
                 await mistral.embed(["a", ""])
 

@@ -2,8 +2,9 @@
 
 With no URL it starts a local reference server and fuzzes that. With a URL (the real Mistral or cortecs API,
 or another deployment) the key comes from the FUZZ_TOKEN environment variable, never from the command line,
-and reports mask it (schemathesis.toml). The same settings and the same positive-case hook as the test suite's
-fuzzing are used; the run is bounded by the example count and a per-request timeout, and ends by itself.
+and reports mask it (schemathesis.toml). The same settings and the same hooks (fuzz_hooks: `map_case`,
+`filter_case`) as the test suite's fuzzing are used; the run is bounded by the example count and a per-request
+timeout, and ends by itself.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _paths_served_at(url: str | None) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the options, run schemathesis' CLI in this process (so the hook applies), return its exit code."""
+    """Parse the options, run schemathesis' CLI in this process (so the hooks apply), return its exit code."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", default=os.environ.get("FUZZ_URL") or None, help="default: a local reference server")
     parser.add_argument("--tag", choices=["mistral", "cortecs"], help="only that service's operations")
@@ -63,10 +64,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     import schemathesis
-    from fuzz_hooks import map_case
+    from fuzz_hooks import filter_case, map_case
     from schemathesis.cli import schemathesis as cli
 
     schemathesis.hook(map_case)
+    schemathesis.hook(filter_case)
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     with _target(args.url) as (url, token):
         command = [

@@ -261,6 +261,8 @@ class Node:
     additional: Node | bool = True  # additionalProperties: True any key (or absent), False none, else a schema
     variants: tuple[str, ...] | None = None  # anyOf/oneOf members: component names, or `inline <type>`
     union: str | None = None  # `anyOf` or `oneOf`, the keyword `variants` come from
+    # Every name in `required`, defined here or not: in an `allOf`, one part may require what another defines.
+    required_names: frozenset[str] = frozenset()
 
     @property
     def unconstrained(self) -> bool:
@@ -384,7 +386,10 @@ class Resolver:
         if types == set() and nullable:  # `{type: 'null'}` alone: nothing but null
             return Node(types=frozenset({"null"}), nullable=True, keywords=keywords)
         const = "const" in schema
-        return Node(frozenset(types), nullable, enum, properties, items, None, const, keywords, additional)
+        return Node(
+            frozenset(types), nullable, enum, properties, items, None, const, keywords, additional,
+            required_names=frozenset(required),
+        )  # fmt: skip
 
     def fields(self, schema: Any) -> dict[str, FieldInfo]:
         """Every field of a schema by path (`""` is the value itself), at any depth."""
@@ -541,8 +546,14 @@ def _both(parts: list[Node]) -> Node:
         additional: Node | bool = False if closed else schemas[0] if schemas else True
         result = Node(types, nullable, enum, properties, items, owner, const, {}, additional)
     unions = [part for part in parts if part.variants is not None]
+    required_names = frozenset().union(*(part.required_names for part in parts))
+    properties = {
+        name: (sub, required or name in required_names) for name, (sub, required) in result.properties.items()
+    }
     return replace(
         result,
+        properties=properties,
+        required_names=required_names,
         keywords=_all_keywords(parts, integer=result.types == {"integer"}),
         variants=unions[0].variants if unions else None,
         union=unions[0].union if unions else None,

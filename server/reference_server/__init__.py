@@ -6,7 +6,7 @@ fuzzing and benchmarks.
 
 from ._app import DEV_TOKEN, ReferenceServer, ServerConfig
 from ._batch import BatchSettings
-from ._catalogue import CORTECS_MODELS, MISTRAL_MODELS, PROVIDERS
+from ._catalogue import CORTECS_MODELS, FINE_TUNED_MODELS, MISTRAL_MODELS, PROVIDERS
 from ._embeddings import compute_vector, truncate
 from ._faults import FAULT_KINDS, FaultPlan
 from ._limits import Limits, estimate_tokens
@@ -18,6 +18,7 @@ __all__ = [
     "CORTECS_MODELS",
     "DEV_TOKEN",
     "FAULT_KINDS",
+    "FINE_TUNED_MODELS",
     "MISTRAL_MODELS",
     "PROVIDERS",
     "BackgroundServer",

@@ -6,8 +6,11 @@ Order of checks, each answered with the status the contract documents: unknown r
 (with `Allow`), missing or wrong key 401, injected fault, path and query parameters 422, body over the size
 limit 413, a body whose content type is not JSON (or multipart, for uploads) 422, unparseable or too deeply
 nested JSON (or a malformed multipart message) 400, schema violations 422 (all of them), then the service's own
-rules (unknown model, limits, routing) 400, and unknown files and jobs 404. Error bodies take the shapes the real
-service is reported to send (`_errors.py`). Files and batch jobs live in `_files_store.py` and `_batch.py`.
+rules (unknown model, limits, routing) 400, and unknown models, files and jobs 404. Error bodies take the shapes
+the real service is reported to send (`_errors.py`). Handlers are keyed on the contract's operation ids, and the
+server refuses to start when the contract has an operation it does not implement. Models live in `_models.py`,
+files and batch jobs in `_files_store.py` and `_batch.py`; signed URLs of files are served on a path of their
+own, outside the contract and without a key (`_signed_urls.py`).
 
 By default the server answers as the real services are reported to, not only as their documents say: the
 Mistral route answers float arrays whatever `encoding_format` asks (measured against api.mistral.ai by third
@@ -19,6 +22,7 @@ base64, like an OpenAI-compatible gateway.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import math
@@ -34,6 +38,7 @@ import orjson
 
 from . import _catalogue as catalogue
 from . import _multipart as multipart
+from . import _signed_urls as signed_urls
 from ._batch import BatchJobs, BatchSettings
 from ._contract import BUNDLED_SPEC, Contract, Operation
 from ._embeddings import EmbeddingCache
@@ -41,6 +46,7 @@ from ._errors import APIError, ErrorStyle, ErrorStyleName, RateLimited, RequestV
 from ._faults import FaultPlan
 from ._files_store import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES, FileStore
 from ._limits import Limits, check
+from ._models import ModelRegistry
 from ._ratelimit import RateLimiter, RateLimits
 
 Scope = dict[str, Any]
@@ -62,6 +68,10 @@ class ServerConfig:
     limits: Limits = field(default_factory=Limits)
     faults: FaultPlan = field(default_factory=FaultPlan)
     latency_ms: int = 0
+    # Creates (an upload, a batch job) are committed this long after their request arrived, and answered then: a
+    # service still committing when its client stops waiting, so that the client cannot know whether the object
+    # exists. A client that sends the create again pays twice; one that looks for it by its marker does not.
+    commit_delay_ms: int = 0
     cache_texts: int = 32768
     spec_path: Path = BUNDLED_SPEC
     # False: the Mistral route answers floats whatever `encoding_format` says, as the real one is reported to.
@@ -87,6 +97,10 @@ class ServerConfig:
         ErrorStyle(self.error_style)  # validates the name
 
 
+# The operations that create something billable: what `commit_delay_ms` delays.
+CREATES = frozenset({"upload_file", "create_batch_job"})
+
+
 @dataclass
 class _Response:
     status: int
@@ -95,6 +109,20 @@ class _Response:
     # A file's bytes, sent from disk a piece at a time instead of `body` (downloads).
     file: Path | None = None
     content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a handler is given.
+
+    The parsed body (or form), the typed path and query parameters, the caller's key (whose rate budget it may
+    spend), and the base URL the caller reached this server at (signed URLs point there).
+    """
+
+    body: Any
+    params: dict[str, Any]
+    key: bytes
+    base_url: str
 
 
 def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> _Response:
@@ -163,40 +191,49 @@ class ReferenceServer:
         # is the average number in flight, which tells a client that keeps the pipe full from one that drains it.
         self.in_flight_seconds = 0.0
         self._in_flight_changed = time.monotonic()
-        self._models_body = orjson.dumps(_model_list())
         self.rate_limiter = RateLimiter(self.config.rate_limits)
-        # Each handler gets the parsed body and the caller's key (whose rate budget it spends).
-        self._handlers: dict[str, Callable[[Any, bytes], _Response]] = {
-            "create_embeddings": self._create_embeddings,
-            "create_serverless_embeddings": self._create_serverless_embeddings,
-            "create_cortecs_embeddings": self._create_cortecs_embeddings,
-            "list_models": self._list_models,
-        }
         config = self.config
-        self.files = FileStore(config.files_dir, max_total_bytes=config.max_files_bytes,
-                               max_file_bytes=config.max_file_bytes)  # fmt: skip
+        self.models = ModelRegistry()
+        self.files = FileStore(
+            config.files_dir,
+            max_total_bytes=config.max_files_bytes,
+            max_file_bytes=config.max_file_bytes,
+            hour_seconds=config.batch.hour_seconds,
+        )
+        self.signer = signed_urls.URLSigner()
         embeddings = next(op for op in self.contract.operations.values() if op.operation_id == "create_embeddings")
         # Batch lines are embedded as synchronous requests are, outside any key's synchronous rate budget.
         self.batch = BatchJobs(
             self.files, config.batch, problems=embeddings.problems, embed=lambda one: self._create_embeddings(one).body
         )
-        # Operations on files and jobs: (body, typed path and query parameters) -> response.
-        self._resource_handlers: dict[str, Callable[[Any, dict[str, Any]], _Response]] = {
-            "upload_file": self._upload_file,
-            "list_files": lambda _, params: _json(200, self.files.listing(params)),
-            "retrieve_file": lambda _, p: _json(200, self.files.get(p["file_id"]).describe(with_deleted=True)),
-            "delete_file": lambda _, p: _json(200, self._deleted(p["file_id"])),
-            "download_file": self._download_file,
-            "create_batch_job": lambda body, _: _json(200, self.batch.create(body)),
-            "list_batch_jobs": lambda _, params: _json(200, self.batch.listing(params)),
-            "get_batch_job": lambda _, p: _json(200, self.batch.get(p["job_id"])),
-            "cancel_batch_job": lambda _, p: _json(200, self.batch.cancel(p["job_id"])),
-            "list_cortecs_models": lambda _, p: _json(
-                200, catalogue.cortecs_model_list(p.get("tag"), p.get("currency", "EUR"))
+        files, jobs, models = self.files, self.batch, self.models
+        # One handler per operation id of the contract.
+        self._handlers: dict[str, Callable[[_Request], _Response]] = {
+            "create_embeddings": lambda r: self._create_embeddings(r.body, r.key),
+            "create_serverless_embeddings": lambda r: self._create_serverless_embeddings(r.body, r.key),
+            "create_cortecs_embeddings": lambda r: self._create_cortecs_embeddings(r.body, r.key),
+            "list_cortecs_models": lambda r: _json(
+                200, catalogue.cortecs_model_list(r.params.get("tag"), r.params.get("currency", "EUR"))
             ),
+            "list_models": lambda r: _json(200, models.listing(r.params), self._admit(r.key, 0)),
+            "retrieve_model": lambda r: _json(200, models.card(r.params["model_id"])),
+            "delete_model": lambda r: _json(200, models.delete(r.params["model_id"])),
+            "update_model": lambda r: _json(200, models.update(r.params["model_id"], r.body)),
+            "archive_model": lambda r: _json(200, models.archive(r.params["model_id"], archived=True)),
+            "unarchive_model": lambda r: _json(200, models.archive(r.params["model_id"], archived=False)),
+            "upload_file": self._upload_file,
+            "list_files": lambda r: _json(200, files.listing(r.params)),
+            "retrieve_file": lambda r: _json(200, files.get(r.params["file_id"]).describe(with_deleted=True)),
+            "delete_file": lambda r: _json(200, self._deleted(r.params["file_id"])),
+            "download_file": self._download_file,
+            "get_file_signed_url": self._signed_url,
+            "create_batch_job": lambda r: _json(200, jobs.create(r.body, _creator(r.key))),
+            "list_batch_jobs": lambda r: _json(200, jobs.listing(r.params, _creator(r.key))),
+            "get_batch_job": lambda r: _json(200, jobs.get(r.params["job_id"], inline=r.params.get("inline") is True)),
+            "delete_batch_job": lambda r: _json(200, jobs.delete(r.params["job_id"])),
+            "cancel_batch_job": lambda r: _json(200, jobs.cancel(r.params["job_id"])),
         }
-        implemented = self._handlers.keys() | self._resource_handlers.keys()
-        missing = {op.operation_id for op in self.contract.operations.values()} - implemented
+        missing = {op.operation_id for op in self.contract.operations.values()} - self._handlers.keys()
         if missing:
             raise RuntimeError(f"the contract has operations this server does not implement: {sorted(missing)}")
 
@@ -248,6 +285,8 @@ class ReferenceServer:
 
     async def _handle(self, scope: Scope, receive: Receive) -> tuple[str | None, _Response]:
         path, method = scope["path"], scope["method"]
+        if path.startswith(signed_urls.PREFIX):
+            return None, self._signed_download(scope)
         methods = self.contract.methods(path)
         if not methods:
             raise APIError(404, f"Not Found: no operation at {path}", type_="not_found")
@@ -267,9 +306,11 @@ class ReferenceServer:
         params, problems = operation.parameter_problems(path_values, _query(scope))
         if problems:
             raise RequestValidationError(problems)
+        handler = self._handlers[operation.operation_id]
         if operation.media_type == "multipart/form-data":
             form = await self._read_form(scope, receive, operation)
-            return fault, self._resource_handlers[operation.operation_id](form, params)
+            await self._commit_late(operation)
+            return fault, handler(_Request(form, params, key, _base_url(scope)))
         body: Any = None
         if operation.body_validator is not None:
             raw = await self._read_body(scope, receive)
@@ -288,10 +329,15 @@ class ReferenceServer:
             problems = operation.problems(body)
             if problems:
                 raise RequestValidationError(problems)
-        if operation.operation_id in self._resource_handlers:
-            # The work of a file or job operation is a little disk I/O at most: done here, on the event loop.
-            return fault, self._resource_handlers[operation.operation_id](body, params)
-        return fault, self._handlers[operation.operation_id](body, key)
+        await self._commit_late(operation)
+        # Done here, on the event loop: embedding a request is CPU-bound either way, and the work of a model, file
+        # or job operation is a little disk I/O at most.
+        return fault, handler(_Request(body, params, key, _base_url(scope)))
+
+    async def _commit_late(self, operation: Operation) -> None:
+        """Wait `commit_delay_ms` before a create commits (the client may have given up on its answer by then)."""
+        if self.config.commit_delay_ms and operation.operation_id in CREATES:
+            await asyncio.sleep(self.config.commit_delay_ms / 1000)
 
     async def _read_form(self, scope: Scope, receive: Receive, operation: Operation) -> dict[str, Any]:
         """A multipart form, its fields validated against the operation's schema (the file as its bytes)."""
@@ -308,26 +354,46 @@ class ReferenceServer:
                 fields[name] = part.data.decode("utf-8")
             except UnicodeDecodeError:
                 fields[name] = part.data.decode("latin-1")
-        problems = operation.problems(fields)
+        typed, problems = operation.form_problems(fields)
         if problems:
             raise RequestValidationError(problems)
-        return {"fields": fields, "parts": parts}
+        return {"fields": typed, "parts": parts}
 
-    def _upload_file(self, form: dict[str, Any], _: dict[str, Any]) -> _Response:
-        part: multipart.Part = form["parts"]["file"]
+    def _upload_file(self, request: _Request) -> _Response:
+        fields = request.body["fields"]
+        part: multipart.Part = request.body["parts"]["file"]
         stored = self.files.add(
             part.data,
             filename=part.filename or "upload",
-            purpose=form["fields"].get("purpose", "batch"),
+            purpose=fields.get("purpose", "batch"),
             mimetype=part.content_type,
+            expiry=fields.get("expiry"),
+            visibility=fields.get("visibility", "workspace"),
         )
         return _json(200, stored.describe())
 
     def _deleted(self, file_id: str) -> dict[str, Any]:
         return {"id": self.files.delete(file_id).id, "object": "file", "deleted": True}
 
-    def _download_file(self, _: Any, params: dict[str, Any]) -> _Response:
-        stored = self.files.get(params["file_id"])
+    def _download_file(self, request: _Request) -> _Response:
+        stored = self.files.get(request.params["file_id"])
+        return _Response(200, b"", file=stored.path, content_type="application/octet-stream")
+
+    def _signed_url(self, request: _Request) -> _Response:
+        """`GetSignedUrlResponse`: a key-free URL of the file's content, valid for `expiry` hours (1 to 168)."""
+        stored = self.files.get(request.params["file_id"])
+        seconds = request.params.get("expiry", 24) * self.config.batch.hour_seconds
+        return _json(200, {"url": self.signer.url(request.base_url, stored.id, seconds)})
+
+    def _signed_download(self, scope: Scope) -> _Response:
+        """A signed URL's GET: the file's bytes with no key asked, 403 for a bad or expired URL, 404 for no file."""
+        if scope["method"] != "GET":
+            raise APIError(405, f"Method {scope['method']} not allowed on a signed URL", headers={"allow": "GET"})
+        file_id = urllib.parse.unquote(scope["path"][len(signed_urls.PREFIX) :])
+        refused = self.signer.check(file_id, dict(_query(scope)))
+        if refused is not None:
+            raise APIError(403, refused, type_="forbidden")
+        stored = self.files.get(file_id)  # a genuine URL of a file deleted or expired since: 404
         return _Response(200, b"", file=stored.path, content_type="application/octet-stream")
 
     def _authenticate(self, scope: Scope) -> bytes:
@@ -379,9 +445,6 @@ class ReferenceServer:
             headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
             raise RateLimited(headers=headers)
         return headers
-
-    def _list_models(self, body: None, key: bytes) -> _Response:
-        return _Response(200, self._models_body, self._admit(key, 0))
 
     def _embed(
         self,
@@ -542,8 +605,28 @@ def _query(scope: Scope) -> list[tuple[str, str]]:
 
 
 def _usage(tokens: int) -> bytes:
-    # Real Mistral responses carry `request_count` beside the documented keys; clients must tolerate it.
-    return b'{"prompt_tokens":%d,"completion_tokens":0,"total_tokens":%d,"request_count":1}' % (tokens, tokens)
+    # Upstream's `UsageInfo` keys (an embedding completes nothing, and hears no audio), and `request_count`, which
+    # real Mistral responses carry beside them (reported): clients must tolerate it.
+    return (
+        b'{"prompt_tokens":%d,"completion_tokens":0,"total_tokens":%d,"prompt_audio_seconds":null,'
+        b'"request_count":1}' % (tokens, tokens)
+    )
+
+
+def _creator(key: bytes) -> bytes:
+    """Who made a batch job, as `created_by_me` compares it: a digest of the key, so no job holds a key."""
+    return hashlib.sha256(key).digest()
+
+
+def _base_url(scope: Scope) -> str:
+    """The URL this request reached the server at (scheme and Host), the base of the signed URLs it hands out."""
+    host = _header(scope, b"host")
+    if host:
+        authority = host.decode("latin-1")
+    else:
+        server = scope.get("server") or ("127.0.0.1", 80)
+        authority = f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{authority}"
 
 
 def _fault_error(kind: str, plan: FaultPlan) -> APIError:
@@ -556,35 +639,6 @@ def _fault_error(kind: str, plan: FaultPlan) -> APIError:
     if kind == "503":
         return APIError(503, "Service unavailable (injected fault)", type_="service_unavailable", headers=retry_headers)
     return APIError(500, "Internal server error (injected fault)", type_="internal_server_error")
-
-
-def _model_list() -> dict[str, Any]:
-    # One card per id, each naming the model's other ids as `aliases`, as the real `/v1/models` does.
-    cards = []
-    for model_id, model in catalogue.MISTRAL_MODELS.items():
-        cards.append(
-            {
-                "id": model_id,
-                "object": "model",
-                "created": model.created,
-                "owned_by": "mistralai",
-                "capabilities": {
-                    "completion_chat": False,
-                    "completion_fim": False,
-                    "function_calling": False,
-                    "fine_tuning": False,
-                    "vision": False,
-                    "classification": False,
-                },
-                "name": model.version or model.name,
-                "description": model.description,
-                "max_context_length": Limits().max_tokens_per_input,
-                "aliases": [other for other in model.ids if other != model_id],
-                "deprecation": None,
-                "type": "base",
-            }
-        )
-    return {"object": "list", "data": cards}
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

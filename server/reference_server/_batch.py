@@ -1,22 +1,34 @@
-"""Mistral's batch jobs: request lines of uploaded JSONL files served in the background, results in JSONL files.
+"""Mistral's batch jobs: request lines, from uploaded JSONL files or inline, served in the background.
 
-A job reads its input files when it is created (so deleting them later changes nothing), then a thread answers
-its lines at `requests_per_second` (0: as fast as it can), so tests run 100,000 texts in seconds and a demo can
-watch `completed_requests` grow. Each line is served as `POST /v1/embeddings` would serve its `body` with the
-job's `model`: validated against the contract, then the service's own rules (limits, model). Lines are answered
-in a shuffled order (deterministic: seeded by the server's seed and the job's number), since Mistral does not
-promise any order.
+A job reads its request lines when it is created (so deleting its input files later changes nothing): from
+`input_files`, or from the job's own `requests` (inline, at most 10,000 by the contract); exactly one of the two
+must be given (400 otherwise). A thread then answers its lines at `requests_per_second` (0: as fast as it can),
+so tests run 100,000 texts in seconds and a demo can watch `completed_requests` grow. Each line is served as
+`POST /v1/embeddings` would serve its `body`: validated against the contract, then the service's own rules
+(limits, model). The job's `model`, when it has one, serves every line; without one, each line's body must name
+its model, or the job is refused at once with a 400 naming the first line that does not (a line that cannot
+even be read is left to become an error line, as it would with a model). Lines are answered in a shuffled
+order (deterministic: seeded by the server's seed and the job's number), since Mistral does not promise any.
 
 Line shapes (assumed; Mistral documents only "the custom_id and the response or an error", and its batch API
-mirrors OpenAI's, whose shapes these are; see `BatchResultLine` in openapi.yaml):
+mirrors OpenAI's, whose shapes these are; see `BatchResultLine` in openapi.yaml); `custom_id` is optional and
+null in the result of a line without one, whose `id` (`batch-<job id>-<line index>`) still tells it apart:
 - answered (output file): `{"id", "custom_id", "response": {"status_code": 200, "body": <EmbeddingResponse>},
   "error": null}`;
 - refused by the endpoint (error file): the same with the 4xx status and the error body (a 422 `detail`, or
   the error object of an input over the limits);
 - unreadable (error file): `{"id", "custom_id": <it, or null>, "response": null, "error": {"message", "code"}}`.
-A job with failed lines still ends `SUCCESS`, with `failed_requests` counting them; a job whose input files hold
-no line ends `FAILED`. Past `timeout_hours` (each hour lasting `hour_seconds` on this server) a job stops as
+A job with failed lines still ends `SUCCESS`, with `failed_requests` counting them; a job with no line ends
+`FAILED`. Past `timeout_hours` (each hour lasting `hour_seconds` on this server) a job stops as
 `TIMEOUT_EXCEEDED`; a cancelled one as `CANCELLED`. Either way the lines answered so far are in its files.
+`GET /v1/batch/jobs/{id}?inline=true` answers a finished job with `outputs`: every result line, answered and
+failed, in the order of the requests, read from its output and error files (a file deleted since contributes
+nothing); before the job finishes `outputs` is null, and without `inline=true` it is left out. A deleted job is
+gone at once (404); if it was still running it stops, and what it had answered is dropped with it.
+
+Listing filters as Mistral's parameters say: `model`, `agent_id`, `status`, `created_after`, `created_by_me`
+(jobs created with the key asking), and `metadata`, which keeps the jobs whose metadata holds every given
+key with the given value. A negative `page` or a `page_size` below 1 answers an empty page (see `page_of`).
 """
 
 from __future__ import annotations
@@ -34,8 +46,8 @@ from typing import Any
 import orjson
 
 from . import _catalogue as catalogue
-from ._errors import APIError
-from ._files_store import FileStore, NotFound
+from ._errors import APIError, NotFound
+from ._files_store import FileStore, page_of
 
 FINAL = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
 
@@ -47,10 +59,13 @@ class Job:
     id: str
     number: int
     input_files: list[str]
-    model: str
+    model: str | None
     metadata: dict[str, Any] | None
     timeout_hours: int
     deadline: float
+    agent_id: str | None = None
+    # Who created it (a digest of the key, never the key): what `created_by_me` compares.
+    creator: bytes = b""
     status: str = "QUEUED"
     created_at: int = field(default_factory=lambda: int(time.time()))
     started_at: int | None = None
@@ -61,15 +76,17 @@ class Job:
     output_file: str | None = None
     error_file: str | None = None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    deleted: bool = False
 
     def describe(self) -> dict[str, Any]:
-        """The `BatchJob` body."""
+        """The `BatchJob` body (without `outputs`)."""
         return {
             "id": self.id,
             "object": "batch",
             "input_files": self.input_files,
             "endpoint": "/v1/embeddings",
             "model": self.model,
+            "agent_id": self.agent_id,
             "metadata": self.metadata,
             "output_file": self.output_file,
             "error_file": self.error_file,
@@ -91,7 +108,8 @@ class BatchSettings:
 
     # Request lines answered per second by each job; 0 for as fast as the CPU allows.
     requests_per_second: float = 50.0
-    # How long one of `timeout_hours` lasts here, in seconds (3600 like the real service; tests shrink it).
+    # How long one hour lasts here, in seconds (3600 like the real service; tests shrink it): the hours of a job's
+    # `timeout_hours`, and of a file's or a signed URL's `expiry`.
     hour_seconds: float = 3600.0
     # Seeds the order lines are answered in.
     seed: int = 0
@@ -118,33 +136,74 @@ class BatchJobs:
         # Observable from tests: how many jobs were created (a client must never submit twice).
         self.created = 0
 
-    def create(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Queue a job (400 for an unknown model, 404 for an unknown input file) and start running it."""
-        catalogue.mistral_model(body["model"])
+    def create(self, body: dict[str, Any], creator: bytes = b"") -> dict[str, Any]:
+        """Queue a job and start running it.
+
+        400 when not exactly one of `input_files` and `requests` is given, for an unknown model, or for a job
+        without a model whose lines do not all name one; 404 for an unknown input file.
+        """
+        files, requests = body.get("input_files"), body.get("requests")
+        if (files is None) == (requests is None):
+            given = "both were given" if files is not None else "neither was given"
+            raise APIError(400, "Give exactly one of input_files (uploaded JSONL files of request lines) and "
+                           f"requests (the request lines inline): {given}", param="input_files")  # fmt: skip
+        model = body.get("model")
+        if model is not None:
+            catalogue.mistral_model(model)
         lines: list[bytes] = []
-        for file_id in body["input_files"]:
-            stored = self.store.get(file_id)
-            lines.extend(line for line in stored.path.read_bytes().split(b"\n") if line.strip())
+        where: list[str] = []
+        if files is not None:
+            for file_id in files:
+                stored = self.store.get(file_id)
+                found = [line for line in stored.path.read_bytes().split(b"\n") if line.strip()]
+                lines.extend(found)
+                where.extend(f"line {number} of file {file_id}" for number in range(1, len(found) + 1))
+        elif requests is not None:
+            lines = [orjson.dumps(item) for item in requests]
+            where = [f"requests[{index}]" for index in range(len(lines))]
+        if model is None:
+            _check_every_line_names_a_model(lines, where)
         hours = body.get("timeout_hours", 24)
         with self._lock:
             self.created += 1
             job = Job(
                 id=str(uuid.uuid4()),
                 number=self.created,
-                input_files=list(body["input_files"]),
-                model=body["model"],
+                input_files=list(files or []),
+                model=model,
                 metadata=body.get("metadata"),
                 timeout_hours=hours,
                 deadline=time.monotonic() + hours * self.settings.hour_seconds,
+                agent_id=body.get("agent_id"),
+                creator=creator,
                 total=len(lines),
             )
             self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, lines), name=f"batch-{job.number}", daemon=True).start()
         return job.describe()
 
-    def get(self, identifier: str) -> dict[str, Any]:
-        """A job, else 404."""
-        return self._job(identifier).describe()
+    def get(self, identifier: str, *, inline: bool = False) -> dict[str, Any]:
+        """A job, else 404; with `inline`, its `outputs` (null until it has finished)."""
+        job = self._job(identifier)
+        with self._lock:
+            body = job.describe()
+        if inline:
+            body["outputs"] = self._outputs(job) if body["status"] in FINAL else None
+        return body
+
+    def _outputs(self, job: Job) -> list[dict[str, Any]]:
+        """Every result line of a finished job, in request order (the index ends each line's id)."""
+        found: list[dict[str, Any]] = []
+        for file_id in (job.output_file, job.error_file):
+            if file_id is None:
+                continue
+            try:
+                raw = self.store.get(file_id).path.read_bytes()
+            except (NotFound, OSError):
+                continue  # deleted (or expired) since: its lines are gone with it
+            found.extend(orjson.loads(line) for line in raw.splitlines() if line.strip())
+        found.sort(key=lambda line: int(str(line["id"]).rsplit("-", 1)[1]))
+        return found
 
     def _job(self, identifier: str) -> Job:
         with self._lock:
@@ -161,26 +220,36 @@ class BatchJobs:
                 job.status = "CANCELLATION_REQUESTED"
             return job.describe()
 
-    def listing(self, params: dict[str, Any]) -> dict[str, Any]:
+    def delete(self, identifier: str) -> dict[str, Any]:
+        """Forget a job (`DeleteBatchJobResponse`); a running one stops at its next line. Its files stay."""
+        with self._lock:
+            job = self._jobs.pop(identifier, None)
+            if job is None:
+                raise NotFound("Batch job", identifier)
+            job.deleted = True
+        return {"id": job.id, "object": "batch", "deleted": True}
+
+    def listing(self, params: dict[str, Any], creator: bytes | None = None) -> dict[str, Any]:
         """One page of jobs, filtered and ordered as `list_batch_jobs` documents."""
         with self._lock:
             jobs = list(self._jobs.values())
         after = params.get("created_after")
         since = datetime.fromisoformat(after.replace("Z", "+00:00")).timestamp() if after else None
+        wanted: dict[str, Any] = params.get("metadata") or {}
         chosen = [
             job
             for job in jobs
             if ("model" not in params or job.model == params["model"])
+            and ("agent_id" not in params or job.agent_id == params["agent_id"])
             and (not params.get("status") or job.status in params["status"])
             and (since is None or job.created_at > since)
+            and (not params.get("created_by_me") or job.creator == creator)
+            and all(key in (job.metadata or {}) and (job.metadata or {})[key] == value for key, value in wanted.items())
         ]
         chosen.sort(key=lambda job: job.number, reverse=params.get("order_by", "-created") == "-created")
-        page, size = params.get("page", 0), params.get("page_size", 100)
-        return {
-            "object": "list",
-            "data": [job.describe() for job in chosen[page * size : (page + 1) * size]],
-            "total": len(chosen),
-        }
+        with self._lock:
+            data = [job.describe() for job in page_of(chosen, params)]
+        return {"object": "list", "data": data, "total": len(chosen)}
 
     def close(self) -> None:
         """Stop every running job at its next line."""
@@ -218,13 +287,13 @@ class BatchJobs:
                         job.failed += 1
         if not lines:
             final = "FAILED"
-            job.errors.append({"message": "The input files hold no request line", "count": 1})
+            job.errors.append({"message": "The job has no request line", "count": 1})
         self._finish(job, final, output_path, error_path)
 
     def _wait_turn(self, job: Job, turn: float) -> str:
         """SUCCESS once the line's turn has come, or the status that stops the job first."""
         while True:
-            if job.status == "CANCELLATION_REQUESTED" or self._closing.is_set():
+            if job.status == "CANCELLATION_REQUESTED" or job.deleted or self._closing.is_set():
                 return "CANCELLED"
             now = time.monotonic()
             if now > job.deadline:
@@ -234,6 +303,11 @@ class BatchJobs:
             time.sleep(min(turn - now, 0.05))
 
     def _finish(self, job: Job, final: str, output_path: Path, error_path: Path) -> None:
+        if job.deleted:
+            # Nobody can ask for this job any more: what it answered goes with it.
+            output_path.unlink(missing_ok=True)
+            error_path.unlink(missing_ok=True)
+            return
         files: dict[str, str | None] = {}
         for kind, path, count in (("output", output_path, job.succeeded), ("error", error_path, job.failed)):
             files[kind] = None
@@ -266,7 +340,7 @@ class BatchJobs:
         if not isinstance(item, dict) or not isinstance(item.get("body"), dict):
             message = f"Line {index + 1} is not a request line: an object with an object `body` is needed"
             return _error_line(line_id, custom_id, message, "invalid_line"), False
-        body = {**item["body"], "model": job.model}
+        body = item["body"] if job.model is None else {**item["body"], "model": job.model}
         problems = self._problems(body)
         if problems:
             return _response_line(line_id, custom_id, 422, orjson.dumps({"detail": problems})), False
@@ -286,3 +360,21 @@ def _response_line(line_id: str, custom_id: str | None, status: int, body: bytes
 def _error_line(line_id: str, custom_id: str | None, message: str, code: str) -> bytes:
     error = {"id": line_id, "custom_id": custom_id, "response": None, "error": {"message": message, "code": code}}
     return orjson.dumps(error) + b"\n"
+
+
+def _check_every_line_names_a_model(lines: list[bytes], where: list[str]) -> None:
+    """For a job without a model: a 400 naming the first readable request line whose body names none."""
+    for raw, place in zip(lines, where, strict=True):
+        try:
+            item = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue  # unreadable either way: it becomes a line of the error file
+        readable = isinstance(item, dict) and isinstance(item.get("body"), dict)
+        if readable and not isinstance(item["body"].get("model"), str):
+            named = f" (custom_id {item['custom_id']!r})" if isinstance(item.get("custom_id"), str) else ""
+            raise APIError(
+                400,
+                f"The job has no model and {place}{named} names none in its body: give the job a model, or name "
+                "one in every line's body",
+                param="model",
+            )

@@ -2,7 +2,10 @@
 
 The catalogue is the reference server's own: it imitates the shape of the real services (dimensions, which
 models take `output_dimension`, providers that differ by region, quantization, speed and price), not their
-live model lists or prices.
+live model lists or prices. Beside the embedding models, Mistral's side has one fine-tuned model (a completion
+model: Mistral fine-tunes no embedding model), so that every operation of Mistral's models API has something to
+act on: it is listed and retrieved, renamed, archived and deleted (its changing state lives in `_models.py`,
+per server), and cannot embed.
 """
 
 from __future__ import annotations
@@ -79,6 +82,60 @@ MISTRAL_MODELS = {
         ),
     )
     for model_id in model.ids
+}
+
+# Every capability flag of Mistral's model cards (`ModelCapabilities`), in the contract's order. None is about
+# embeddings: an embedding model has them all false (the contract's `list_models` says so).
+CAPABILITIES = (
+    "completion_chat",
+    "function_calling",
+    "reasoning",
+    "completion_fim",
+    "fine_tuning",
+    "vision",
+    "ocr",
+    "classification",
+    "moderation",
+    "audio",
+    "audio_transcription",
+    "audio_transcription_realtime",
+    "audio_speech",
+    "unified_resources",
+)
+# The organisation that owns this server's fine-tuned models (`owned_by`; Mistral names an organisation by id).
+ORGANISATION = "org-reference-server"
+WORKSPACE = "workspace-reference-server"
+
+
+@dataclass(frozen=True)
+class FineTunedModel:
+    """A fine-tuned model as it was created; its name, description and archived flag change per server."""
+
+    id: str
+    root: str
+    root_version: str
+    job: str  # the fine-tuning job that made it (a uuid; no such job runs here)
+    created: int
+    name: str | None
+    description: str | None
+    max_context_length: int = 32768
+    # Mistral's fine-tuned chat models keep their root's chat and tool-calling capabilities.
+    capabilities: tuple[str, ...] = ("completion_chat", "function_calling")
+
+
+FINE_TUNED_MODELS = {
+    model.id: model
+    for model in (
+        FineTunedModel(
+            "ft:open-mistral-7b:9c2a6d51:20260115:7f3e9b24",
+            root="open-mistral-7b",
+            root_version="0.1",
+            job="3f9a2c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c",
+            created=1768435200,
+            name="support-replies",
+            description="A completion model fine-tuned on support replies (a catalogue entry: it cannot embed)",
+        ),
+    )
 }
 
 CORTECS_MODELS = {

@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
         default=int(env("REFERENCE_SERVER_LATENCY_MS", "0")),
         help="a fixed delay added to every request, like a real API across the internet",
     )
+    parser.add_argument(
+        "--commit-delay-ms",
+        type=int,
+        default=int(env("REFERENCE_SERVER_COMMIT_DELAY_MS", "0")),
+        help="commit an upload or a batch job this long after its request, then answer (a client that gave up "
+        "waiting must not create it again); default: %(default)s",
+    )
     fidelity = parser.add_argument_group("fidelity (defaults: as the real services are reported to answer)")
     fidelity.add_argument(
         "--honour-base64",
@@ -94,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
         "--batch-hour-seconds",
         type=float,
         default=float(env("REFERENCE_SERVER_BATCH_HOUR_SECONDS", "3600")),
-        help="seconds one hour of a job's timeout_hours lasts (shrink to reach TIMEOUT_EXCEEDED); default: %(default)s",
+        help="seconds one hour lasts, for a job's timeout_hours and a file's or signed URL's expiry (shrink to reach "
+        "TIMEOUT_EXCEEDED or an expiry); default: %(default)s",
     )
     faults = parser.add_argument_group("fault injection (off unless --fault-rate > 0)")
     faults.add_argument(
@@ -138,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             max_body_bytes=args.max_body_bytes,
             faults=plan,
             latency_ms=args.latency_ms,
+            commit_delay_ms=args.commit_delay_ms,
             honour_base64=args.honour_base64,
             error_style=args.error_style,
             rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute),

@@ -84,6 +84,13 @@ class APIError(Exception):
         return body
 
 
+class NotFound(APIError):
+    """404 for a model, file or job that does not exist (or was deleted, or has expired)."""
+
+    def __init__(self, what: str, identifier: str) -> None:
+        super().__init__(404, f"{what} {identifier} not found", type_="not_found")
+
+
 class Unauthorized(APIError):
     """401: no key, or not a valid one. The service says only "Unauthorized", in one of two shapes."""
 

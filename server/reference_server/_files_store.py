@@ -4,6 +4,15 @@ Each file's bytes live in one file under a directory (a temporary one owned by t
 its description in memory. The total size of the stored files is bounded: an upload past the bound is a 413, a
 job whose output would pass it fails (see _batch.py). Deleting a file removes it from the API at once; its bytes
 stay on disk while a job still reads them, and are removed when the store is closed.
+
+An upload may say when it expires (`expiry`, in hours: `expires_at` is `created_at + expiry * 3600`); from then
+on the file is gone as if deleted (404, not listed, its bytes freed at the next upload or listing). An expiry of
+0 or less makes a file that has expired already: the upload's answer is the last anyone sees of it. A far
+expiry is capped at the end of year 9999, which any client can still read as a date. `visibility` (`workspace`
+or `user`) is recorded and answered; every key of this server is one user, so it restricts nothing. `signature`
+is answered as null: upstream's schema has the field without saying what it signs, and this server has nothing
+to put there. Pages: a negative `page` or a `page_size` of 0 or less (upstream's parameters have no bounds)
+answers an empty page, with `total` still counting every match.
 """
 
 from __future__ import annotations
@@ -19,17 +28,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._errors import APIError
+from ._errors import APIError, NotFound
 
 DEFAULT_MAX_TOTAL_BYTES = 4 * 1024**3
 DEFAULT_MAX_FILE_BYTES = 512 * 1024**2
-
-
-class NotFound(APIError):
-    """404 for a file or job that does not exist (or was deleted)."""
-
-    def __init__(self, what: str, identifier: str) -> None:
-        super().__init__(404, f"{what} {identifier} not found", type_="not_found")
+# 9999-12-31T23:59:59Z: the latest `expires_at` answered.
+LATEST_EXPIRY = 253402300799
 
 
 @dataclass
@@ -47,9 +51,17 @@ class StoredFile:
     path: Path
     created_at: int = field(default_factory=lambda: int(time.time()))
     deleted: bool = False
+    visibility: str = "workspace"
+    # When the file expires (Unix seconds, as answered; None: never) and, to the sub-second, when it is gone here.
+    expires_at: int | None = None
+    gone_at: float | None = None
+
+    def expired(self, now: float | None = None) -> bool:
+        """Whether the file's expiry has passed."""
+        return self.gone_at is not None and (time.time() if now is None else now) >= self.gone_at
 
     def describe(self, *, with_deleted: bool = False) -> dict[str, Any]:
-        """The `FileObject` (or, with `deleted`, `RetrievedFile`) body."""
+        """The `FileSchema` / `CreateFileResponse` (or, with `deleted`, `GetFileResponse`) body."""
         body: dict[str, Any] = {
             "id": self.id,
             "object": "file",
@@ -62,7 +74,8 @@ class StoredFile:
             "num_lines": self.num_lines,
             "mimetype": self.mimetype,
             "signature": None,
-            "expires_at": None,
+            "expires_at": self.expires_at,
+            "visibility": self.visibility,
         }
         if with_deleted:
             body["deleted"] = self.deleted
@@ -78,8 +91,11 @@ class FileStore:
         *,
         max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
         max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        hour_seconds: float = 3600.0,
     ) -> None:
         self._owned = directory is None
+        # How long one hour of `expiry` lasts here (3600 s; tests shrink it to watch a file expire).
+        self.hour_seconds = hour_seconds
         self.directory = Path(tempfile.mkdtemp(prefix="reference-server-files-")) if directory is None else directory
         self.directory.mkdir(parents=True, exist_ok=True)
         self.max_total_bytes = max_total_bytes
@@ -101,18 +117,35 @@ class FileStore:
                 )
             self._used += size
 
-    def add(self, data: bytes, *, filename: str, purpose: str, mimetype: str | None) -> StoredFile:
-        """Store an upload (413 when it is over the file or total size bound)."""
+    def add(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        purpose: str,
+        mimetype: str | None,
+        expiry: int | None = None,
+        visibility: str = "workspace",
+    ) -> StoredFile:
+        """Store an upload (413 when it is over the file or total size bound), expiring after `expiry` hours."""
         if len(data) > self.max_file_bytes:
             raise APIError(413, f"File is larger than {self.max_file_bytes} bytes", type_="invalid_request_error")
+        self._purge_expired()
         self._reserve(len(data))
         identifier = str(uuid.uuid4())
         path = self.directory / identifier
         path.write_bytes(data)
         sample_type = "batch_request" if purpose == "batch" else "instruct"
+        now = time.time()
         stored = StoredFile(
-            identifier, filename, purpose, sample_type, "upload", len(data), _lines(data), mimetype, path
-        )
+            identifier, filename, purpose, sample_type, "upload", len(data), _lines(data), mimetype, path,
+            created_at=int(now), visibility=visibility,
+        )  # fmt: skip
+        if expiry is not None:
+            # Capped both ways before multiplying out, so no expiry makes a number a client cannot read.
+            hours = max(-LATEST_EXPIRY, min(expiry, LATEST_EXPIRY))
+            stored.gone_at = now + hours * self.hour_seconds
+            stored.expires_at = max(0, min(stored.created_at + round(hours * self.hour_seconds), LATEST_EXPIRY))
         with self._lock:
             self._files[identifier] = stored
             self._order.append(identifier)
@@ -143,10 +176,10 @@ class FileStore:
         return stored
 
     def get(self, identifier: str) -> StoredFile:
-        """A file that exists and is not deleted, else 404."""
+        """A file that exists and is neither deleted nor expired, else 404."""
         with self._lock:
             stored = self._files.get(identifier)
-        if stored is None or stored.deleted:
+        if stored is None or stored.deleted or stored.expired():
             raise NotFound("File", identifier)
         return stored
 
@@ -154,20 +187,31 @@ class FileStore:
         """Mark a file deleted (its bytes are freed from the bound; jobs reading it keep their copy in memory)."""
         with self._lock:
             stored = self._files.get(identifier)
-            if stored is None or stored.deleted:
+            if stored is None or stored.deleted or stored.expired():
                 raise NotFound("File", identifier)
             stored.deleted = True
             self._used -= stored.bytes
         stored.path.unlink(missing_ok=True)
         return stored
 
+    def _purge_expired(self) -> None:
+        """Delete the files whose expiry has passed, freeing their bytes."""
+        now = time.time()
+        with self._lock:
+            expired = [stored for stored in self._files.values() if not stored.deleted and stored.expired(now)]
+            for stored in expired:
+                stored.deleted = True
+                self._used -= stored.bytes
+        for stored in expired:
+            stored.path.unlink(missing_ok=True)
+
     def listing(self, params: dict[str, Any]) -> dict[str, Any]:
-        """One page of files, newest first, filtered as `list_files` documents."""
+        """One page of files, newest first, filtered as `list_files` documents (bad page numbers: an empty page)."""
+        self._purge_expired()
         with self._lock:
             files = [self._files[i] for i in reversed(self._order) if not self._files[i].deleted]
         matches = [stored for stored in files if _matches(stored, params)]
-        page, size = params.get("page", 0), params.get("page_size", 100)
-        chosen = matches[page * size : (page + 1) * size]
+        chosen = page_of(matches, params)
         return {
             "object": "list",
             "data": [stored.describe() for stored in chosen],
@@ -191,7 +235,21 @@ def _matches(stored: StoredFile, params: dict[str, Any]) -> bool:
         return False
     if params.get("sample_type") and stored.sample_type not in params["sample_type"]:
         return False
+    if params.get("mimetypes") and stored.mimetype not in params["mimetypes"]:
+        return False
     return not (params.get("source") and stored.source not in params["source"])
+
+
+def page_of(items: list[Any], params: dict[str, Any]) -> list[Any]:
+    """Page `page` of `page_size` items (Mistral's defaults 0 and 100); empty for a negative page or a size < 1.
+
+    Upstream's parameters have no bounds, so these are valid requests: an empty page answers them without
+    guessing what was meant (clamping -1 to 0 would show a page nobody asked for).
+    """
+    page, size = params.get("page", 0), params.get("page_size", 100)
+    if page < 0 or size < 1:
+        return []
+    return items[page * size : (page + 1) * size]
 
 
 def _lines(data: bytes) -> int:

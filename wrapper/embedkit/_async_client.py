@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, Unpack
+from typing import Unpack
 
 import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
-from ._body import BodyBuffers, Received
+from ._body import Received
 from ._core import Call, logger
 from ._errors import NotFoundError
-from ._models import ModelInfo
-from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
+from ._models import ModelInfo, check_model_id, find_model
+from ._policy import Outcome, Step
 from ._pricing import Estimate
 from ._result import EmbeddingResult
 
@@ -61,61 +61,16 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
             raise
         return self._priced(call.result())
 
-    async def _attempts(
-        self,
-        request: dict[str, Any],
-        answer: Callable[[Received], Awaitable[Outcome]],
-        buffers: BodyBuffers | None = None,
-    ) -> Outcome:
-        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says.
-
-        With `buffers`, a 200's body is read into one of them (see `_body.py`), given back once answered.
-        """
-        attempts = Attempts(self._settings.retry)
-        while True:
-            attempts.count += 1
-            await self._guard.admit_async(request)  # the shared rate budget
-            permit = await self._limit.acquire_async()
-            outcome: Outcome | None = None
-            round_trip: float | None = None
-            try:
-                async with self._guard.watch_async(request):  # bounds the whole attempt (its body too), not each read
-                    if buffers is None:
-                        response = await self._http.request(**request)
-                        received = Received(response, response.content)
-                    else:
-                        received = await buffers.receive_async(self._http, request)
-                round_trip = self._limit.elapsed(permit)  # read, not yet decoded (see _concurrency.py)
-            except httpx.HTTPError as error:
-                outcome = after_exception(error)
-            else:
-                await self._guard.observe_async(request, received.response)
-                cancelled = False
-                try:
-                    outcome = await answer(received)
-                except asyncio.CancelledError:
-                    cancelled = True  # the decoding thread may still be reading the buffer: it is never reused
-                    raise
-                finally:
-                    if buffers is not None and not cancelled:
-                        buffers.give(received)
-            finally:
-                self._limit.release(permit, load_signal(outcome), round_trip)
-            if outcome.step in (Step.DONE, Step.SPLIT):
-                return outcome
-            wait = next_wait(outcome, attempts)
-            logger.debug(
-                "attempt %d failed (%s); retrying in %.2fs", attempts.count, type(outcome.error).__name__, wait
-            )
-            await asyncio.sleep(wait)
-
     async def _send(self, call: Call, batch: Batch) -> None:
         logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
 
         async def answer(received: Received) -> Outcome:
             return await asyncio.to_thread(call.answer, received.response, batch, received.content)
 
-        outcome = await self._attempts(call.request(batch), answer, call.buffers)
+        request = call.request(batch)
+        outcome = await self._transport.exchange_async(
+            lambda: request, answer, stopped=call.stopped, read=call.buffers.receive_async, give=call.buffers.give
+        )
         if outcome.step is Step.SPLIT:
             logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
             for half in batch.halves():
@@ -137,8 +92,28 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
                 return Outcome(Step.DONE)
             return outcome
 
-        await self._attempts(self._models_request(), answer)
+        request = self._models_request()
+        await self._transport.exchange_async(lambda: request, answer)
         return found
+
+    async def model_info(self, model_id: str) -> ModelInfo:
+        """One model's card, by id or alias, retried like `embed`; see `Embedder.model_info`."""
+        model_id = check_model_id(model_id)
+        service = self._settings.service.name
+        if service != "mistral":
+            return find_model(await self.models(), model_id, service)
+        found: list[ModelInfo] = []
+
+        async def answer(received: Received) -> Outcome:
+            outcome = self._model_answer(received.response)
+            if isinstance(outcome, ModelInfo):
+                found.append(outcome)
+                return Outcome(Step.DONE)
+            return outcome
+
+        request = self._model_request(model_id)
+        await self._transport.exchange_async(lambda: request, answer)
+        return found[0]
 
     async def estimate(
         self,
@@ -158,10 +133,20 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         return self._estimated(counted, price_per_million)
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it was passed in (then its owner closes it)."""
+        """Close the connection pool and the rate budget, unless passed in (then their owners close them).
+
+        Once: a second call does nothing, and every later request raises `ClosedError`.
+        """
+        if self._transport.closed:
+            return
+        self._transport.close()
         if self._owns_http:
             await self._http.aclose()
         self._close_cache()
+        budget = self._settings.budget
+        if self._settings.owns_budget:  # its file's connection; a budget shared in the process stays to the others
+            # Closing waits for a step in progress (a file's lock): off the event loop, as the steps themselves are.
+            await asyncio.to_thread(budget.close) if budget.backend.blocking else budget.close()
 
     async def __aenter__(self) -> AsyncEmbedder:
         return self

@@ -13,9 +13,9 @@ from ._batching import check_texts, fit
 from ._cache import EmbeddingCache, text_key
 from ._core import Call, Settings, cache_namespace, refuse_unordered
 from ._decode import parse_json
-from ._errors import APIConnectionError, InputError, UnsupportedError
+from ._errors import APIConnectionError, InputError, ModelNotFoundError, UnsupportedError
 from ._guard import Guard, attempt_limit
-from ._models import ModelInfo, read_models
+from ._models import ModelInfo, read_model, read_models
 from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
 from ._policy import Outcome, RetryPolicy, Step, after_error_status
 from ._pricing import Estimate, Price, mistral_price
@@ -23,6 +23,7 @@ from ._ratebudget import RateBudget
 from ._result import EmbeddingResult
 from ._security import APIKey
 from ._services import ServiceName
+from ._transport import Transport
 
 __all__ = ["BaseEmbedder", "EmbedOptions"]
 
@@ -93,6 +94,8 @@ class BaseEmbedder(Generic[HttpClient]):
         concurrency = self._limit.maximum
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._http: HttpClient = http_client if http_client is not None else self._new_http(limits)
+        # Every request of this client, whatever its route, goes through this one transport (see _transport.py).
+        self._transport: Transport[HttpClient] = Transport(self._http, self._guard, self._limit, self._settings.retry)
 
     def _new_http(self, limits: httpx.Limits) -> HttpClient:
         raise NotImplementedError
@@ -185,6 +188,8 @@ class BaseEmbedder(Generic[HttpClient]):
         be sent. Counted with Mistral's tokenizers: exact for Mistral's models with the tokenizer extra, an
         approximation for other cortecs models (whose tokenizers are their own), an upper bound without it.
         """
+        if batch and self._settings.service.name != "mistral":  # refused before anything is counted or sent
+            raise UnsupportedError(f"the batch API is Mistral's; {self._settings.service.name} has none to price")
         checked = check_options(options, allowed=EMBED_FIELDS, where="estimate()")
         request = self._settings.options.merged({k: v for k, v in checked.items() if k not in CALL_FIELDS})
         self._settings.service.check(request)
@@ -219,8 +224,34 @@ class BaseEmbedder(Generic[HttpClient]):
         except APIConnectionError as damaged:
             return Outcome(Step.RETRY, damaged)
 
+    def _model_answer(self, response: httpx.Response) -> Outcome | ModelInfo:
+        """What an answer to the one-model route means: the card, or what the policy says.
+
+        A 404 on this route means the id is unknown (the contract says so), so it is a `ModelNotFoundError`
+        (still a `NotFoundError`) whatever the body's wording.
+        """
+        if response.status_code != 200:
+            outcome = after_error_status(response, self._settings.key)
+            error = outcome.error
+            if response.status_code == 404 and error is not None and not isinstance(error, ModelNotFoundError):
+                fields = {name: getattr(error, name) for name in ("status", "request_id", "body", "code", "type")}
+                error = ModelNotFoundError(error.message, **fields)
+            return Outcome(Step.FAIL if outcome.step is Step.SPLIT else outcome.step, error, outcome.asked_wait)
+        try:
+            model = read_model(parse_json(response.content), self._settings.service.name)
+        except APIConnectionError as damaged:
+            return Outcome(Step.RETRY, damaged)
+        self._remember([model])
+        return model
+
+    def _model_request(self, model_id: str) -> dict[str, Any]:
+        return self._prepared(self._settings.service.model_request(model_id))
+
     def _models_request(self) -> dict[str, Any]:
-        request = self._settings.service.models_request()
+        return self._prepared(self._settings.service.models_request())
+
+    def _prepared(self, request: dict[str, Any]) -> dict[str, Any]:
+        """A request of the generated client's builder, made ready to send: full URL, user agent, the key's auth."""
         request["url"] = self._settings.base_url + request["url"]
         request["headers"] = {**request.get("headers", {}), "User-Agent": "embedkit"}
         request["auth"] = self._settings.auth

@@ -1,13 +1,20 @@
 """Mistral's batch API for embeddings: upload request lines, run a job, poll it, read its results back into rows.
 
 `embedder.batch` (a `BatchAPI`) speaks the files and batch-job operations of openapi.yaml through the generated
-client's request builders, with the client's key, timeout and retry policy (`_retry.py`) on every request. The
+client's request builders, through the client's one transport (`_transport.py`: its key, rate budget, concurrency
+limit, watchdog and retry policy) on every request. The
 Python surface is submit → status → fetch: `submit(texts)` uploads one JSONL file of request lines (each within
 the request limits, planned as the synchronous client plans its batches) and starts a job; `fetch(job)` reads
 the output file back into an `EmbeddingResult` whose row i embeds text i, mapped from each line's `custom_id`
 (`rows-<start>-<stop>`: the inputs the line carries), since results come in any order. Lines that failed are
 named in a `BatchJobError`, which keeps the rows that did finish (`partial`). The CLI's resumable bulk job
 (`_batch_job.py`) is built from the same pieces.
+
+Mistral's inline jobs are there too: `submit(texts, inline=True)` sends the request lines in the job's own
+`requests` (no file), and `fetch` reads such a job's results from its `outputs` (`GET /v1/batch/jobs/{id}?inline=true`).
+`delete(job)` deletes a job, `signed_url(file_id)` gives a key-free download link. Arguments the contract bounds
+(`timeout_hours`, `metadata`, the number of inline requests, a signed URL's expiry) are checked before anything is
+sent, with an `InputError` naming the argument (and the metadata key).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import re
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,41 +34,47 @@ from uuid import UUID
 import httpx
 import numpy as np
 import orjson
-from generated_client.api.mistral import (
+from generated_client.api.batch import (
     cancel_batch_job,
     create_batch_job,
-    download_file,
+    delete_batch_job,
     get_batch_job,
     list_batch_jobs,
-    list_files,
-    upload_file,
 )
+from generated_client.api.files import download_file, get_file_signed_url, list_files, upload_file
 from generated_client.models import BatchJob as BatchJobBody
 from generated_client.models import (
     BatchJobMetadataType0,
-    BatchJobRequest,
-    BatchJobRequestMetadataType0,
-    FileList,
-    FileObject,
-    FileUpload,
+    BatchRequest,
+    CreateBatchJobRequest,
+    CreateBatchJobRequestMetadataType0,
+    CreateFileResponse,
+    DeleteBatchJobResponse,
+    FileSchema,
+    GetSignedUrlResponse,
+    ListFilesResponse,
+    UploadFileMultiPartBodyParams,
 )
-from generated_client.types import UNSET, File
+from generated_client.types import UNSET, File, Unset
 
 from ._batching import Batch, check_texts, fit, plan
-from ._core import Settings, logger
+from ._body import Received
+from ._core import Settings, logger, refuse_unordered
 from ._decode import VALUE_DTYPES, OutputMatrix, decode_into, expected_width
-from ._errors import APIConnectionError, APIError, PartialResult
-from ._policy import (
-    Attempts,
-    Outcome,
-    Step,
-    after_exception,
-    is_retryable_status,
-    next_wait,
-    retry_after,
-    status_error,
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    BatchJobError,
+    InputError,
+    LineFailure,
+    NotFoundError,
+    PartialResult,
+    UnsupportedError,
 )
+from ._options import check_bool, check_int
+from ._policy import Outcome, Step, after_error_status
 from ._result import EmbeddingResult, Usage
+from ._transport import Created
 
 if TYPE_CHECKING:
     from ._client import Embedder
@@ -74,10 +87,104 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 CUSTOM_ID = re.compile(r"rows-(\d+)-(\d+)")
 Dtype = Literal["float", "int8", "uint8", "binary", "ubinary"]
 
+# The bounds openapi.yaml puts on a job (components.schemas.CreateBatchJobRequest, from Mistral's own document).
+# The generated models do not carry numeric or length constraints (only types), and the wrapper does not read
+# the YAML at run time (a plain install has no YAML parser), so they are written here once, and
+# tests/test_jobs.py::test_the_batch_bounds_are_the_contracts reads the contract to prove them equal.
+# `timeout_hours`: minimum, maximum.
+TIMEOUT_HOURS = (1, 168)
+# `timeout_hours`' default (the contract's `default: 24`; a signed URL's `expiry` defaults to 24 too).
+DEFAULT_TIMEOUT_HOURS = 24
+# `metadata`: propertyNames minLength/maxLength, and additionalProperties (string) minLength/maxLength.
+METADATA_KEY_LENGTH = (1, 32)
+METADATA_VALUE_LENGTH = (1, 512)
+# `requests`: maxItems, the most request lines a job can carry inline.
+MAX_INLINE_REQUESTS = 10_000
+# A signed URL's `expiry` in hours: the operation's description says "1 to 168, default 24" (prose only, so the
+# generated client has just the default).
+SIGNED_URL_HOURS = (1, 168)
+# Metadata keys embedkit writes and reads back (`fetch` sizes its result from them; a lost answer is recovered by
+# `embedkit_request`, a CLI run by `embedkit_run`): a caller's key with this prefix would silently break them.
+RESERVED_PREFIX = "embedkit_"
+
+
+def check_timeout_hours(value: Any) -> int:
+    """`timeout_hours` as an int within the contract's bounds, or an `InputError` naming it (nothing sent yet)."""
+    return check_int("timeout_hours", value, minimum=TIMEOUT_HOURS[0], maximum=TIMEOUT_HOURS[1])
+
+
+def check_metadata(metadata: Any, *, reserved: str | None = None) -> dict[str, str]:
+    """A job's `metadata` as the contract allows it: string keys of 1 to 32 characters, string values of 1 to 512.
+
+    Checked here because the service would refuse the whole job with a 422 after the input file was uploaded;
+    the `InputError` names `metadata` (its `argument`) and the key at fault. Keys starting with `reserved` are
+    refused too: embedkit writes them itself and reads them back.
+    """
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InputError(
+            f"metadata must be a mapping of strings to strings, got {type(metadata).__name__}", argument="metadata"
+        )
+    (key_min, key_max), (value_min, value_max) = METADATA_KEY_LENGTH, METADATA_VALUE_LENGTH
+    checked: dict[str, str] = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str):
+            raise InputError(
+                f"metadata key {_shown(key)} must be a string, not {type(key).__name__}", argument="metadata"
+            )
+        if not key_min <= len(key) <= key_max:
+            raise InputError(
+                f"metadata key {_shown(key)} has {len(key)} characters; keys have {key_min} to {key_max}",
+                argument="metadata",
+            )
+        if reserved is not None and key.startswith(reserved):
+            raise InputError(
+                f"metadata key {key!r} starts with {reserved!r}, which embedkit keeps for its own keys",
+                argument="metadata",
+            )
+        if not isinstance(value, str):
+            raise InputError(
+                f"metadata[{key!r}] must be a string, got {_shown(value)} ({type(value).__name__})",
+                argument="metadata",
+            )
+        if not value_min <= len(value) <= value_max:
+            raise InputError(
+                f"metadata[{key!r}] has {len(value)} characters; values have {value_min} to {value_max}",
+                argument="metadata",
+            )
+        checked[key] = value
+    return checked
+
+
+def as_uuid(argument: str, value: Any) -> UUID:
+    """A file or job id as the UUID its route's path takes, or an `InputError` naming the argument."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        noun = "job" if argument == "job" else "file"
+        raise InputError(f"{argument} must be a {noun} id (a UUID), got {_shown(value)}", argument=argument) from None
+
+
+def _job_uuid(job: BatchJob | str) -> UUID:
+    return as_uuid("job", job.id if isinstance(job, BatchJob) else job)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    """A value as an error message quotes it: its repr, cut (a caller's value may be any size)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class BatchJob:
-    """A batch job as last seen: plain data from the service's `BatchJob` body."""
+    """A batch job as last seen: plain data from the service's `BatchJob` body.
+
+    `input_files` is empty for a job whose requests were sent inline; `outputs` holds the results the service
+    answered inline (`status(job, inline=True)`), None when it sent none.
+    """
 
     id: str
     status: str
@@ -91,11 +198,17 @@ class BatchJob:
     failed_requests: int
     metadata: dict[str, Any] = field(default_factory=dict)
     errors: tuple[str, ...] = ()
+    outputs: tuple[dict[str, Any], ...] | None = None
 
     @property
     def done(self) -> bool:
         """Whether the job has stopped (successfully or not): nothing will change any more."""
         return self.status in FINAL_STATUSES
+
+    @property
+    def inline(self) -> bool:
+        """Whether the job's requests were sent inline (no input file), so its results come inline too."""
+        return not self.input_files
 
     @classmethod
     def from_body(cls, body: Any) -> BatchJob:
@@ -103,14 +216,15 @@ class BatchJob:
         parsed = BatchJobBody.from_dict(body)
 
         def text(value: Any) -> str | None:
-            return value if isinstance(value, str) else None
+            return None if value is None or isinstance(value, Unset) else str(value)
 
         metadata = parsed.metadata.to_dict() if isinstance(parsed.metadata, BatchJobMetadataType0) else {}
+        outputs = tuple(item.to_dict() for item in parsed.outputs) if isinstance(parsed.outputs, list) else None
         return cls(
             id=str(parsed.id),
             status=str(parsed.status),
             model=text(parsed.model),
-            input_files=tuple(parsed.input_files),
+            input_files=tuple(str(file_id) for file_id in parsed.input_files),
             output_file=text(parsed.output_file),
             error_file=text(parsed.error_file),
             total_requests=parsed.total_requests,
@@ -119,24 +233,8 @@ class BatchJob:
             failed_requests=parsed.failed_requests,
             metadata=metadata,
             errors=tuple(error.message for error in parsed.errors),
+            outputs=outputs,
         )
-
-
-class BatchJobError(APIError):
-    """A batch job that did not embed every input: why, which lines failed, and the rows that did finish."""
-
-    def __init__(self, message: str, *, failures: list[LineFailure] | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.failures = failures or []
-
-
-@dataclass(frozen=True)
-class LineFailure:
-    """One request line the job could not serve: its custom_id, the status (None if unread) and the message."""
-
-    custom_id: str | None
-    status: int | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -149,10 +247,15 @@ class LineResult:
     model: str
 
 
-def request_line(custom_id: str, texts: list[str], options: dict[str, Any]) -> bytes:
-    """One JSONL request line: the embeddings request body without `model` (the job's model serves it)."""
+def request_item(custom_id: str, texts: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """One request (`{custom_id, body}`): the embeddings request body without `model` (the job's model serves it)."""
     body: dict[str, Any] = {"input": texts, **{k: v for k, v in options.items() if v is not None}}
-    return orjson.dumps({"custom_id": custom_id, "body": body}) + b"\n"
+    return {"custom_id": custom_id, "body": body}
+
+
+def request_line(custom_id: str, texts: list[str], options: dict[str, Any]) -> bytes:
+    """One JSONL request line of an input file (see `request_item`)."""
+    return orjson.dumps(request_item(custom_id, texts, options)) + b"\n"
 
 
 def line_options(output_dimension: int | None, output_dtype: str | None) -> dict[str, Any]:
@@ -169,6 +272,15 @@ def decode_line(raw: bytes, dtype: str, output_dimension: int | None) -> LineRes
         line = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
         return LineFailure(None, None, f"a result line is not JSON: {error}")
+    return decode_result(line, dtype, output_dimension)
+
+
+def decode_result(line: Any, dtype: str, output_dimension: int | None) -> LineResult | LineFailure:
+    """One result, a parsed file line or an item of an inline job's `outputs`: its rows, or why it failed.
+
+    Both have one shape (Mistral's own SDK example reads an inline output's `["response"]["body"]`, as a file
+    line's); the rows are checked as a synchronous answer is.
+    """
     custom_id = line.get("custom_id") if isinstance(line, dict) else None
     response = line.get("response") if isinstance(line, dict) else None
     if not isinstance(custom_id, str) or not isinstance(response, dict):
@@ -187,7 +299,11 @@ def decode_line(raw: bytes, dtype: str, output_dimension: int | None) -> LineRes
         return LineFailure(custom_id, 200, f"custom_id {custom_id!r} was not written by embedkit")
     count = int(match.group(2)) - int(match.group(1))
     matrix = OutputMatrix(count, VALUE_DTYPES[dtype], expected_width(dtype, output_dimension))
-    decoded = decode_into(orjson.dumps(body), Batch(0, count), matrix)
+    try:
+        decoded = decode_into(orjson.dumps(body), Batch(0, count), matrix)
+    except (APIError, ValueError, TypeError) as malformed:
+        # One bad line is that line's failure, not the job's: the other lines' rows are kept and committed.
+        return LineFailure(custom_id, 200, f"the line's answer cannot be read: {malformed}"[:500])
     assert matrix.array is not None or count == 0
     rows = matrix.array if matrix.array is not None else np.zeros((0, 0), VALUE_DTYPES[dtype])
     return LineResult(custom_id, rows, decoded.usage, decoded.model)
@@ -215,45 +331,48 @@ class BatchAPI:
         build: Callable[[], dict[str, Any]],
         *,
         into: Path | None = None,
-        recover: Callable[[], Any] | None = None,
+        created: Created | None = None,
     ) -> Any:
-        """Send a request built afresh for each attempt (an upload's body is a stream); retry as `_retry` says.
+        """Send a request built afresh for each attempt (an upload's body is a stream) through the client's transport.
 
         Answers the parsed JSON body (a damaged one is retried, as `embed` does), or, with `into`, streams a 200
-        body to that file. A request that is not idempotent passes `recover`: before each retry it looks for
-        what the lost attempt may have created, and what it finds is the answer (nothing is created twice).
+        body to that file. A create passes `created`: a lost answer is confirmed by looking for what it made, never
+        by sending it again (see _transport.py), and what is found is the answer.
         """
         settings = self._settings
-        attempts = Attempts(settings.retry)
-        while True:
-            attempts.count += 1
-            if attempts.count > 1 and recover is not None:
-                found = recover()
-                if found is not None:
-                    return found
-            request = build()
-            request["url"] = settings.base_url + request["url"]
-            request["auth"] = settings.auth  # the key is revealed inside httpx only
-            try:
-                http = self._embedder._http
-                response = http.request(**request) if into is None else self._stream(request, into)
-            except httpx.HTTPError as failure:
-                time.sleep(next_wait(after_exception(failure), attempts))
-                continue
-            if response.status_code == 200:
-                if into is not None:
-                    return None
+
+        def request() -> dict[str, Any]:
+            built = build()
+            built["url"] = settings.base_url + built["url"]
+            built["auth"] = settings.auth  # the key is revealed inside httpx only
+            return built
+
+        bodies: list[Any] = []
+
+        def answer(received: Received) -> Outcome:
+            response = received.response
+            if response.status_code != 200:
+                outcome = after_error_status(response, settings.key)
+                # A files or jobs request is not a batch of inputs: "too large" cannot be split, it fails.
+                return Outcome(Step.FAIL, outcome.error) if outcome.step is Step.SPLIT else outcome
+            if into is None:
                 try:
-                    return orjson.loads(response.content)
+                    bodies.append(orjson.loads(received.content))
                 except orjson.JSONDecodeError as damaged:
-                    outcome = Outcome(Step.RETRY, APIConnectionError(f"the response body is not JSON: {damaged}"))
-                    time.sleep(next_wait(outcome, attempts))
-                    continue
-            refused = status_error(response, settings.key)
-            if not is_retryable_status(response.status_code):
-                refused.attempts = attempts.count
-                raise refused
-            time.sleep(next_wait(Outcome(Step.RETRY, refused, retry_after(response.headers)), attempts))
+                    return Outcome(Step.RETRY, APIConnectionError(f"the response body is not JSON: {damaged}"))
+            return Outcome(Step.DONE)
+
+        def stream(http: httpx.Client, prepared: dict[str, Any]) -> Received:
+            assert into is not None
+            response = self._stream(prepared, into)
+            return Received(response, response.content if response.status_code != 200 else b"")
+
+        outcome = self._embedder._transport.exchange(
+            request, answer, read=None if into is None else stream, created=created, bounded=into is None
+        )
+        if outcome.found is not None:
+            return outcome.found
+        return bodies[0] if bodies else None
 
     def _stream(self, request: dict[str, Any], into: Path) -> httpx.Response:
         with self._embedder._http.stream(**request) as response:
@@ -277,7 +396,7 @@ class BatchAPI:
 
         def build() -> dict[str, Any]:
             payload = File(payload=io.BytesIO(content), file_name=filename, mime_type="application/jsonl")
-            kwargs = upload_file._get_kwargs(body=FileUpload(file=payload, purpose="batch"))
+            kwargs = upload_file.request_arguments(body=UploadFileMultiPartBodyParams(file=payload, purpose="batch"))
             # The generated builder fixes the boundary to "+++"; httpx draws a random one when none is given.
             kwargs["headers"].pop("Content-Type", None)
             return kwargs
@@ -286,66 +405,122 @@ class BatchAPI:
             same = [f for f in self.find_files(filename) if f.filename == filename and f.bytes_ == len(content)]
             return same[0].to_dict() if same else None
 
-        return str(FileObject.from_dict(self._send(build, recover=recover)).id)
+        found = Created(marker=filename, what="batch input file", lookup=recover)
+        return str(CreateFileResponse.from_dict(self._send(build, created=found)).id)
 
-    def find_files(self, search: str) -> list[FileObject]:
+    def find_files(self, search: str) -> list[FileSchema]:
         """Every batch file whose name contains `search` (all pages)."""
-        found: list[FileObject] = []
+        found: list[FileSchema] = []
         page = 0
         while True:
-            listing = FileList.from_dict(self._send(partial(list_files._get_kwargs, page=page, page_size=100,
-                                                            search=search, purpose="batch")))  # fmt: skip
+            listing = ListFilesResponse.from_dict(self._send(partial(list_files.request_arguments, page=page,
+                                                  page_size=100, search=search, purpose="batch")))  # fmt: skip
             found.extend(listing.data)
             if len(listing.data) < 100:
                 return found
             page += 1
 
+    def signed_url(self, file_id: str, expiry_hours: int = 24) -> str:
+        """A URL from which anyone holding it can download the file, without the key, for `expiry_hours` hours.
+
+        For handing a job's output to another process or machine (Mistral's own SDK downloads a job's output this
+        way) without sharing the key; treat the URL as a secret until it expires. `expiry_hours` is checked
+        against the bounds the contract's description gives (1 to 168) before anything is sent.
+        """
+        identifier = as_uuid("file_id", file_id)
+        hours = check_int("expiry_hours", expiry_hours, minimum=SIGNED_URL_HOURS[0], maximum=SIGNED_URL_HOURS[1])
+        body = self._send(partial(get_file_signed_url.request_arguments, identifier, expiry=hours))
+        return GetSignedUrlResponse.from_dict(body).url
+
     def create_job(
-        self, file_ids: list[str], *, model: str, metadata: dict[str, str] | None = None, timeout_hours: int = 24
+        self,
+        file_ids: list[str] | None,
+        *,
+        model: str,
+        metadata: dict[str, str] | None = None,
+        timeout_hours: int = DEFAULT_TIMEOUT_HOURS,
+        requests: list[dict[str, Any]] | None = None,
     ) -> BatchJob:
-        """Start a job over uploaded files (`metadata.embedkit_request` marks it, to find it if an answer is lost)."""
+        """Start a job over uploaded files, or over `requests` sent inline (`{custom_id, body}` items, at most 10,000).
+
+        `metadata.embedkit_request` marks the job, to find it if an answer is lost. `timeout_hours` and `metadata`
+        are checked against the contract's bounds before anything is sent (`InputError` naming them).
+        """
+        hours = check_timeout_hours(timeout_hours)
         marker = uuid.uuid4().hex
-        metadata = {**(metadata or {}), "embedkit_request": marker}
-        body = BatchJobRequest(
-            input_files=list(file_ids),
+        marked = {**check_metadata(metadata, reserved="embedkit_request"), "embedkit_request": marker}
+        if (file_ids is None) == (requests is None):
+            raise InputError("give either file_ids or requests (inline), not both or neither", argument="requests")
+        if requests is not None and not 1 <= len(requests) <= MAX_INLINE_REQUESTS:
+            raise InputError(
+                f"an inline job carries 1 to {MAX_INLINE_REQUESTS} requests, got {len(requests)}", argument="requests"
+            )
+        body = CreateBatchJobRequest(
+            input_files=UNSET if file_ids is None else [as_uuid("file_ids", f) for f in file_ids],
+            requests=UNSET if requests is None else [BatchRequest.from_dict(item) for item in requests],
             endpoint="/v1/embeddings",
             model=model,
-            metadata=BatchJobRequestMetadataType0.from_dict(metadata),
-            timeout_hours=timeout_hours,
+            metadata=CreateBatchJobRequestMetadataType0.from_dict(marked),
+            timeout_hours=hours,
         )
 
         def build() -> dict[str, Any]:
-            kwargs = create_batch_job._get_kwargs(body=body)
+            kwargs = create_batch_job.request_arguments(body=body)
             kwargs["content"] = orjson.dumps(kwargs.pop("json"))
             return kwargs
 
         def recover() -> Any:
-            newest = self._send(partial(list_batch_jobs._get_kwargs, page=0, page_size=100, model=model))
-            mine = [job for job in newest["data"] if (job.get("metadata") or {}).get("embedkit_request") == marker]
+            newest = self._send(partial(list_batch_jobs.request_arguments, page=0, page_size=100, model=model))
+            mine = [
+                job for job in newest.get("data") or () if (job.get("metadata") or {}).get("embedkit_request") == marker
+            ]
             return mine[0] if mine else None
 
-        return BatchJob.from_body(self._send(build, recover=recover))
+        return BatchJob.from_body(self._send(build, created=Created(marker=marker, what="batch job", lookup=recover)))
 
     def jobs(self, *, model: str | None = None) -> Iterator[BatchJob]:
         """Every job (of `model`, if given), newest first, page after page."""
         page = 0
         while True:
-            build = partial(list_batch_jobs._get_kwargs, page=page, page_size=100, model=model if model else UNSET)
-            data = self._send(build).get("data", [])
+            build = partial(
+                list_batch_jobs.request_arguments, page=page, page_size=100, model=model if model else UNSET
+            )
+            data = self._send(build).get("data") or []
             yield from (BatchJob.from_body(item) for item in data)
             if len(data) < 100:
                 return
             page += 1
 
-    def status(self, job: BatchJob | str) -> BatchJob:
-        """The job as it is now."""
-        identifier = job.id if isinstance(job, BatchJob) else job
-        return BatchJob.from_body(self._send(lambda: get_batch_job._get_kwargs(UUID(identifier))))
+    def status(self, job: BatchJob | str, *, inline: bool = False) -> BatchJob:
+        """The job as it is now; with `inline=True`, with the results the service holds inline (`outputs`).
+
+        Inline results are for jobs whose requests were sent inline (`job.inline`): the service puts every result,
+        vectors included, in this one answer, so asking it of a large file-based job would make a huge body.
+        """
+        identifier = _job_uuid(job)
+        flag = True if check_bool("inline", inline) else UNSET
+        return BatchJob.from_body(self._send(partial(get_batch_job.request_arguments, identifier, inline=flag)))
 
     def cancel(self, job: BatchJob | str) -> BatchJob:
         """Ask the job to stop (the lines answered so far stay in its files)."""
-        identifier = job.id if isinstance(job, BatchJob) else job
-        return BatchJob.from_body(self._send(lambda: cancel_batch_job._get_kwargs(UUID(identifier))))
+        identifier = _job_uuid(job)
+        return BatchJob.from_body(self._send(partial(cancel_batch_job.request_arguments, identifier)))
+
+    def delete(self, job: BatchJob | str) -> bool:
+        """Delete the job: later requests for it get 404 (`NotFoundError`). Its files stay; True once it is gone.
+
+        Deleting is idempotent, so it is retried like any read; a 404 on a retry means an earlier attempt, whose
+        answer was lost, already deleted it, and is success. A 404 on the first attempt (no such job) is raised.
+        """
+        identifier = _job_uuid(job)
+        try:
+            body = self._send(partial(delete_batch_job.request_arguments, identifier))
+        except NotFoundError as gone:
+            if gone.attempts > 1:
+                return True
+            raise
+        deleted = DeleteBatchJobResponse.from_dict(body).deleted
+        return True if isinstance(deleted, Unset) else deleted
 
     def wait(
         self, job: BatchJob | str, *, poll_interval: float = 5.0, on_update: Callable[[BatchJob], None] | None = None
@@ -362,7 +537,8 @@ class BatchAPI:
 
     def download(self, file_id: str, into: Path) -> None:
         """A file's content, streamed to `into` (the whole download is retried if it breaks off)."""
-        self._send(lambda: download_file._get_kwargs(UUID(file_id)), into=into)
+        identifier = as_uuid("file_id", file_id)
+        self._send(partial(download_file.request_arguments, identifier), into=into)
 
     def read_lines(self, file_id: str) -> Iterator[bytes]:
         """A file's lines, from a temporary copy on disk (a job's output can be larger than memory should hold)."""
@@ -385,16 +561,29 @@ class BatchAPI:
         output_dtype: Dtype | None = None,
         truncate: bool = False,
         metadata: dict[str, str] | None = None,
-        timeout_hours: int = 24,
+        timeout_hours: int = DEFAULT_TIMEOUT_HOURS,
+        inline: bool = False,
     ) -> BatchJob:
         """Start a batch job embedding `texts` (checked and planned as `embed` would); `fetch` reads it back.
 
-        All lines go in one input file, so at most 1M lines (about 500M inputs); the CLI's `--batch-api` splits
-        larger inputs into several files and resumes after a crash.
+        By default all lines go in one uploaded input file, so at most 1M lines (about 500M inputs); the CLI's
+        `--batch-api` splits larger inputs into several files and resumes after a crash. With `inline=True` the
+        lines travel in the job's own `requests` instead (at most 10,000: `InputError` naming `inline` beyond),
+        saving the upload and, in `fetch`, the downloads. Inline is asked for, never chosen for you: an inline
+        job's results come back inside one JSON answer (every vector as JSON numbers, read into memory at once,
+        where a file is streamed to disk), and the job creation request carries every text in one body, so
+        what suits a few thousand short texts does not suit 10,000 lines of 512 texts each.
+
+        `metadata` (string to string, keys of 1 to 32 characters, values of 1 to 512, none starting with
+        `embedkit_`) and `timeout_hours` (1 to 168) are checked before anything is sent or uploaded.
         """
         settings = self._settings
         if settings.service.name != "mistral":
-            raise TypeError("the batch API is Mistral's; this client is for cortecs")
+            raise UnsupportedError(f"the batch API is Mistral's; this client is for {settings.service.name}")
+        texts = refuse_unordered(texts)  # a set has no order to map rows back to, as in `embed`
+        hours = check_timeout_hours(timeout_hours)
+        extra_metadata = check_metadata(metadata, reserved=RESERVED_PREFIX)
+        inline = check_bool("inline", inline)
         options = settings.options.merged(
             {"model": model, "output_dimension": output_dimension, "output_dtype": output_dtype}
         )
@@ -402,24 +591,46 @@ class BatchAPI:
         # Counted with the job's model's tokenizer, as `embed` counts (Tekken for codestral-embed).
         limits = settings.limits.for_model(model_name)
         checked = fit(check_texts(texts), limits, truncate=truncate)
+        if not checked:
+            raise InputError("no texts: a batch job embeds at least one", argument="texts")
         extra = line_options(options.output_dimension, options.output_dtype)
+        job_metadata = {**extra_metadata, "embedkit_rows": str(len(checked)),
+                        "embedkit_dtype": options.output_dtype or "float"}  # fmt: skip
+        if options.output_dimension is not None:  # an empty value is refused by the contract: no key, no dimension
+            job_metadata["embedkit_dimension"] = str(options.output_dimension)
+        if inline:
+            batches = list(plan(checked, limits))
+            if len(batches) > MAX_INLINE_REQUESTS:
+                raise InputError(
+                    f"{len(checked)} inputs make {len(batches)} request lines; an inline job carries at most "
+                    f"{MAX_INLINE_REQUESTS}: pass inline=False to upload them as a file",
+                    argument="inline",
+                )
+            items = [request_item(custom_id(b.start, b.stop), checked[b.start : b.stop], extra) for b in batches]
+            job = self.create_job(None, requests=items, model=model_name, metadata=job_metadata, timeout_hours=hours)
+            logger.debug("batch job %s: %d inputs in %d inline requests", job.id, len(checked), len(items))
+            return job
         lines = b"".join(
             request_line(custom_id(batch.start, batch.stop), checked[batch.start : batch.stop], extra)
             for batch in plan(checked, limits)
         )
         file_id = self.upload(lines, f"embedkit-{uuid.uuid4().hex}.jsonl")
-        job_metadata = {**(metadata or {}), "embedkit_rows": str(len(checked)),
-                        "embedkit_dtype": options.output_dtype or "float",
-                        "embedkit_dimension": str(options.output_dimension or "")}  # fmt: skip
-        job = self.create_job([file_id], model=model_name, metadata=job_metadata, timeout_hours=timeout_hours)
+        job = self.create_job([file_id], model=model_name, metadata=job_metadata, timeout_hours=hours)
         logger.debug("batch job %s: %d inputs in %d bytes of request lines", job.id, len(checked), len(lines))
         return job
 
     def fetch(self, job: BatchJob | str) -> EmbeddingResult:
-        """The vectors of a finished job submitted by `submit`, row i for text i; `BatchJobError` if any line failed."""
+        """The vectors of a finished job submitted by `submit`, row i for text i; `BatchJobError` if any line failed.
+
+        A file-based job's results are read from its output and error files (streamed to disk); an inline job's
+        from its `outputs`, asked for with `status(job, inline=True)` (falling back to its files, should the
+        service answer no `outputs` but files).
+        """
         job = self.status(job)
         if not job.done:
             raise BatchJobError(f"batch job {job.id} is still {job.status}; wait() for it first")
+        if job.inline:
+            job = self.status(job, inline=True)
         rows = int(job.metadata.get("embedkit_rows", "0"))
         dtype = str(job.metadata.get("embedkit_dtype", "float"))
         dimension_text = str(job.metadata.get("embedkit_dimension", ""))
@@ -427,21 +638,17 @@ class BatchAPI:
         matrix = OutputMatrix(rows, VALUE_DTYPES[dtype], expected_width(dtype, dimension))
         usage, model = Usage(), job.model or ""
         failures: list[LineFailure] = []
-        for file_id in (job.output_file, job.error_file):
-            if file_id is None:
+        for decoded in self._results(job, dtype, dimension):
+            if isinstance(decoded, LineFailure):
+                failures.append(decoded)
                 continue
-            for raw in self.read_lines(file_id):
-                decoded = decode_line(raw, dtype, dimension)
-                if isinstance(decoded, LineFailure):
-                    failures.append(decoded)
-                    continue
-                match = CUSTOM_ID.fullmatch(decoded.custom_id)
-                assert match is not None
-                batch = Batch(int(match.group(1)), int(match.group(2)))
-                target = matrix.rows_for(batch, decoded.rows.shape[1])
-                target[:] = decoded.rows
-                matrix.commit(batch, target)
-                usage, model = usage + decoded.usage, decoded.model or model
+            match = CUSTOM_ID.fullmatch(decoded.custom_id)
+            assert match is not None
+            batch = Batch(int(match.group(1)), int(match.group(2)))
+            target = matrix.rows_for(batch, decoded.rows.shape[1])
+            target[:] = decoded.rows
+            matrix.commit(batch, target)
+            usage, model = usage + decoded.usage, decoded.model or model
         missing = int((~matrix.completed).sum())
         if failures or missing or job.status != "SUCCESS":
             error = BatchJobError(
@@ -453,3 +660,14 @@ class BatchAPI:
             raise error
         vectors = matrix.array if matrix.array is not None else np.empty((0, 0), VALUE_DTYPES[dtype])
         return EmbeddingResult(vectors=vectors, model=model, usage=usage)
+
+    def _results(self, job: BatchJob, dtype: str, dimension: int | None) -> Iterator[LineResult | LineFailure]:
+        """Every result of a finished job, decoded: its inline `outputs` if it has them, else its files' lines."""
+        if job.outputs is not None:
+            for item in job.outputs:
+                yield decode_result(item, dtype, dimension)
+            return
+        for file_id in (job.output_file, job.error_file):
+            if file_id is not None:
+                for raw in self.read_lines(file_id):
+                    yield decode_line(raw, dtype, dimension)

@@ -35,7 +35,7 @@ from ._batch_api import (
     MAX_LINES_PER_FILE,
     BatchAPI,
     BatchJob,
-    LineFailure,
+    check_timeout_hours,
     custom_id,
     decode_line,
     line_options,
@@ -46,7 +46,7 @@ from ._bulk import windows
 from ._cache import EmbeddingCache, text_key
 from ._client import Embedder
 from ._core import cache_namespace
-from ._errors import InputError
+from ._errors import InputError, LineFailure
 from ._files import Record
 
 SCHEMA = """
@@ -93,6 +93,8 @@ def run_batch(
     settings = embedder._settings
     if settings.service.name != "mistral":
         raise InputError("--batch-api is Mistral's batch API; it cannot run with --service cortecs")
+    # Checked before any file is planned or uploaded: the job creation, last, would refuse it after the uploads.
+    timeout_hours = check_timeout_hours(timeout_hours)
     options = settings.options.merged(overrides)
     settings.service.check(options)
     namespace = cache_namespace(settings, options)
@@ -133,7 +135,8 @@ def run_batch(
                     outcome.failures.append(LineFailure(decoded.custom_id, 200, "a result for no line of this run"))
                     continue
                 keys = [row[0][i : i + KEY_BYTES] for i in range(0, len(row[0]), KEY_BYTES)]
-                cache.put_many(namespace, keys, decoded.rows)
+                # The line's answer names the model that served it, recorded as a synchronous call's is.
+                cache.put_many(namespace, keys, decoded.rows, decoded.model or None)
                 outcome.inputs += len(keys)
                 outcome.tokens += decoded.usage.total_tokens
         connection.execute("UPDATE batch_runs SET state = 'done', tokens = ? WHERE run = ?", [outcome.tokens, run])

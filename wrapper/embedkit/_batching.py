@@ -105,6 +105,12 @@ def fit(texts: list[str], limits: BatchLimits, *, truncate: bool) -> list[str]:
                 index=index,
             )
         fitted[index] = counts.counter.cut(texts[index], limits.max_input_tokens)
+        if not fitted[index].strip():
+            # Truncation must not turn a text into an empty input, which the service refuses (or embeds as noise).
+            raise InputTooLongError(
+                f"input {index} cannot be truncated to {limits.max_input_tokens} tokens without emptying it",
+                index=index,
+            )
     return fitted
 
 

@@ -7,9 +7,11 @@ keep what they grew to. With several requests in flight (a float answer of 128 x
 was most of the float path's peak RSS beyond the output matrix. Here a body is written chunk by chunk into a
 buffer taken from the call's `BodyBuffers`, decoded from a view of it, and the buffer goes back for the next
 answer: at most one buffer per request in flight, allocated once per call. The buffers themselves are such blocks:
-the first call holds glibc's mmap threshold (`_memory.py`, as a bulk job does), so each lives in its own mapping,
-returned to the system when freed, rather than in whichever thread's arena allocated it (`make bench`'s float
-path: the peak RSS above the floor's was mostly those arenas' slack).
+where the process opted in to `_memory.tune_allocator()` (the `embed` command and the bulk job do, as `make bench`
+does for embedkit), each lives in its own mapping, returned to the system when freed, rather than in whichever
+thread's arena allocated it (`make bench`'s float path: the peak RSS above the floor's was mostly those arenas'
+slack). Making buffers never tunes the allocator itself: that setting is the whole process's, for good, and not a
+library's to change behind its host application's back.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-
-from ._memory import hold_mmap_threshold
 
 # A buffer is kept for the next answer only up to this size; one past it (a rare, huge answer) is freed after use.
 KEPT_BYTES = 64 << 20
@@ -42,7 +42,6 @@ class BodyBuffers:
     """The receive buffers of one call; each is used by one request at a time, then given back."""
 
     def __init__(self) -> None:
-        hold_mmap_threshold()
         self._free: list[bytearray] = []
         self._lock = threading.Lock()
 

@@ -25,7 +25,7 @@ from ._base import EmbedOptions
 from ._client import Embedder
 from ._errors import InputError, ResponseValidationError
 from ._files import NpyOutput, ParquetOutput, Record
-from ._memory import hold_mmap_threshold, release_freed_memory
+from ._memory import release_freed_memory, tune_allocator
 from ._pricing import Cost
 from ._result import EmbeddingResult, Usage
 
@@ -87,12 +87,16 @@ def run_job(
     (`max_concurrency * batch_size`, as the CLI passes) also bounds the work still running when the job is
     interrupted to two rounds. An input with no texts raises `EmptyInputError` and writes nothing.
     `before_call` sees each call's records before it is sent, and may stop the job by raising (a spending
-    limit does: what earlier calls committed stays in the cache).
+    limit does: what earlier calls committed stays in the cache). Running a job opts the whole process in to
+    `_memory.tune_allocator()` (large allocations in their own mappings, for good), so that its memory stays at
+    the working set over any number of windows.
     """
     if window < 1:
         raise ValueError(f"window must be at least 1 text, got {window}")
     step = min(step or window, window)
-    hold_mmap_threshold()
+    # A bulk job is what the allocator setting is for; it is the process's for good (see `tune_allocator`), which
+    # is why a job opts in here and a client never does.
+    tune_allocator()
     bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
     job = _WindowWriter(output, bar, window, one_model=bool(options.get("enable_model_fallback")))
     # Each step is one call; the job's bar replaces the calls' own.

@@ -35,6 +35,7 @@ from ._files import (
     read_records,
     sidecar_path,
 )
+from ._memory import tune_allocator
 from ._policy import DEFAULT_TIMEOUT
 from ._pricing import Cost, Estimate
 from ._services import SERVICES
@@ -61,8 +62,8 @@ OVERWRITE_HELP = (
 DEFAULT_CONNECT_TIMEOUT = DEFAULT_TIMEOUT.connect or 10.0
 
 
-def _whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type for an integer flag of at least `minimum` (argparse turns the error into a usage error)."""
+def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type for an integer flag of at least `minimum` (and at most `maximum`): a usage error if not."""
 
     def parse(text: str) -> int:
         try:
@@ -71,6 +72,8 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"a whole number is needed, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
 
     return parse
@@ -166,7 +169,14 @@ def _batch_arguments(parser: argparse.ArgumentParser) -> None:
         help="failed lines: embed them synchronously, in one more batch job, or fail; default: %(default)s",
     )
     batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
-    batch.add_argument("--batch-timeout-hours", type=int, default=24, help="the job's timeout_hours; %(default)s")
+    from ._batch_api import DEFAULT_TIMEOUT_HOURS, TIMEOUT_HOURS  # the contract's bounds, checked before any upload
+
+    batch.add_argument(
+        "--batch-timeout-hours",
+        type=_whole_number(*TIMEOUT_HOURS),
+        default=DEFAULT_TIMEOUT_HOURS,
+        help=f"the job's timeout_hours, {TIMEOUT_HOURS[0]} to {TIMEOUT_HOURS[1]}; %(default)s",
+    )
 
 
 def _money(text: str) -> float:
@@ -357,6 +367,9 @@ def _job_cache(path: str | None) -> Iterator[EmbeddingCache | None]:
 
 
 def _embed(args: argparse.Namespace) -> int:
+    # The command owns its process, which is a bulk job: the allocator setting a library must not impose is
+    # this process's to choose (see `tune_allocator`), made before the job allocates its first buffer.
+    tune_allocator()
     cache_path = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
     if Path(args.output).exists() and not args.overwrite:
         reuse = " (texts in its cache are not paid for again)" if cache_path else ""
@@ -506,8 +519,8 @@ def _embed_in_batch(
     show: bool,
 ) -> None:
     """Fill the cache through Mistral's batch API (resuming an unfinished job); the bulk job then writes from it."""
-    from ._batch_api import BatchJobError
     from ._batch_job import run_batch
+    from ._errors import BatchJobError
     from ._pricing import cost
 
     if cache is None:

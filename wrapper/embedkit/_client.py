@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
-from ._body import BodyBuffers, Received
+from ._body import Received
 from ._core import Call, logger
 from ._errors import NotFoundError
 from ._guard import with_watchdog
-from ._models import ModelInfo
-from ._policy import Attempts, Outcome, Step, after_exception, load_signal, next_wait
+from ._models import ModelInfo, check_model_id, find_model
+from ._policy import Outcome, Step
 from ._pricing import Estimate
 from ._result import EmbeddingResult
 
@@ -95,66 +94,15 @@ class Embedder(BaseEmbedder[httpx.Client]):
                 self._threads = ThreadPoolExecutor(self._limit.maximum, thread_name_prefix="embedkit")
             return self._threads
 
-    def _attempts(
-        self,
-        request: dict[str, Any],
-        answer: Callable[[Received], Outcome],
-        stopped: threading.Event | None,
-        buffers: BodyBuffers | None = None,
-    ) -> Outcome:
-        """Send `request` until `answer` says DONE or SPLIT, waiting between attempts as the policy says.
-
-        With `buffers`, a 200's body is read into one of them (see `_body.py`), given back once answered.
-        """
-        attempts = Attempts(self._settings.retry)
-        while True:
-            attempts.count += 1
-            if not self._guard.admit(request, stopped):  # the shared rate budget; False: the call ended meanwhile
-                return Outcome(Step.DONE)
-            permit = self._limit.acquire(stopped)
-            if permit is None:
-                return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
-            outcome: Outcome | None = None
-            round_trip: float | None = None
-            try:
-                with self._guard.watch(request):  # bounds the whole attempt (the body's reading too), not each read
-                    if buffers is None:
-                        response = self._http.request(**request)
-                        received = Received(response, response.content)
-                    else:
-                        received = buffers.receive(self._http, request)
-                # Read, not yet decoded: decoding waits for the GIL behind other answers, a queue in this client,
-                # not in the service (see _concurrency.py).
-                round_trip = self._limit.elapsed(permit)
-            except httpx.HTTPError as error:
-                outcome = after_exception(error)
-            else:
-                self._guard.observe(request, received.response)
-                try:
-                    outcome = answer(received)
-                finally:
-                    if buffers is not None:
-                        buffers.give(received)
-            finally:
-                self._limit.release(permit, load_signal(outcome), round_trip)
-            if outcome.step in (Step.DONE, Step.SPLIT):
-                return outcome
-            wait = next_wait(outcome, attempts)
-            logger.debug(
-                "attempt %d failed (%s); retrying in %.2fs", attempts.count, type(outcome.error).__name__, wait
-            )
-            if stopped is None:
-                time.sleep(wait)
-            elif stopped.wait(wait):
-                return Outcome(Step.DONE)  # the call is over (failed or interrupted); this batch stays unfinished
-
     def _send(self, call: Call, batch: Batch) -> None:
         logger.debug("sending inputs %d-%d", batch.start, batch.stop - 1)
-        outcome = self._attempts(
-            call.request(batch),
+        request = call.request(batch)
+        outcome = self._transport.exchange(
+            lambda: request,
             lambda received: call.answer(received.response, batch, received.content),
-            call.stopped,
-            call.buffers,
+            stopped=call.stopped,
+            read=call.buffers.receive,
+            give=call.buffers.give,
         )
         if outcome.step is Step.SPLIT:
             logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)
@@ -192,8 +140,35 @@ class Embedder(BaseEmbedder[httpx.Client]):
                 return Outcome(Step.DONE)
             return outcome
 
-        self._attempts(self._models_request(), answer, None)
+        request = self._models_request()
+        self._transport.exchange(lambda: request, answer)
         return found
+
+    def model_info(self, model_id: str) -> ModelInfo:
+        """One model's card, by id or alias, as `models()` gives it (price included), retried like `embed`.
+
+        Mistral answers it from `GET /v1/models/{model_id}`, which knows aliases too (`mistral-embed-2312`), so
+        checking one model costs one small request instead of the whole list. cortecs has no route for one
+        model: its card is found in its models list (by id). An unknown id raises `ModelNotFoundError` (also a
+        `NotFoundError`); cortecs' older serverless route has no models at all (`UnsupportedError`). Not named
+        `model`: that is already this client's default model id (`embedder.model`).
+        """
+        model_id = check_model_id(model_id)
+        service = self._settings.service.name
+        if service != "mistral":
+            return find_model(self.models(), model_id, service)
+        found: list[ModelInfo] = []
+
+        def answer(received: Received) -> Outcome:
+            outcome = self._model_answer(received.response)
+            if isinstance(outcome, ModelInfo):
+                found.append(outcome)
+                return Outcome(Step.DONE)
+            return outcome
+
+        request = self._model_request(model_id)
+        self._transport.exchange(lambda: request, answer)
+        return found[0]
 
     def estimate(
         self,
@@ -219,7 +194,13 @@ class Embedder(BaseEmbedder[httpx.Client]):
         return self._estimated(counted, price_per_million)
 
     def close(self) -> None:
-        """Close the connection pool, unless it was passed in (then its owner closes it)."""
+        """Close the connection pool and the rate budget, unless passed in (then their owners close them).
+
+        Once: a second call does nothing, and every later request raises `ClosedError`.
+        """
+        if self._transport.closed:
+            return
+        self._transport.close()
         if self._threads is not None:
             # After an interrupt, the requests still on the wire are not waited for: they end with the process.
             self._threads.shutdown(wait=not self._interrupted, cancel_futures=True)
@@ -227,6 +208,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
         if self._owns_http:
             self._http.close()
         self._close_cache()
+        if self._settings.owns_budget:  # its file's connection; a budget shared in the process stays to the others
+            self._settings.budget.close()
 
     def __enter__(self) -> Embedder:
         return self

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
 from ._body import BodyBuffers
-from ._cache import EmbeddingCache, text_key
+from ._cache import Cached, EmbeddingCache, text_key
 from ._concurrency import DEFAULT_MAXIMUM, ConcurrencyLimit
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
 from ._errors import (
@@ -98,6 +98,9 @@ class Settings:
     cache: EmbeddingCache | None = None
     # Shared by every sender of the key (see _ratebudget.py); without limits it only carries 429 pauses.
     budget: RateBudget = field(default_factory=lambda: RateBudget(RateLimits(), LocalBackend(RateLimits())))
+    # Whether the client made the budget (from a path, or its settings), so its close() closes it; one passed in
+    # as a RateBudget is its owner's to close (other clients may be using it).
+    owns_budget: bool = True
 
     @classmethod
     def resolve(
@@ -172,6 +175,7 @@ class Settings:
             progress=progress,
             cache=cache,
             budget=budget,
+            owns_budget=not isinstance(rate_budget, RateBudget),
         )
 
     def concurrency_limit(self) -> ConcurrencyLimit:
@@ -208,7 +212,8 @@ def _budget(
     """The client's rate budget: the one given, else one shared through a file, else by this process's clients.
 
     The file is the one named (`rate_budget=`, `$EMBEDKIT_RATE_BUDGET_FILE`), else the cache's when limits are set;
-    in the process, clients share by key and URL.
+    in the process, clients share by key and URL. Either way the budget is named by key and URL only, never by the
+    limits: clients of one key with different limits (or none) share its state, each pacing to its own limits.
     """
     if isinstance(rate_budget, RateBudget):
         if requests_per_second is not None or tokens_per_minute is not None:
@@ -266,8 +271,16 @@ class Call:
     model: str = ""
     errors: list[BaseException] = field(default_factory=list)
     encodings: dict[str, int] = field(default_factory=dict)
-    # The models that served this call's rows (watched only with cortecs' model fallback).
-    served_models: set[str] = field(default_factory=set)
+    # The limits the call was planned with (counting with its model's tokenizer), to plan a re-fetch with.
+    limits: BatchLimits = field(default_factory=BatchLimits)
+    # The cache hits in the matrix: their output rows, their keys, and the model that served them (None: unknown).
+    hit_rows: np.ndarray[Any, np.dtype[np.intp]] = field(default_factory=lambda: np.zeros(0, np.intp))
+    hit_keys: list[bytes] = field(default_factory=list)
+    hits_served: str | None = None
+    # The model the fresh answers named (None: none named one), once the first is recorded; the call's rows are
+    # all of one served model (see `one_served_model`).
+    served: str | None = None
+    answered: bool = False
     # Set on the first failure or an interrupt: no batch starts after it, and retry waits end early.
     stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -300,21 +313,19 @@ class Call:
         limits = settings.limits.for_model(options.model or settings.service.default_model)
         checked = fit(check_texts(refuse_unordered(texts)), limits, truncate=truncate)
         value_dtype, width = VALUE_DTYPES[dtype], expected_width(dtype, options.output_dimension)
-        namespace, pending, keys = "", checked, []
+        namespace, pending, keys, hit_keys, served = "", checked, [], [], None
         hits, hit_rows = np.zeros(0, dtype=np.intp), np.zeros((0, width or 0), value_dtype)
         if settings.cache is not None and checked:
             namespace = cache_namespace(settings, options)
             all_keys = [text_key(text) for text in checked]
             found = settings.cache.get_many(namespace, all_keys)
-            usable = [k for k in all_keys if k in found and found[k][0] == value_dtype.str]
-            if usable:
-                # Every vector of a call has one width: the asked one, else the first hit's.
-                width = width or found[usable[0]][1]
-            hit = np.array([k in found and found[k][0] == value_dtype.str and found[k][1] == width for k in all_keys])
-            hits = hit.nonzero()[0]
+            hits, width, served = usable_hits(found, all_keys, value_dtype.str, width)
             if len(hits):
-                data = b"".join(found[all_keys[i]][2] for i in hits)
+                hit_keys = [all_keys[i] for i in hits]
+                data = b"".join(found[key].data for key in hit_keys)
                 hit_rows = np.frombuffer(data, value_dtype).reshape(len(hits), -1)
+            hit = np.zeros(len(checked), dtype=bool)
+            hit[hits] = True
             pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
             keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
         counts = limits.count(pending)
@@ -326,6 +337,7 @@ class Call:
         show = settings.progress if progress is None else progress
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
         call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace
+        call.limits, call.hit_rows, call.hit_keys, call.hits_served = limits, hits, hit_keys, served
         # Without hits, batches are consecutive rows and decode in place; with hits, rows are scattered.
         positions = (~np.isin(np.arange(len(checked)), hits)).nonzero()[0] if len(hits) else None
         call.matrix = OutputMatrix(len(checked), value_dtype, width, positions)
@@ -333,7 +345,8 @@ class Call:
             call.matrix.fill(hits, hit_rows)
             call.cached = len(hits)
             call.progress.advance(len(hits))
-        call.model = options.model or settings.service.default_model
+        # A fully cached call reports the model its rows were served by, where the cache knows it.
+        call.model = (served if len(hits) else None) or options.model or settings.service.default_model
         call.token_offsets = np.concatenate(([0], np.cumsum(counts.values, dtype=np.int64)))
         if deadline is not None:
             call.deadline = began + deadline
@@ -397,10 +410,13 @@ class Call:
     def record(self, batch: Batch, decoded: DecodedBatch) -> None:
         """A batch's rows are in the matrix: count its usage, note its provider, advance the progress bar."""
         assert decoded.rows is not None
-        fallback = self.fallback_model(batch, decoded)
+        self.one_served_model(batch, decoded)
+        fallback = self.fallback_model(decoded)
         if self.settings.cache is not None and fallback is None:
             # Stored before the rows count as done: a killed process never skips a batch it did not store.
-            self.settings.cache.put_many(self.namespace, self.pending_keys[batch.start : batch.stop], decoded.rows)
+            self.settings.cache.put_many(
+                self.namespace, self.pending_keys[batch.start : batch.stop], decoded.rows, decoded.model or None
+            )
         with self._lock:
             self.matrix.commit(batch, decoded.rows)
             self.usage = self.usage + decoded.usage
@@ -410,29 +426,79 @@ class Call:
                 self.providers.append(decoded.provider)
             self.progress.advance(len(batch))
 
-    def fallback_model(self, batch: Batch, decoded: DecodedBatch) -> str | None:
-        """The other model cortecs fell back to for this batch (None: the asked one), refusing a mixed call.
+    def one_served_model(self, batch: Batch, decoded: DecodedBatch) -> None:
+        """Keep every row of the call from one served model: re-fetch the cache hits, or refuse a mixed call.
 
-        With `enable_model_fallback`, each request may be served by another model; vectors of two models are
-        not comparable, so a call whose rows would come from two models fails (ResponseValidationError) rather
-        than return a matrix mixing them. Fallback rows are not cached: the cache holds the asked model's.
+        The service names the model that served each answer (`mistral-embed-2312` for `mistral-embed`, an alias it
+        moves to newer versions; with cortecs' `enable_model_fallback`, another model altogether), and vectors of
+        two models are not comparable. The first answer decides: cache hits served by another model (or by an
+        unknown one: rows cached before the served model was recorded) are sent again, as batches added to the
+        plan, so the matrix is that model's alone and the cache then holds its rows. The clients take batches
+        from an iterator over the `batches` list, which yields what is appended before it runs out; it cannot run
+        out before then: each worker takes one batch before its first answer, the plan has at least one batch per
+        worker, and a worker comes back for another only after recording its answer, which waits on this decision.
+        A later answer from another model than the first's (the alias moved during the call, or a fallback served
+        one request only) fails the call (ResponseValidationError; the rows stored so far stay cached, and a retry
+        re-fetches the minority).
+        """
+        served = decoded.model or None
+        with self._lock:
+            if not self.answered:
+                self.answered = True
+                self.served = served
+                if len(self.hit_rows) and served != self.hits_served:
+                    self.refetch_hits()
+                return
+            if served == self.served:
+                return
+            first = self.matrix.input_index(batch.start)
+        fallback = " (model fallback)" if self.options.enable_model_fallback else ""
+        retry = "; retry, or embed without enable_model_fallback" if fallback else "; retry"
+        raise ResponseValidationError(
+            f"inputs from {first} on were embedded by {served or 'an unnamed model'}, others by "
+            f"{self.served or 'an unnamed model'}{fallback}: vectors of different models are not comparable{retry}",
+            index=first,
+        )
+
+    def refetch_hits(self) -> None:
+        """Send the cache hits again (the caller holds the lock): their rows are another served model's.
+
+        They are planned as the pending texts are, appended to `pending` (so a batch's rows scatter to the hits'
+        output rows), and no longer count as cached, nor as done until their answers are recorded.
+        """
+        rows, keys = self.hit_rows, self.hit_keys
+        logger.debug(
+            "%d cached rows were served by %s, the answers by %s: sending them again",
+            len(rows), self.hits_served or "an unknown model", self.served or "an unnamed model",
+        )  # fmt: skip
+        texts = [self.texts[int(row)] for row in rows]
+        counts = self.limits.count(texts)
+        if self.settings.budget.limits.tokens_per_minute is not None:
+            counts.make_exact()
+        start = len(self.pending)
+        added = [Batch(start + batch.start, start + batch.stop) for batch in plan(texts, self.limits, counts)]
+        tokens = self.token_offsets[-1] + np.cumsum(counts.values, dtype=np.int64)
+        # Everything a new batch's request and rows need is in place before the batch can be taken.
+        self.pending.extend(texts)
+        self.pending_keys.extend(keys)
+        self.token_offsets = np.concatenate((self.token_offsets, tokens))
+        assert self.matrix.positions is not None  # the call has hits, so its sent rows scatter
+        self.matrix.positions = np.concatenate((self.matrix.positions, rows))
+        self.matrix.completed[rows] = False
+        self.progress.advance(-len(rows))
+        self.cached = 0
+        self.hit_rows, self.hit_keys = np.zeros(0, np.intp), []
+        self.batches.extend(added)
+
+    def fallback_model(self, decoded: DecodedBatch) -> str | None:
+        """The other model cortecs fell back to for this batch (None: the asked one).
+
+        With `enable_model_fallback`, each request may be served by another model; the call's rows are kept to one
+        model by `one_served_model`. Fallback rows are not cached: the cache holds the asked model's.
         """
         if not self.options.enable_model_fallback or not decoded.model:
             return None
         asked = self.options.model or self.settings.service.default_model
-        with self._lock:
-            served = self.served_models
-            if self.cached:
-                served.add(asked)
-            if served and decoded.model not in served:
-                first = self.matrix.input_index(batch.start)
-                raise ResponseValidationError(
-                    f"inputs from {first} on were embedded by {decoded.model}, others by {', '.join(sorted(served))} "
-                    "(model fallback): vectors of different models are not comparable; retry, or embed without "
-                    "enable_model_fallback",
-                    index=first,
-                )
-            served.add(decoded.model)
         return None if decoded.model == asked else decoded.model
 
     def fail(self, error: BaseException) -> None:
@@ -453,6 +519,12 @@ class Call:
             if isinstance(first, EmbeddingError):
                 first.partial = PartialResult(self.matrix.array, self.matrix.completed.copy(), self.usage)
             raise first
+        if not self.matrix.completed.all():
+            # Never a matrix holding rows of another served model: had a re-fetch gone unsent, it would.
+            raise ResponseValidationError(
+                f"{int((~self.matrix.completed).sum())} cached rows of another model than {self.model} were not "
+                "embedded again; retry"
+            )
         vectors = self.matrix.array
         if vectors is None:
             vectors = np.empty((0, self.matrix.width or 0), self.matrix.dtype)
@@ -466,6 +538,28 @@ class Call:
             cached=self.cached,
             encodings=dict(self.encodings),
         )
+
+
+def usable_hits(
+    found: Mapping[bytes, Cached], keys: list[bytes], dtype: str, width: int | None
+) -> tuple[np.ndarray[Any, np.dtype[np.intp]], int | None, str | None]:
+    """The cache hits a call may use: the indices of `keys`, the call's width, and the model that served them.
+
+    Hits must be of the call's dtype and width (the asked one, else theirs); they must also be of one served
+    model, since a matrix never mixes two: the largest group of one served model and width is used (the first
+    of equal ones, in input order), and the others are sent like misses. Rows of an unknown served model
+    (cached before it was recorded) are a group of their own, so an old cache still serves a call it holds
+    whole, without a request.
+    """
+    groups: dict[tuple[str | None, int], list[int]] = {}
+    for index, key in enumerate(keys):
+        entry = found.get(key)
+        if entry is not None and entry.dtype == dtype and width in (None, entry.width):
+            groups.setdefault((entry.served_model, entry.width), []).append(index)
+    if not groups:
+        return np.zeros(0, np.intp), width, None
+    (served, hit_width), indices = max(groups.items(), key=lambda group: len(group[1]))
+    return np.array(indices, dtype=np.intp), hit_width, served
 
 
 def cache_namespace(settings: Settings, options: Options) -> str:

@@ -161,12 +161,33 @@ class APITimeoutError(APIConnectionError):
     """No answer within the timeout."""
 
 
+class UnconfirmedCreateError(APIError):
+    """A create (an upload, a batch job) whose answer was lost, not found by its marker, and not sent again.
+
+    Sending it again could make, and bill, a second one: the service may still be committing the first. `marker`
+    is what the request carried (a file's name, a job's `metadata.embedkit_request`), to look for it later.
+    """
+
+    def __init__(self, message: str, *, marker: str, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.marker = marker
+
+
 class DeadlineExceededError(EmbeddingError, TimeoutError):
     """The call's `deadline` passed before every batch was embedded; `partial` holds the rows that were.
 
     Raised instead of waiting longer (for the rate budget, a retry or an answer): a job with a time limit gets
     what it paid for and can resume the rest later (with a cache, a rerun sends only the missing texts). Also a
     `TimeoutError`, so code that already catches those keeps working.
+    """
+
+
+class ClosedError(EmbeddingError, RuntimeError):
+    """Used after `close()`: a rate budget (or its back end) whose connection was released.
+
+    Raised rather than reopening what was closed: a reopened connection would leak again what `close()` freed,
+    and use after close is a bug in the caller's order of shutdown, better found at once. Also a `RuntimeError`,
+    as httpx and sqlite3 raise for their closed clients and connections, so code catching those keeps working.
     """
 
 
@@ -180,3 +201,20 @@ class ResponseValidationError(APIError):
     def __init__(self, message: str, *, index: int | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.index = index
+
+
+@dataclass(frozen=True)
+class LineFailure:
+    """One request line the job could not serve: its custom_id, the status (None if unread) and the message."""
+
+    custom_id: str | None
+    status: int | None
+    message: str
+
+
+class BatchJobError(APIError):
+    """A batch job that did not embed every input: why, which lines failed, and the rows that did finish."""
+
+    def __init__(self, message: str, *, failures: list[LineFailure] | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.failures = failures or []

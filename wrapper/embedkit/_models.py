@@ -1,6 +1,6 @@
-"""What a service says about its models, as plain data: `Embedder.models()` and, for ids only, `list_models()`.
+"""What a service says about its models, as plain data: `Embedder.models()`, `Embedder.model_info(id)`, `list_models()`.
 
-Both answers are read tolerantly (only what embedkit uses is checked): a card may carry fields or values this
+The answers are read tolerantly (only what embedkit uses is checked): a card may carry fields or values this
 version does not know, so the generated models, whose enums are closed, are not used here.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._errors import ResponseValidationError
+from ._errors import InputError, ModelNotFoundError, ResponseValidationError
 from ._pricing import CORTECS_SOURCE, Price, mistral_price
 
 
@@ -37,26 +37,49 @@ def read_models(payload: object, service: str) -> list[ModelInfo]:
     return [_card(position, card, service) for position, card in enumerate(data)]
 
 
-def _card(position: int, card: Any, service: str) -> ModelInfo:
+def read_model(payload: object, service: str) -> ModelInfo:
+    """The card of a one-model answer (Mistral's `GET /v1/models/{model_id}`: a base or a fine-tuned model)."""
+    return _card(None, payload, service)
+
+
+def check_model_id(model_id: Any) -> str:
+    """A model id or alias to look up: a non-empty string, or an `InputError` naming `model_id` (nothing sent)."""
+    if not isinstance(model_id, str) or not model_id.strip():
+        raise InputError(f"model_id must be a non-empty model id, got {model_id!r}", argument="model_id")
+    return model_id
+
+
+def find_model(models: list[ModelInfo], model_id: str, service: str) -> ModelInfo:
+    """The card of `model_id` among a models list, by id or by alias; `ModelNotFoundError` if none has it.
+
+    For a service without a route for one model (cortecs): its list holds every card the key may use. The error
+    has no `status`: the service answered the list, and nothing in it was this model.
+    """
+    for model in models:
+        if model_id == model.id or model_id in model.aliases:
+            return model
+    raise ModelNotFoundError(f"{service} lists no model {model_id!r} ({len(models)} models listed)")
+
+
+def _card(position: int | None, card: Any, service: str) -> ModelInfo:
+    name = "the model card" if position is None else f"model card {position}"
     identifier = card.get("id") if isinstance(card, dict) else None
     if not isinstance(identifier, str) or not identifier:
-        raise ResponseValidationError(f"model card {position} has no string `id`")
+        raise ResponseValidationError(f"{name} has no string `id`")
     description = card.get("description")
     description = description if isinstance(description, str) else None
     if service == "mistral":
         aliases = tuple(a for a in card.get("aliases") or () if isinstance(a, str))
         return ModelInfo(identifier, mistral_price(identifier), description, aliases=aliases)
-    return ModelInfo(identifier, _cortecs_price(position, card.get("pricing")), description,
+    return ModelInfo(identifier, _cortecs_price(name, card.get("pricing")), description,
                      providers=_provider_names(card.get("providers")))  # fmt: skip
 
 
-def _cortecs_price(position: int, pricing: Any) -> Price:
+def _cortecs_price(name: str, pricing: Any) -> Price:
     amount = pricing.get("input_token") if isinstance(pricing, dict) else None
     currency = pricing.get("currency") if isinstance(pricing, dict) else None
     if isinstance(amount, bool) or not isinstance(amount, int | float) or amount < 0 or not isinstance(currency, str):
-        raise ResponseValidationError(
-            f"model card {position} has no usable `pricing` (input_token, currency), got {pricing!r}"
-        )
+        raise ResponseValidationError(f"{name} has no usable `pricing` (input_token, currency), got {pricing!r}")
     return Price(float(amount), currency, CORTECS_SOURCE)
 
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
+from generated_client.models.embedding_dtype import EMBEDDING_DTYPE_VALUES, EmbeddingDtype
 from generated_client.models.encoding_format import ENCODING_FORMAT_VALUES, EncodingFormat
-from generated_client.models.output_dtype import OUTPUT_DTYPE_VALUES, OutputDtype
 from generated_client.models.preference import PREFERENCE_VALUES, Preference
 
 from ._errors import InputError, UnknownOptionError
@@ -39,7 +39,7 @@ class EmbedOptions(TypedDict, total=False):
 
     model: str
     output_dimension: int
-    output_dtype: OutputDtype
+    output_dtype: EmbeddingDtype
     encoding_format: EncodingFormat
     preference: Preference
     allowed_providers: Sequence[str]
@@ -60,7 +60,7 @@ class Options:
 
     model: str | None = None
     output_dimension: int | None = None
-    output_dtype: OutputDtype | None = None
+    output_dtype: EmbeddingDtype | None = None
     encoding_format: EncodingFormat | None = None
     preference: Preference | None = None
     allowed_providers: tuple[str, ...] | None = None
@@ -138,7 +138,7 @@ def _check_one(name: str, value: Any) -> Any:
     if name == "output_dimension":
         return check_int(name, value, minimum=1, maximum=MAX_OUTPUT_DIMENSION)
     if name == "output_dtype":
-        return _choice(name, value, OUTPUT_DTYPE_VALUES)
+        return _choice(name, value, EMBEDDING_DTYPE_VALUES)
     if name == "encoding_format":
         return _choice(name, value, ENCODING_FORMAT_VALUES)
     if name == "preference":

@@ -1,6 +1,6 @@
 """The one place the answer policy lives: what an answer means, whether to retry, split or fail, and how long to wait.
 
-Shared by the sync and async clients, which only send and sleep. Retried: 408, 409, 429 and 5xx answers,
+Applied to every request by `_transport.py`, whose drivers only send and sleep. Retried: 408, 409, 429 and 5xx answers,
 connection failures, timeouts, and 200 answers whose body is damaged (a dropped or truncated response).
 Never retried: any other 4xx, which would only fail again, and a well-formed answer that encodes wrong
 vectors (`ResponseValidationError`). Split and resent: a batch the service finds too large (413; 400 with
@@ -8,10 +8,11 @@ Mistral's code 3210 or OpenAI's `context_length_exceeded`; or their wordings). W
 full jitter; a valid `retry-after-ms` or `Retry-After` header is honoured instead (clamped to the policy's
 `max_retry_after`), and the total time spent waiting is capped, so a call always ends.
 
-Error bodies are read in every shape the services are reported to send (FACTS.md, "Error bodies seen from
-Mistral", third-party reports): Mistral's `{object, message, type, param, code}` (message a string, a list,
-or `{"detail": [...]}`), FastAPI's `{"detail": "..."}` and `{"detail": [...]}`, `{"message", "request_id"}`,
-OpenAI-compatible `{"error": {...}}` passed through by cortecs, and non-JSON bodies from proxies.
+Error bodies are read in every shape the services are reported to send (third-party reports, each kept with its
+public source and date in the repository's `tests/fixtures/reported/`): Mistral's `{object, message, type, param,
+code}` (message a string, a list, or `{"detail": [...]}`), FastAPI's `{"detail": "..."}` and `{"detail": [...]}`,
+`{"message", "request_id"}`, OpenAI-compatible `{"error": {...}}` passed through by cortecs, and non-JSON bodies
+from proxies.
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ class RetryPolicy:
     max_delay: float = 20.0
     max_total_wait: float = 120.0
     max_retry_after: float = 60.0
+    # How long to look for what a create whose answer was lost may have made (see _transport.py): longer than the
+    # service takes to commit an upload or a job.
+    confirm_window: float = 30.0
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -97,7 +101,7 @@ class RetryPolicy:
             raise InputError(
                 f"max_retries must be a whole number of at least 0, got {self.max_retries!r}", argument="max_retries"
             )
-        for name in ("initial_delay", "max_delay", "max_total_wait", "max_retry_after"):
+        for name in ("initial_delay", "max_delay", "max_total_wait", "max_retry_after", "confirm_window"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise InputError(f"{name} must be a finite number of seconds, at least 0, got {value!r}", argument=name)
@@ -167,22 +171,36 @@ class Step(Enum):
     SPLIT = "split"
     RETRY = "retry"
     FAIL = "fail"
+    # A create whose request may have reached the service but whose answer was lost: confirmed by looking, never
+    # by sending again (see _transport.py).
+    LOST = "lost"
 
 
 @dataclass
 class Outcome:
-    """An answer's meaning: `step`; the error (raised when no retry is left), and the wait the service asked."""
+    """An answer's meaning: `step`; the error (raised when no retry is left), and the wait the service asked.
+
+    `uncertain`: no answer came, and the request may have reached the service (it is not known whether it acted);
+    `found`: what a lost create turned out to have made, found by looking.
+    """
 
     step: Step
     error: APIError | None = None
     asked_wait: float | None = None
+    uncertain: bool = False
+    found: Any = None
+
+
+# Failures before a byte of the request left: sending again cannot act twice.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 
 
 def after_exception(error: httpx.HTTPError) -> Outcome:
-    """A request that got no answer: always worth another attempt."""
+    """A request that got no answer: always worth another attempt (for a create, after looking for it first)."""
+    uncertain = not isinstance(error, NOT_SENT)
     if isinstance(error, httpx.TimeoutException):
-        return Outcome(Step.RETRY, APITimeoutError(f"no answer in time ({type(error).__name__})"))
-    return Outcome(Step.RETRY, APIConnectionError(f"{type(error).__name__}: {error}"))
+        return Outcome(Step.RETRY, APITimeoutError(f"no answer in time ({type(error).__name__})"), uncertain=uncertain)
+    return Outcome(Step.RETRY, APIConnectionError(f"{type(error).__name__}: {error}"), uncertain=uncertain)
 
 
 def after_error_status(response: httpx.Response, key: APIKey) -> Outcome:

@@ -22,6 +22,29 @@ little jitter is added to each pause and each wait behind it. A pause also cance
 The state lives behind one of three back ends: `LocalBackend` (a lock; the clients of one process share it by
 key and URL), `FileBackend` (a row of a SQLite table, updated in `BEGIN IMMEDIATE` transactions: every process on
 the machine using the file), `ActorBackend` (a Dask actor holding a `LocalBackend`: every worker of a cluster).
+A client closes the budget it made when it closes (`close()`: a file's connection is released, and a closed budget
+raises `ClosedError`); one passed to it is its owner's to close.
+
+A budget is the key's, not a client's: it is named by the key and the URL (`budget_name`), never by the limits,
+so every client of one key shares one state (its pause after a 429, its bucket levels), whatever limits each was
+given. Each client reserves by its own limits against that shared state (a `RateBudget` is one client's handle:
+its limits and the shared back end): its rates refill the levels, its capacities cut them, its waits are reckoned
+at its rates, and a bucket it does not limit is left to the others (each bucket has its own refill moment). Not
+the smallest limit any client gave: the state outlives its clients (in a file, across processes) and nothing tells
+when the client with the smaller figure is gone, so a stale or mistyped figure would slow every later client of
+the key for good, and a client told no limit would be paced by another's. Together the clients never send faster
+than the largest of their limits (each request is charged to the shared levels, and no caller refills them faster
+than its own rate); one with a smaller limit than the others keeps to it only roughly while they refill the
+buckets faster. The service has one limit per key: clients that give two have a setting to fix, and meanwhile
+the budget errs no further than the largest figure.
+
+Time is `time.monotonic()`, never the wall clock: stepping the system clock (NTP, a user, a VM's resume) must not
+stall every sender, nor let them all through at once. On Linux it is `CLOCK_MONOTONIC` (checked:
+`time.get_clock_info("monotonic")`), one clock for every process of the machine, counted from its boot, so the
+moments stored in a `FileBackend`'s file mean the same to each process opening it (macOS and Windows read a
+machine-wide since-boot counter too). It restarts at each boot, and a time namespace (some containers) may offset
+it: a moment stored further ahead than any pause reaches (`WINDOW`) was read on another clock, and the budget is
+clamped to now (emptied, not paused), never waited for.
 """
 
 from __future__ import annotations
@@ -35,11 +58,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._errors import DeadlineExceededError, InputError
+from ._errors import ClosedError, DeadlineExceededError, InputError
 
 # How much the buckets hold: half a second of each limit (at least one request). Less than the service's own
 # bucket (a second of requests, a minute of tokens) by design: the first request of a burst may reach the service
@@ -54,6 +77,11 @@ MAX_JITTER = 1.0
 HEADROOM = 0.98
 # What a 429 without a readable Retry-After pauses for.
 DEFAULT_PAUSE = 1.0
+# The longest pause a budget may be set to take (`RateBudget(max_pause=...)`; a longer Retry-After is cut to it).
+MAX_PAUSE = 120.0
+# How far ahead of the clock a stored moment can be: a pause (at most MAX_PAUSE) and its jitter. A moment further
+# ahead was read on another clock (a file from a previous boot, a clock that jumped): clamped, never waited for.
+WINDOW = MAX_PAUSE + MAX_JITTER
 
 
 @dataclass(frozen=True)
@@ -86,15 +114,19 @@ Reservation = tuple[float | None, int]
 
 @dataclass
 class BudgetState:
-    """A budget's whole state: the two bucket levels, when they were last refilled, the pause, the generation.
+    """A budget's whole state: the two bucket levels, when each was last refilled, the pause, the generation.
 
-    `updated` is never before `paused_until`'s effect: a pause moves it to the pause's end, so nothing refills
-    during the pause. `generation` grows with every pause; a reservation made in an older one is void.
+    Nothing in it depends on the limits, so clients of one key with different limits share it (see the module's
+    docstring). Each bucket has its own refill moment: a client that limits only one of them brings only that one
+    up to date, and the other's refill is not lost. The moments are never before `paused_until`'s effect: a pause
+    moves them to its end, so nothing refills during the pause. `generation` grows with every pause; a reservation
+    made in an older one is void.
     """
 
     requests: float
     tokens: float
-    updated: float
+    requests_updated: float
+    tokens_updated: float
     paused_until: float = 0.0
     generation: int = 0
 
@@ -105,10 +137,12 @@ def _capacities(limits: RateLimits) -> tuple[float, float]:
     return requests, tokens
 
 
-def fresh_state(limits: RateLimits, now: float) -> BudgetState:
-    """A budget nobody has spent yet: both buckets full."""
-    requests, tokens = _capacities(limits)
-    return BudgetState(requests, tokens, now)
+def fresh_state(now: float) -> BudgetState:
+    """A budget nobody has spent yet: both buckets full (infinite: each caller's refill cuts them to its capacity).
+
+    Not the capacities of whoever made it: the first client of a key may have no limits, or other ones.
+    """
+    return BudgetState(math.inf, math.inf, now, now)
 
 
 def _rates(limits: RateLimits) -> tuple[float, float]:
@@ -117,12 +151,32 @@ def _rates(limits: RateLimits) -> tuple[float, float]:
 
 
 def _refill(state: BudgetState, limits: RateLimits, now: float) -> None:
-    elapsed = max(0.0, now - state.updated)
+    """Bring the buckets `limits` limits up to `now`, at its rates and to its capacities; leave the others alone."""
     requests, tokens = _capacities(limits)
     request_rate, token_rate = _rates(limits)
-    state.requests = min(requests, state.requests + elapsed * request_rate)
-    state.tokens = min(tokens, state.tokens + elapsed * token_rate)
-    state.updated = max(state.updated, now)
+    if limits.requests_per_second is not None:
+        elapsed = max(0.0, now - state.requests_updated)
+        state.requests = min(requests, state.requests + elapsed * request_rate)
+        state.requests_updated = max(state.requests_updated, now)
+    if limits.tokens_per_minute is not None:
+        elapsed = max(0.0, now - state.tokens_updated)
+        state.tokens = min(tokens, state.tokens + elapsed * token_rate)
+        state.tokens_updated = max(state.tokens_updated, now)
+
+
+def clamp(state: BudgetState, now: float) -> None:
+    """A state whose moments lie further ahead than any pause reaches: start from now, empty, rather than wait.
+
+    Those moments were read on another clock: a file written before a reboot (the monotonic clock restarts), in
+    another time namespace, or by a clock that stepped back (a test's). Waiting for them could stall every sender
+    for hours; emptying (not filling) the buckets keeps from a burst into a key that may have been spent meanwhile.
+    """
+    if max(state.requests_updated, state.tokens_updated, state.paused_until) <= now + WINDOW:
+        return
+    # Empty, and no queue either: reservations made on the other clock mean nothing on this one.
+    state.requests = state.tokens = 0.0
+    state.requests_updated = state.tokens_updated = now
+    state.paused_until = min(state.paused_until, now)
 
 
 def reserve(
@@ -136,6 +190,7 @@ def reserve(
     """
     if held is not None and held == state.generation:
         return 0.0, held
+    clamp(state, now)
     _refill(state, limits, now)
     requests, tokens = state.requests, state.tokens
     if limits.requests_per_second is not None:
@@ -144,7 +199,7 @@ def reserve(
         tokens -= cost
     request_rate, token_rate = _rates(limits)
     behind = max(-requests / request_rate if request_rate else 0.0, -tokens / token_rate if token_rate else 0.0, 0.0)
-    paused = max(0.0, state.updated - now)
+    paused = max(0.0, state.paused_until - now)
     wait = paused + behind
     if paused:
         wait += jitter(paused)
@@ -155,13 +210,18 @@ def reserve(
 
 
 def pause(state: BudgetState, seconds: float, now: float) -> None:
-    """Nobody sends for `seconds`: the buckets are empty, refill from the pause's end, reservations made are void."""
-    until = now + seconds
+    """Nobody sends for `seconds`: the buckets are empty, refill from the pause's end, reservations made are void.
+
+    At most WINDOW: a pause stored further ahead would be taken for a moment of another clock (see `clamp`).
+    """
+    clamp(state, now)
+    until = now + min(seconds, WINDOW)
     if until <= state.paused_until:
         return
     state.paused_until = until
     state.requests = state.tokens = 0.0
-    state.updated = max(state.updated, until)
+    state.requests_updated = max(state.requests_updated, until)
+    state.tokens_updated = max(state.tokens_updated, until)
     state.generation += 1
 
 
@@ -172,6 +232,7 @@ def correct(state: BudgetState, limits: RateLimits, now: float, refund: int, rem
     """
     if limits.tokens_per_minute is None:
         return
+    clamp(state, now)
     _refill(state, limits, now)
     state.tokens = min(state.tokens + refund, _capacities(limits)[1])
     if remaining is not None:
@@ -198,31 +259,53 @@ class Backend(Protocol):
     def blocking(self) -> bool:
         """Whether a step may block (a file lock, a network round trip): asyncio runs those in a thread."""
 
+    def close(self) -> None:
+        """Release what it holds (idempotent); then every step raises `ClosedError`."""
+
+
+def _closed(what: str) -> ClosedError:
+    return ClosedError(f"this rate budget's {what} is closed (its client was closed, or close() was called)")
+
 
 class LocalBackend:
-    """The state in this process, under a lock (held for microseconds: fine on an event loop too)."""
+    """The state in this process, under a lock (held for microseconds: fine on an event loop too).
+
+    `limits` is accepted as before and not needed: the state does not depend on them (see `fresh_state`).
+    """
 
     blocking = False
 
-    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: RateLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._state = fresh_state(limits, clock())
+        self._state = fresh_state(clock())
         self._lock = threading.Lock()
+        self._closed = False
+
+    def _now(self) -> float:
+        # Called under the lock, so a close() is seen by every step after it.
+        if self._closed:
+            raise _closed("state")
+        return self._clock()
 
     def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
         """See `reserve`."""
         with self._lock:
-            return reserve(self._state, limits, cost, self._clock(), held, max_wait, _jitter)
+            return reserve(self._state, limits, cost, self._now(), held, max_wait, _jitter)
 
     def pause(self, seconds: float) -> None:
         """See `pause`."""
         with self._lock:
-            pause(self._state, seconds, self._clock())
+            pause(self._state, seconds, self._now())
 
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
         with self._lock:
-            correct(self._state, limits, self._clock(), refund, remaining)
+            correct(self._state, limits, self._now(), refund, remaining)
+
+    def close(self) -> None:
+        """Refuse further steps; it holds nothing else (the process's shared ones are never closed by a client)."""
+        with self._lock:
+            self._closed = True
 
     @property
     def state(self) -> BudgetState:
@@ -231,36 +314,47 @@ class LocalBackend:
             return BudgetState(**vars(self._state))
 
 
-FILE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS rate_budget (
+# Named anew (the first version's `rate_budget` held wall-clock times and one refill moment): an older embedkit
+# sharing the file keeps its own table rather than misreading this one's monotonic times, or this one its.
+FILE_TABLE = "rate_budget_monotonic"
+FILE_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {FILE_TABLE} (
     name TEXT PRIMARY KEY,
     requests REAL NOT NULL,
     tokens REAL NOT NULL,
-    updated REAL NOT NULL,
+    requests_updated REAL NOT NULL,
+    tokens_updated REAL NOT NULL,
     paused_until REAL NOT NULL,
     generation INTEGER NOT NULL
 )
 """
+_COLUMNS = "requests, tokens, requests_updated, tokens_updated, paused_until, generation"
 
 
 class FileBackend:
     """The state as a row of a SQLite table: shared by every process on the machine that opens the same file.
 
     Each step is one `BEGIN IMMEDIATE` transaction (SQLite's write lock, which holds across processes on a local
-    disk; not on a network filesystem). The clock is the wall clock, the one every process reads alike. The file
-    may be the client's cache (a table of its own beside the vectors). A connection is opened per process (and
-    again after a fork); pickling keeps the path and name only, so Dask can ship it.
+    disk; not on a network filesystem). The clock is `time.monotonic()`, which every process of the machine reads
+    alike (see the module's docstring; `clock` is for tests); a stored moment from another boot is clamped. The
+    file may be the client's cache (a table of its own beside the vectors). A connection is opened per process
+    (and again after a fork) and held until `close()`; pickling keeps the path and name only, so Dask can ship it.
     """
 
     blocking = True
 
-    def __init__(self, path: str | os.PathLike[str], name: str, *, timeout: float = 60.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], name: str, *, timeout: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
         self.path = Path(path)
         self.name = name
         self._timeout = timeout
+        self._clock = clock
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        self._closed = False
 
     def __getstate__(self) -> dict[str, Any]:
         return {"path": self.path, "name": self.name, "_timeout": self._timeout}
@@ -269,6 +363,8 @@ class FileBackend:
         self.__init__(state["path"], state["name"], timeout=state["_timeout"])  # type: ignore[misc]
 
     def _open(self) -> sqlite3.Connection:
+        if self._closed:  # not reopened: close() released it for good, and a reopened one would leak again
+            raise _closed("file connection")
         if self._connection is None or self._pid != os.getpid():
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
@@ -280,23 +376,21 @@ class FileBackend:
             self._connection, self._pid = connection, os.getpid()
         return self._connection
 
-    def _step(self, limits: RateLimits | None, change: Callable[[BudgetState, float], Any]) -> Any:
+    def _step(self, change: Callable[[BudgetState, float], Any]) -> Any:
         with self._lock:
             connection = self._open()
             connection.execute("BEGIN IMMEDIATE")
             try:
-                now = time.time()
+                now = self._clock()
                 row = connection.execute(
-                    "SELECT requests, tokens, updated, paused_until, generation FROM rate_budget WHERE name = ?",
+                    f"SELECT {_COLUMNS} FROM {FILE_TABLE} WHERE name = ?",  # noqa: S608 - constants, not input
                     (self.name,),
                 ).fetchone()
-                state = BudgetState(*row) if row else fresh_state(limits or RateLimits(), now)
-                if state.updated > now + 3600:  # the wall clock went back a long way: start afresh
-                    state = fresh_state(limits or RateLimits(), now)
-                result = change(state, now)
+                state = BudgetState(*row) if row else fresh_state(now)
+                result = change(state, now)  # each change clamps moments stored on another clock first
                 connection.execute(
-                    "INSERT OR REPLACE INTO rate_budget VALUES (?, ?, ?, ?, ?, ?)",
-                    (self.name, state.requests, state.tokens, state.updated, state.paused_until, state.generation),
+                    f"INSERT OR REPLACE INTO {FILE_TABLE} (name, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    (self.name, *astuple(state)),
                 )
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -306,22 +400,25 @@ class FileBackend:
 
     def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
         """See `reserve`."""
-        found: Reservation = self._step(
-            limits, lambda state, now: reserve(state, limits, cost, now, held, max_wait, _jitter)
-        )
+        found: Reservation = self._step(lambda state, now: reserve(state, limits, cost, now, held, max_wait, _jitter))
         return found
 
     def pause(self, seconds: float) -> None:
         """See `pause`."""
-        self._step(None, lambda state, now: pause(state, seconds, now))
+        self._step(lambda state, now: pause(state, seconds, now))
 
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
-        self._step(limits, lambda state, now: correct(state, limits, now, refund, remaining))
+        self._step(lambda state, now: correct(state, limits, now, refund, remaining))
 
     def close(self) -> None:
-        """Close this process's connection."""
+        """Close this process's connection, once (idempotent); then every step raises `ClosedError`.
+
+        Each open connection holds the file, its WAL and its shared-memory index open: a process that makes a
+        client per job, without this, keeps them open until the garbage collector finds the client, or runs out.
+        """
         with self._lock:
+            self._closed = True
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
@@ -356,6 +453,12 @@ class ActorBackend:
 
     def __init__(self, actor: Any) -> None:
         self.actor = actor
+        self._closed = False
+
+    def _handle(self) -> Any:
+        if self._closed:
+            raise _closed("Dask actor handle")
+        return self.actor
 
     def bind(self) -> None:
         """Tie the handle to this worker; called from a task's thread.
@@ -370,16 +473,20 @@ class ActorBackend:
 
     def reserve(self, limits: RateLimits, cost: int, held: int | None, max_wait: float | None) -> Reservation:
         """See `reserve`."""
-        found: Reservation = self.actor.reserve(limits, cost, held, max_wait).result()
+        found: Reservation = self._handle().reserve(limits, cost, held, max_wait).result()
         return found
 
     def pause(self, seconds: float) -> None:
         """See `pause`."""
-        self.actor.pause(seconds).result()
+        self._handle().pause(seconds).result()
 
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
-        self.actor.correct(limits, refund, remaining).result()
+        self._handle().correct(limits, refund, remaining).result()
+
+    def close(self) -> None:
+        """Refuse further steps through this handle; the actor lives on (other jobs of the key may share it)."""
+        self._closed = True
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -399,28 +506,68 @@ class RateBudget:
     Usually made by the client from its arguments (`requests_per_second=`, `tokens_per_minute=`; shared in the
     process by key and URL, and through the cache's file, or `rate_budget=` a path, by every process using it);
     pass one explicitly to share it otherwise, e.g. `RateBudget.on_dask(...)` across a cluster.
+
+    One object is one handle: `limits` are what its holder paces to, the back end's state is the key's (other
+    handles, with other limits, share it: see the module's docstring). `close()` releases the handle (and the back
+    end, when the handle owns it: `owns_backend`); a client closes the budgets it made, never one passed to it.
     """
 
-    def __init__(self, limits: RateLimits, backend: Backend, *, max_pause: float = 60.0) -> None:
+    def __init__(
+        self, limits: RateLimits, backend: Backend, *, max_pause: float = 60.0, owns_backend: bool = True
+    ) -> None:
+        if isinstance(max_pause, bool) or not isinstance(max_pause, int | float) or not 0 < max_pause <= MAX_PAUSE:
+            # Stored pauses past MAX_PAUSE would be taken for moments of another clock (see `clamp`).
+            raise InputError(
+                f"max_pause must be in (0, {MAX_PAUSE:g}] seconds, got {max_pause!r}", argument="max_pause"
+            )
         self.limits = limits
         self.backend = backend
         self.max_pause = max_pause
+        self.owns_backend = owns_backend
+        self._closed = False
 
     def __repr__(self) -> str:
-        return f"RateBudget({self.limits!r}, {type(self.backend).__name__})"
+        closed = ", closed" if self._closed else ""
+        return f"RateBudget({self.limits!r}, {type(self.backend).__name__}{closed})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close()` was called: then every use raises `ClosedError`."""
+        return self._closed
+
+    def close(self) -> None:
+        """Release this handle, and its back end if it owns it (a file's connection); idempotent.
+
+        A handle of the process's shared state (`in_process`) leaves that state to the other clients of the key.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        if self.owns_backend:
+            self.backend.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClosedError("this rate budget is closed (its client was closed, or close() was called)")
 
     @classmethod
     def in_process(cls, limits: RateLimits, name: str) -> RateBudget:
-        """The budget named `name` in this process (made on first use): every client of this process shares it."""
+        """A handle, paced to `limits`, of the state named `name` in this process (made on first use).
+
+        Every client of this process with that name (its key and URL) shares the state, whatever its limits.
+        """
         with _REGISTRY_LOCK:
-            found = _REGISTRY.get((name, limits))
-            if found is None:
-                found = _REGISTRY[(name, limits)] = cls(limits, LocalBackend(limits))
-            return found
+            backend = _REGISTRY.get(name)
+            if backend is None:
+                backend = _REGISTRY[name] = LocalBackend()
+        return cls(limits, backend, owns_backend=False)
 
     @classmethod
     def in_file(cls, limits: RateLimits, path: str | os.PathLike[str], name: str) -> RateBudget:
-        """The budget named `name` in the SQLite file at `path`: every process of the machine opening it shares it."""
+        """The budget named `name` in the SQLite file at `path`: every process of the machine opening it shares it.
+
+        The handle has a connection of its own to the file, which `close()` closes.
+        """
         return cls(limits, FileBackend(path, name))
 
     @classmethod
@@ -468,6 +615,7 @@ class RateBudget:
             await asyncio.sleep(wait)
 
     def _reserve(self, tokens: int, held: int | None, deadline: float | None) -> tuple[float, int]:
+        self._check_open()
         max_wait = None if deadline is None else deadline - time.monotonic()
         wait, generation = self.backend.reserve(self.limits, tokens, held, max_wait)
         if wait is None:
@@ -479,6 +627,7 @@ class RateBudget:
 
     def pause(self, seconds: float) -> None:
         """Nobody sharing this budget sends for `seconds` (a little more: jitter), as a 429's Retry-After asks."""
+        self._check_open()
         if seconds > 0:
             seconds = min(seconds, self.max_pause)
             self.backend.pause(seconds + _jitter(seconds))
@@ -488,6 +637,7 @@ class RateBudget:
 
         `asked` is the wait the answer asked for (the policy reads `Retry-After`/`retry-after-ms`).
         """
+        self._check_open()
         if status == 429:
             self.pause(asked if asked is not None else DEFAULT_PAUSE)
             return
@@ -502,10 +652,14 @@ class RateBudget:
             self.backend.correct(self.limits, refund, remaining)
 
 
-_REGISTRY: dict[tuple[str, RateLimits], RateBudget] = {}
+# The process's budgets by name (key and URL), never by limits: see the module's docstring.
+_REGISTRY: dict[str, LocalBackend] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
 def budget_name(base_url: str, secret: str) -> str:
-    """The budget's name for a key at a URL: a digest, so the key itself is stored and shown nowhere."""
+    """The budget's name for a key at a URL: a digest, so the key itself is stored and shown nowhere.
+
+    The limits are no part of it: the service limits the key, so every client of the key shares one budget.
+    """
     return hashlib.sha256(f"{base_url}\0{secret}".encode()).hexdigest()[:32]

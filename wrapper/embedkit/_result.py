@@ -47,15 +47,18 @@ class Usage:
 class EmbeddingResult:
     """The vectors of one call, in input order, with what produced them and what it cost.
 
-    `vectors` is float32 for `output_dtype="float"`, int8/uint8 for the byte dtypes, and packed int8/uint8
-    (eight components per byte) for `binary`/`ubinary`. `providers` lists the cortecs providers that served
-    the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the
-    client's cache instead of being sent. `encodings` counts the batches answered in each encoding
-    (`{"float": 3}`): the real Mistral is reported to answer float arrays even to a base64 request (FACTS.md,
-    third-party reports), which is decoded the same way but costs about four times the bytes. `cost` is what
-    the call's billed tokens cost (cache hits are free), when the model's price is known: Mistral's from the
-    dated table in `_pricing`, cortecs' once the client has read its models route (`models()` or
-    `estimate()`); None otherwise.
+    `vectors` is float32 for `output_dtype="float"`, int8/uint8 for the byte dtypes, and packed int8/uint8 (eight
+    components per byte) for `binary`/`ubinary`. `model` is the model that served every row, as the service named it
+    (`mistral-embed-2312` for a call asking `mistral-embed`, an alias the service moves to newer versions): all rows
+    come from that one model, cached ones included (cached rows of another are embedded again). A call served wholly
+    from the cache names the model the cache recorded for its rows, or the one asked for when the cache does not
+    know it (rows cached by versions that did not record it). `providers` lists the cortecs providers that served
+    the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the client's
+    cache instead of being sent. `encodings` counts the batches answered in each encoding (`{"float": 3}`): the real
+    Mistral is reported to answer float arrays even to a base64 request (FACTS.md, third-party reports), which is
+    decoded the same way but costs about four times the bytes. `cost` is what the call's billed tokens cost (cache
+    hits are free), when the model's price is known: Mistral's from the dated table in `_pricing`, cortecs' once the
+    client has read its models route (`models()` or `estimate()`); None otherwise.
     """
 
     vectors: np.ndarray[Any, Any]

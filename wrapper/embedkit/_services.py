@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 import orjson
 from generated_client.api.cortecs import create_cortecs_embeddings, create_serverless_embeddings, list_cortecs_models
-from generated_client.api.mistral import create_embeddings, list_models
+from generated_client.api.embeddings import create_embeddings
+from generated_client.api.models import list_models, retrieve_model
 from generated_client.models import CortecsEmbeddingRequest, EmbeddingRequest, ServerlessEmbeddingRequest
 from generated_client.types import UNSET
 
@@ -71,7 +72,7 @@ class Service:
                 output_dtype=options.output_dtype or "float",
                 encoding_format=encoding,
             )
-            kwargs = create_embeddings._get_kwargs(body=body)
+            kwargs = create_embeddings.request_arguments(body=body)
         else:
             # The routing fields both cortecs APIs share; the current one adds three.
             routing: dict[str, Any] = {
@@ -84,7 +85,7 @@ class Service:
                 "encoding_format": encoding,
             }
             if self.name == "cortecs-serverless":
-                kwargs = create_serverless_embeddings._get_kwargs(body=ServerlessEmbeddingRequest(**routing))
+                kwargs = create_serverless_embeddings.request_arguments(body=ServerlessEmbeddingRequest(**routing))
             else:
                 cortecs_body = CortecsEmbeddingRequest(
                     **routing,
@@ -92,7 +93,7 @@ class Service:
                     enable_model_fallback=_unset(options.enable_model_fallback),
                     fallbacks=_unset(options.fallbacks),
                 )
-                kwargs = create_cortecs_embeddings._get_kwargs(body=cortecs_body)
+                kwargs = create_cortecs_embeddings.request_arguments(body=cortecs_body)
         # orjson serialises a 512-text body several times faster than the json module httpx would use.
         kwargs["content"] = orjson.dumps(kwargs.pop("json"))
         return kwargs
@@ -103,12 +104,21 @@ class Service:
         cortecs' older API has no models route of its own (its models are the current API's, on another host).
         """
         if self.name == "mistral":
-            return list_models._get_kwargs()
+            return list_models.request_arguments()
         if self.name == "cortecs":
-            return list_cortecs_models._get_kwargs(tag=[CORTECS_EMBEDDING_TAG], currency=currency)
+            return list_cortecs_models.request_arguments(tag=[CORTECS_EMBEDDING_TAG], currency=currency)
         raise UnsupportedError(
             f"{self.name} has no models route; list cortecs' models with its current API (service 'cortecs')"
         )
+
+    def model_request(self, model_id: str) -> dict[str, Any]:
+        """Httpx request arguments for one model's card: Mistral's `GET /v1/models/{model_id}` (ids and aliases).
+
+        cortecs has no such route (its cards are read from its models list instead: see `Embedder.model_info`).
+        """
+        if self.name == "mistral":
+            return retrieve_model.request_arguments(model_id)
+        raise UnsupportedError(f"{self.name} has no route for one model; read it from its models list")
 
 
 def _unset(value: Any) -> Any:

@@ -61,7 +61,6 @@ from .source import Source
 from .unarchive_model_response import UnarchiveModelResponse
 from .update_model_request import UpdateModelRequest
 from .upload_file_multi_part_body_params import UploadFileMultiPartBodyParams
-from .upload_file_multi_part_body_params_visibility import UploadFileMultiPartBodyParamsVisibility
 from .usage_info import UsageInfo
 from .validation_detail import ValidationDetail
 from .validation_error import ValidationError
@@ -129,7 +128,6 @@ __all__ = (
     "UnarchiveModelResponse",
     "UpdateModelRequest",
     "UploadFileMultiPartBodyParams",
-    "UploadFileMultiPartBodyParamsVisibility",
     "UsageInfo",
     "ValidationDetail",
     "ValidationError",

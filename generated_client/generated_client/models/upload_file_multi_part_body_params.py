@@ -1,20 +1,16 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
 from ..models.file_purpose import FilePurpose, check_file_purpose
+from ..models.file_visibility import FileVisibility, check_file_visibility
 from ..types import UNSET, File, Unset
-
-if TYPE_CHECKING:
-    from ..models.upload_file_multi_part_body_params_visibility import UploadFileMultiPartBodyParamsVisibility
-
 
 T = TypeVar("T", bound="UploadFileMultiPartBodyParams")
 
@@ -23,8 +19,8 @@ T = TypeVar("T", bound="UploadFileMultiPartBodyParams")
 class UploadFileMultiPartBodyParams:
     file: File
     expiry: int | None | Unset = UNSET
-    visibility: UploadFileMultiPartBodyParamsVisibility | Unset = UNSET
     purpose: FilePurpose | Unset = UNSET
+    visibility: FileVisibility | Unset = "workspace"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -36,13 +32,13 @@ class UploadFileMultiPartBodyParams:
         else:
             expiry = self.expiry
 
-        visibility: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.visibility, Unset):
-            visibility = self.visibility.to_dict()
-
         purpose: str | Unset = UNSET
         if not isinstance(self.purpose, Unset):
             purpose = self.purpose
+
+        visibility: str | Unset = UNSET
+        if not isinstance(self.visibility, Unset):
+            visibility = self.visibility
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,10 +49,10 @@ class UploadFileMultiPartBodyParams:
         )
         if expiry is not UNSET:
             field_dict["expiry"] = expiry
-        if visibility is not UNSET:
-            field_dict["visibility"] = visibility
         if purpose is not UNSET:
             field_dict["purpose"] = purpose
+        if visibility is not UNSET:
+            field_dict["visibility"] = visibility
 
         return field_dict
 
@@ -71,11 +67,11 @@ class UploadFileMultiPartBodyParams:
             else:
                 files.append(("expiry", (None, str(self.expiry).encode(), "text/plain")))
 
-        if not isinstance(self.visibility, Unset):
-            files.append(("visibility", (None, json.dumps(self.visibility.to_dict()).encode(), "application/json")))
-
         if not isinstance(self.purpose, Unset):
             files.append(("purpose", (None, str(self.purpose).encode(), "text/plain")))
+
+        if not isinstance(self.visibility, Unset):
+            files.append(("visibility", (None, str(self.visibility).encode(), "text/plain")))
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -84,8 +80,6 @@ class UploadFileMultiPartBodyParams:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.upload_file_multi_part_body_params_visibility import UploadFileMultiPartBodyParamsVisibility  # noqa: PLC0415
-
         d = dict(src_dict)
         file = File(payload=BytesIO(d.pop("file")))
 
@@ -119,15 +113,6 @@ class UploadFileMultiPartBodyParams:
 
         expiry = _parse_expiry(d.pop("expiry", UNSET))
 
-        _visibility = d.pop("visibility", UNSET)
-        visibility: UploadFileMultiPartBodyParamsVisibility | Unset
-        if isinstance(_visibility, Unset):
-            visibility = UNSET
-        elif not isinstance(_visibility, dict):
-            raise TypeError(f"visibility: expected object, got {type(_visibility).__name__}")
-        else:
-            visibility = UploadFileMultiPartBodyParamsVisibility.from_dict(_visibility)
-
         _purpose = d.pop("purpose", UNSET)
         purpose: FilePurpose | Unset
         if isinstance(_purpose, Unset):
@@ -135,11 +120,18 @@ class UploadFileMultiPartBodyParams:
         else:
             purpose = check_file_purpose(_purpose)
 
+        _visibility = d.pop("visibility", UNSET)
+        visibility: FileVisibility | Unset
+        if isinstance(_visibility, Unset):
+            visibility = UNSET
+        else:
+            visibility = check_file_visibility(_visibility)
+
         upload_file_multi_part_body_params = cls(
             file=file,
             expiry=expiry,
-            visibility=visibility,
             purpose=purpose,
+            visibility=visibility,
         )
 
         additional_properties = {}

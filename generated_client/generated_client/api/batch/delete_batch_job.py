@@ -29,6 +29,20 @@ def _get_kwargs(
     return _kwargs
 
 
+def request_arguments(
+    job_id: UUID,
+) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, built exactly as `sync` builds them.
+
+    For callers that send through an httpx client of their own (with their retries, rate limits and deadlines):
+    the method, the URL relative to the base URL, the query, the headers and the body. Public, unlike
+    `_get_kwargs` (this project's template adds it).
+    """
+    return _get_kwargs(
+        job_id=job_id,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (

@@ -100,6 +100,37 @@ def _get_kwargs(
     return _kwargs
 
 
+def request_arguments(
+    *,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    model: None | str | Unset = UNSET,
+    agent_id: None | str | Unset = UNSET,
+    metadata: ListBatchJobsMetadataType0 | None | Unset = UNSET,
+    created_after: datetime.datetime | None | Unset = UNSET,
+    created_by_me: bool | Unset = False,
+    status: list[BatchJobStatus] | None | Unset = UNSET,
+    order_by: ListBatchJobsOrderBy | Unset = "-created",
+) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, built exactly as `sync` builds them.
+
+    For callers that send through an httpx client of their own (with their retries, rate limits and deadlines):
+    the method, the URL relative to the base URL, the query, the headers and the body. Public, unlike
+    `_get_kwargs` (this project's template adds it).
+    """
+    return _get_kwargs(
+        page=page,
+        page_size=page_size,
+        model=model,
+        agent_id=agent_id,
+        metadata=metadata,
+        created_after=created_after,
+        created_by_me=created_by_me,
+        status=status,
+        order_by=order_by,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (

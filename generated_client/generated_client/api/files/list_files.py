@@ -99,6 +99,35 @@ def _get_kwargs(
     return _kwargs
 
 
+def request_arguments(
+    *,
+    page: int | Unset = 0,
+    page_size: int | Unset = 100,
+    include_total: bool | Unset = True,
+    sample_type: list[SampleType] | None | Unset = UNSET,
+    source: list[Source] | None | Unset = UNSET,
+    search: None | str | Unset = UNSET,
+    purpose: FilePurpose | None | Unset = UNSET,
+    mimetypes: list[str] | None | Unset = UNSET,
+) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, built exactly as `sync` builds them.
+
+    For callers that send through an httpx client of their own (with their retries, rate limits and deadlines):
+    the method, the URL relative to the base URL, the query, the headers and the body. Public, unlike
+    `_get_kwargs` (this project's template adds it).
+    """
+    return _get_kwargs(
+        page=page,
+        page_size=page_size,
+        include_total=include_total,
+        sample_type=sample_type,
+        source=source,
+        search=search,
+        purpose=purpose,
+        mimetypes=mimetypes,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (

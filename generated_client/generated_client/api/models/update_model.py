@@ -38,6 +38,23 @@ def _get_kwargs(
     return _kwargs
 
 
+def request_arguments(
+    model_id: str,
+    *,
+    body: UpdateModelRequest,
+) -> dict[str, Any]:
+    """The keyword arguments of `httpx.Client.request` for this operation, built exactly as `sync` builds them.
+
+    For callers that send through an httpx client of their own (with their retries, rate limits and deadlines):
+    the method, the URL relative to the base URL, the query, the headers and the body. Public, unlike
+    `_get_kwargs` (this project's template adds it).
+    """
+    return _get_kwargs(
+        model_id=model_id,
+        body=body,
+    )
+
+
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
@@ -127,6 +144,14 @@ def _parse_response(
         response_404 = ErrorResponse.from_dict(_response_404)
 
         return response_404
+
+    if response.status_code == 413:
+        _response_413 = response.json()
+        if not isinstance(_response_413, dict):
+            raise TypeError(f"response_413: expected object, got {type(_response_413).__name__}")
+        response_413 = ErrorResponse.from_dict(_response_413)
+
+        return response_413
 
     if response.status_code == 422:
 
