@@ -209,8 +209,8 @@ def test_cached_texts_are_not_counted(local: BackgroundServer, tmp_path: Path) -
     with Embedder.mistral(base_url=local.url, api_key=DEV_TOKEN, cache=tmp_path / "c.sqlite") as embedder:
         embedder.embed(TEXTS[:2])
         estimate = embedder.estimate(TEXTS)
+        assert estimate.tokens == embedder.estimate(TEXTS[2:]).tokens
     assert (estimate.texts, estimate.cached) == (4, 2)
-    assert estimate.tokens == embedder.estimate(TEXTS[2:]).tokens
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------------
