@@ -6,7 +6,8 @@ after a wait (the policy of `_policy.py`), or lost. The drivers, `Transport.exch
 `Transport.exchange_async` (asyncio), only do what it says: wait for the shared rate budget and the concurrency
 limit, send under the attempt's watchdog, read the answer, sleep. So the sync and async clients, and the files and
 batch-job routes, share every decision: the stop event is honoured before each attempt and during each wait, the
-budget, the limit and the deadline apply to every route.
+budget and the limit apply to every route, and the per-attempt deadline to every attempt but a file download (whose
+size, and so duration, is not known beforehand: httpx's per-read timeouts bound it).
 
 Requests that create something billable (an upload, a batch job) are not idempotent: an attempt whose request may
 have reached the service but whose answer was lost is never resent blind. The driver looks the object up by the
