@@ -179,7 +179,8 @@ def test_integral_json_numbers_are_accepted_for_integer_dtypes_and_numbers_of_an
 
 
 def test_a_float_answer_to_a_base64_request_is_decoded_and_counted() -> None:
-    # The real Mistral answers float arrays whatever encoding_format says (FACTS.md, third-party reports).
+    # The real Mistral answers float arrays whatever encoding_format says (third-party reports: anything-llm #5794,
+    # docs-mcp-server #469).
     def answer(seen: Seen) -> Answer:
         assert seen.body["encoding_format"] == "base64"
         return ok([(i, [float(i), 0.5]) for i in range(len(seen.body["input"]))])
@@ -721,7 +722,8 @@ class Shape:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-# Bodies as reported from the real Mistral (FACTS.md, "Error bodies seen from Mistral": third-party reports) and as
+# Bodies as reported from the real Mistral (third-party reports, each with its source in tests/fixtures/reported/)
+# and as
 # OpenAI-compatible providers behind cortecs send them.
 SHAPES = {
     "401 detail": Shape(401, {"detail": "Unauthorized"}, AuthenticationError, "Unauthorized"),

@@ -434,7 +434,8 @@ def scenario_float_path(
     checksums = {round(m["checksum"], 1) for m in median.values()}
     lines = [f"\n## Float path: {texts:,} texts x {DIMENSION}-d, batches of {args.batch}, median of {args.repeat}\n\n"
              "The server answers float arrays whatever `encoding_format` says, as the real Mistral is reported to "
-             "(third-party reports, FACTS.md); the floor is served base64 by a gateway honouring it.\n\n"
+             "(third-party reports: anything-llm #5794, docs-mcp-server #469); "
+             "the floor is served base64 by a gateway honouring it.\n\n"
              f"Same vectors from every client: {len(checksums) == 1}\n\n"
              "| client | wall s | x floor | client CPU s | x floor | peak RSS MiB | x floor |\n"
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip

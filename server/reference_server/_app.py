@@ -14,7 +14,8 @@ own, outside the contract and without a key (`_signed_urls.py`).
 
 By default the server answers as the real services are reported to, not only as their documents say: the
 Mistral route answers float arrays whatever `encoding_format` asks (measured against api.mistral.ai by third
-parties, 2026-06 and 2026-08; FACTS.md), and cortecs passes on what its provider sends (its `mistral` provider
+parties, 2026-06 and 2026-08: anything-llm #5794, docs-mcp-server #469), and cortecs passes on what its provider
+sends (its `mistral` provider
 floats, the OpenAI-compatible ones base64 when asked). `ServerConfig.honour_base64` makes every route honour
 base64, like an OpenAI-compatible gateway.
 """

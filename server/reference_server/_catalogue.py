@@ -25,7 +25,8 @@ class EmbeddingModel:
     created: int
     description: str
     # Mistral serves versioned ids (`mistral-embed-2312`) and keeps the plain name as an alias of the latest one
-    # (reported from the real `/v1/models`, FACTS.md). Vectors are keyed by `name`, so every id of a model gives the
+    # (third-party reports of the real `/v1/models`, 2025-2026). Vectors are keyed by `name`, so every id of a model
+    # gives the
     # same vector.
     version: str | None = None
 
@@ -169,7 +170,8 @@ class Provider:
     # Keeps no data of the requests it serves: the only kind `allow_zero_data_retention` admits.
     zero_data_retention: bool = False
     # cortecs passes a provider's answer on as the provider sent it. Mistral's own API answers floats whatever
-    # `encoding_format` asks (reported, FACTS.md); the OpenAI-compatible providers honour base64. An assumption
+    # `encoding_format` asks (reported: anything-llm #5794, docs-mcp-server #469); the OpenAI-compatible providers
+    # honour base64. An assumption
     # of this server: cortecs documents no encoding values at all.
     honours_base64: bool = True
 

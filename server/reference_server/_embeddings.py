@@ -9,7 +9,8 @@ vector still does. Hashes and signs are keyed by the model name (blake2b, shake-
 vector for a model in every process, order and batch, and different vectors for different models.
 
 A shorter `output_dimension` takes the leading components of the full vector and renormalises them, the way
-Matryoshka-trained models such as codestral-embed are truncated. Quantised dtypes follow FACTS.md:
+Matryoshka-trained models such as codestral-embed are truncated. Quantised dtypes follow Mistral's documents (its
+OpenAPI document's `output_dtype` and its embeddings documentation):
 `int8`/`uint8` one byte per component (scaled by the vector's largest magnitude), `binary`/`ubinary` one bit
 per component (positive → 1) packed eight to a byte, big-endian bit order, `binary` being `ubinary - 128` as a
 signed byte. `base64` is the standard base64 of the little-endian bytes of those values (float32 for `float`).

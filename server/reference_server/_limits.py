@@ -2,8 +2,9 @@
 
 Tokens are counted by `_tokens` (Mistral's own tokenizers when mistral-common is installed, which the `server`
 extra does), so a client that counts with the same tokenizer can predict both the limit check and the bill.
-The limits, messages and codes are the ones third parties report from the real service (FACTS.md,
-tests/fixtures/reported/): too many inputs, and too many tokens in the request, are 400s with code 3210 (the token
+The limits, messages and codes are the ones third parties report from the real service (each kept
+with its public source in tests/fixtures/reported/): too many inputs, and too many tokens in the request, are 400s
+with code 3210 (the token
 one also in its older wording, "Too many tokens in batch. Max is N got M", which `--error-style rotate` sends in
 turn). An input over the per-input limit has no reported wording; this server names the input.
 """

@@ -261,7 +261,8 @@ def request_line(custom_id: str, texts: list[str], options: dict[str, Any]) -> b
 def line_options(output_dimension: int | None, output_dtype: str | None) -> dict[str, Any]:
     """The request fields a line carries besides its inputs; floats, which is what Mistral sends anyway.
 
-    Mistral is reported to answer floats whatever `encoding_format` says (FACTS.md).
+    Mistral is reported to answer floats whatever `encoding_format` says (third-party reports: anything-llm #5794,
+    docs-mcp-server #469).
     """
     return {"output_dimension": output_dimension, "output_dtype": output_dtype, "encoding_format": "float"}
 

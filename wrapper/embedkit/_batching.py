@@ -22,7 +22,7 @@ from ._tokens import TOKENIZER_CHOICES, TokenCounter, TokenCounts, TokenizerChoi
 
 @dataclass(frozen=True)
 class BatchLimits:
-    """How much one request may carry, and how its tokens are counted; the defaults are Mistral's (FACTS.md).
+    """How much one request may carry, and how its tokens are counted; the defaults are Mistral's (as reported).
 
     `model` picks the tokenizer (each call sets it to the model it embeds with); `tokenizer` is "auto" (exact
     decisions when mistral-common is installed, counting exactly only where they need it), "exact" (every input

@@ -2,7 +2,7 @@
 
 ASSUMPTIONS, to check against https://mistral.ai/pricing before relying on a figure: the Mistral prices below
 are its list prices in USD per million input tokens as we recorded them on PRICES_AS_OF, and the batch API is
-billed at half the synchronous price (Mistral's batch documentation says "about half"; FACTS.md). Neither is
+billed at half the synchronous price (Mistral's batch documentation says "about half", docs.mistral.ai). Neither is
 read from the service, which publishes no prices. Override them: `PRICES_PER_MILLION` (a plain dict),
 `price_per_million=` (`Embedder.estimate`) or `--price-per-million` (CLI).
 

@@ -1,7 +1,8 @@
 """One rate budget for every worker that spends the same key: threads, tasks, processes, Dask workers.
 
-The service limits an organisation, not a connection: requests per second and tokens per minute (FACTS.md: the
-free tier is 1 request/s and 500,000 tokens/min), and parallel workers that each pace or retry on their own keep
+The service limits an organisation, not a connection: requests per second and tokens per minute (Mistral's help
+centre, help.mistral.ai: the free tier is 1 request/s and 500,000 tokens/min), and parallel workers that each pace or
+retry on their own keep
 tripping 429s (reported for Dask, Ray and the JS client). So every sender asks one budget first:
 
 - `acquire(tokens)` (or `await acquire_async(tokens)`) waits until one request of `tokens` tokens fits the limits;

@@ -55,7 +55,8 @@ class EmbeddingResult:
     know it (rows cached by versions that did not record it). `providers` lists the cortecs providers that served
     the call's batches, in order of first use (empty for Mistral). `cached` counts the rows read from the client's
     cache instead of being sent. `encodings` counts the batches answered in each encoding (`{"float": 3}`): the real
-    Mistral is reported to answer float arrays even to a base64 request (FACTS.md, third-party reports), which is
+    Mistral is reported to answer float arrays even to a base64 request (third-party reports: anything-llm #5794,
+    docs-mcp-server #469), which is
     decoded the same way but costs about four times the bytes. `cost` is what the call's billed tokens cost (cache
     hits are free), when the model's price is known: Mistral's from the dated table in `_pricing`, cortecs' once the
     client has read its models route (`models()` or `estimate()`); None otherwise.
