@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	-$(BIN)/python -m pip uninstall --quiet --yes generated-client 2>/dev/null
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,parquet,server,dask,langchain,llamaindex,bench]'
-	@# setuptools' editable finder runs after the path finder, so from the repository root (python -m pytest, a REPL)
-	@# the folder generated_client/ would be imported as an empty namespace package; the source folders on sys.path fix it.
+	@# setuptools' editable finder runs after the path finder: with the source folders on sys.path, the checkout is what
+	@# imports from anywhere (python -m pytest, a REPL, mypy's subprocesses), whatever else is installed.
 	printf '%s\n' "$(CURDIR)/wrapper" "$(CURDIR)/server" "$(CURDIR)/generated_client" \
 		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/embedkit-dev-sources.pth"
 	@touch $@
@@ -56,7 +56,7 @@ test: lint  ## Lint, then the whole test suite (contract, generated client, drif
 lint: $(STAMP)  ## ruff and mypy --strict on the handwritten code.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy wrapper server tools generated_client/generated_client
+	$(BIN)/mypy wrapper server tools generated_client/embedkit_generated
 
 serve: $(STAMP)  ## Run the reference server on 127.0.0.1:8000 (ARGS="--port 9000 --fault-rate 0.2 ..." to change).
 	$(BIN)/reference-server $(ARGS)

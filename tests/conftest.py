@@ -50,7 +50,7 @@ def object_schema_names() -> list[str]:
 
 def model_class(schema_name: str) -> Any:
     """The generated attrs class for a component schema."""
-    import generated_client.models as models
+    import embedkit_generated.models as models
 
     return getattr(models, schema_name)
 
@@ -106,7 +106,7 @@ def spec() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def server() -> Any:
     """The reference server with its defaults, on a free loopback port for the whole session."""
-    from reference_server import BackgroundServer
+    from embedkit_server import BackgroundServer
 
     with BackgroundServer() as running:
         yield running
@@ -115,7 +115,7 @@ def server() -> Any:
 @pytest.fixture(scope="session")
 def gateway() -> Any:
     """A reference server that honours `encoding_format: base64` on every route, like an OpenAI-compatible gateway."""
-    from reference_server import BackgroundServer, ServerConfig
+    from embedkit_server import BackgroundServer, ServerConfig
 
     with BackgroundServer(ServerConfig(honour_base64=True)) as running:
         yield running
@@ -123,7 +123,7 @@ def gateway() -> Any:
 
 @pytest.fixture(scope="session")
 def auth() -> dict[str, str]:
-    from reference_server import DEV_TOKEN
+    from embedkit_server import DEV_TOKEN
 
     return {"Authorization": f"Bearer {DEV_TOKEN}"}
 

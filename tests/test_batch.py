@@ -24,7 +24,7 @@ from embedkit._batch_job import _plan, run_batch
 from embedkit._core import cache_namespace
 from embedkit._files import Record
 from embedkit._pricing import cost
-from reference_server import DEV_TOKEN, BackgroundServer, BatchSettings, FaultPlan, ServerConfig
+from embedkit_server import DEV_TOKEN, BackgroundServer, BatchSettings, FaultPlan, ServerConfig
 
 AUTH = {"Authorization": f"Bearer {DEV_TOKEN}"}
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import schemathesis
 from conftest import SPEC_PATH, auth_for
+from embedkit_server import BackgroundServer, ServerConfig
+from embedkit_server._batch import BatchSettings
 from fuzz_hooks import filter_case, map_case
 from hypothesis import HealthCheck, settings
-from reference_server import BackgroundServer, ServerConfig
-from reference_server._batch import BatchSettings
 
 schema = schemathesis.openapi.from_path(SPEC_PATH)
 schema.hook(map_case)

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from embedkit import AsyncEmbedder, Embedder
 from embedkit._body import BodyBuffers
-from reference_server import DEV_TOKEN, BackgroundServer
-from reference_server._embeddings import compute_vectors
+from embedkit_server import DEV_TOKEN, BackgroundServer
+from embedkit_server._embeddings import compute_vectors
 
 MODEL = "mistral-embed"
 

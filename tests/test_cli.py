@@ -19,7 +19,7 @@ from conftest import ROOT
 from embedkit import Embedder, _cli
 from embedkit._bulk import run_job
 from embedkit._files import NpyOutput, Record
-from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
+from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
 
 TEXTS = ["The cat sat on the mat.", "A dog slept in the sun.", "Revenue grew, said the bank."]
 

@@ -29,7 +29,7 @@ from embedkit._concurrency import (
 )
 from embedkit._errors import APITimeoutError, RateLimitError, ServerError
 from embedkit._policy import Outcome, Step, load_signal
-from reference_server import DEV_TOKEN, BackgroundServer, FaultPlan, ServerConfig
+from embedkit_server import DEV_TOKEN, BackgroundServer, FaultPlan, ServerConfig
 
 
 class Clock:

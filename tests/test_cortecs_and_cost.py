@@ -25,8 +25,8 @@ from embedkit import (
     _cli,
 )
 from embedkit._pricing import PRICES_PER_MILLION
-from reference_server import DEV_TOKEN, BackgroundServer
-from reference_server import _catalogue as catalogue
+from embedkit_server import DEV_TOKEN, BackgroundServer
+from embedkit_server import _catalogue as catalogue
 
 TEXTS = ["The cat sat on the mat.", "A dog slept in the sun.", "Revenue grew, said the bank.", "Rain again."]
 DEMO = ROOT / "demo" / "corpus.jsonl"

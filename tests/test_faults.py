@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from reference_server import FAULT_KINDS, BackgroundServer, FaultPlan, ServerConfig
+from embedkit_server import FAULT_KINDS, BackgroundServer, FaultPlan, ServerConfig
 
 REQUESTS = 60
 BODY = {"model": "mistral-embed", "input": ["fault injection", "keeps vectors intact"]}

@@ -15,8 +15,8 @@ import pytest
 from embedkit import Embedder, ResponseValidationError
 from embedkit import _decode as decode
 from embedkit._batching import Batch
+from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig
 from hypothesis import HealthCheck, given, settings
-from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig
 from test_hardening import mutated_bodies
 
 TEXTS = [f"float path text {i}: about topic {i % 7}" for i in range(300)]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import schemathesis
 from conftest import SPEC_PATH, auth_for
+from embedkit_server import BackgroundServer
 from fuzz_hooks import filter_case, map_case
-from reference_server import BackgroundServer
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 
 import pytest
 from conftest import ROOT, operations
-from reference_server import BackgroundServer, FaultPlan, ServerConfig
+from embedkit_server import BackgroundServer, FaultPlan, ServerConfig
 
 SECRET = "sk-fuzz-0123456789abcdef"
 

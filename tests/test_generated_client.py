@@ -10,7 +10,7 @@ import codegen
 import yaml
 from conftest import ROOT, SPEC_PATH, load_spec
 
-PACKAGE = ROOT / "generated_client" / "generated_client"
+PACKAGE = ROOT / "generated_client" / "embedkit_generated"
 
 
 def test_committed_client_matches_the_contract() -> None:
@@ -29,12 +29,14 @@ def test_drift_check_names_the_file_a_contract_change_touches(tmp_path: Path) ->
 
     problems = codegen.drift(spec=mutated)
 
-    assert [p.splitlines()[0] for p in problems] == ["differs: generated_client/generated_client/models/usage_info.py"]
+    assert [p.splitlines()[0] for p in problems] == [
+        "differs: generated_client/embedkit_generated/models/usage_info.py"
+    ]
     assert "cached_tokens" in problems[0]
 
 
 def test_generation_is_byte_identical_twice(tmp_path: Path) -> None:
-    first, second = tmp_path / "a" / "generated_client", tmp_path / "b" / "generated_client"
+    first, second = tmp_path / "a" / "embedkit_generated", tmp_path / "b" / "embedkit_generated"
     codegen.generate(SPEC_PATH, first)
     codegen.generate(SPEC_PATH, second)
     files_first, files_second = codegen._files(first), codegen._files(second)
@@ -45,11 +47,11 @@ def test_generation_is_byte_identical_twice(tmp_path: Path) -> None:
 
 
 def test_operations_live_where_their_tags_and_ids_say() -> None:
-    from generated_client.api.batch import create_batch_job, delete_batch_job
-    from generated_client.api.cortecs import create_serverless_embeddings
-    from generated_client.api.embeddings import create_embeddings
-    from generated_client.api.files import get_file_signed_url, upload_file
-    from generated_client.api.models import list_models, retrieve_model
+    from embedkit_generated.api.batch import create_batch_job, delete_batch_job
+    from embedkit_generated.api.cortecs import create_serverless_embeddings
+    from embedkit_generated.api.embeddings import create_embeddings
+    from embedkit_generated.api.files import get_file_signed_url, upload_file
+    from embedkit_generated.api.models import list_models, retrieve_model
 
     modules = (create_embeddings, list_models, retrieve_model, upload_file, get_file_signed_url, create_batch_job,
                delete_batch_job, create_serverless_embeddings)  # fmt: skip
@@ -60,7 +62,7 @@ def test_operations_live_where_their_tags_and_ids_say() -> None:
 
 def test_generated_package_is_typed_and_needs_only_httpx_and_attrs() -> None:
     assert (PACKAGE / "py.typed").is_file()
-    allowed = set(sys.stdlib_module_names) | {"httpx", "attrs", "generated_client"}
+    allowed = set(sys.stdlib_module_names) | {"httpx", "attrs", "embedkit_generated"}
     foreign = set()
     for source in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

@@ -353,8 +353,8 @@ def test_a_missing_required_key_anywhere_is_refused_with_key_error(where: str, s
 
 
 def test_multipart_bodies_carry_the_file_and_the_fields() -> None:
-    from generated_client.models import UploadFileMultiPartBodyParams as Upload
-    from generated_client.types import File
+    from embedkit_generated.models import UploadFileMultiPartBodyParams as Upload
+    from embedkit_generated.types import File
 
     assert set() == MULTIPART_SCHEMAS, "Mistral writes its upload form inline in the operation"
     payload = File(payload=io.BytesIO(b'{"custom_id": "0"}'), file_name="in.jsonl")
@@ -370,7 +370,7 @@ def test_multipart_bodies_carry_the_file_and_the_fields() -> None:
 
 
 def test_wrong_values_inside_arrays_name_what_was_expected() -> None:
-    from generated_client.models import EmbeddingRequest, EmbeddingResponse
+    from embedkit_generated.models import EmbeddingRequest, EmbeddingResponse
 
     with pytest.raises(TypeError, match="expected string, got int"):
         EmbeddingRequest.from_dict({"model": "mistral-embed", "input": ["fine", 5]})

@@ -48,9 +48,9 @@ from embedkit import (
     UnsupportedError,
 )
 from embedkit._policy import retry_after
+from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig, compute_vector
 
 NO_RETRY = RetryPolicy(max_retries=0)
 FAST_RETRY = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.05)
@@ -697,7 +697,7 @@ def test_no_embedkit_frame_holds_the_key_when_the_constructor_or_a_connection_fa
 
 
 def test_the_generated_authenticated_client_does_not_print_its_token() -> None:
-    from generated_client import AuthenticatedClient
+    from embedkit_generated import AuthenticatedClient
 
     client = AuthenticatedClient(base_url="http://127.0.0.1:9", token=SECRET)
     client.get_httpx_client()  # puts "Authorization: Bearer <token>" into its headers

@@ -33,8 +33,8 @@ from embedkit._batch_api import (
     BatchJobError,
 )
 from embedkit._cache import text_key
-from reference_server import DEV_TOKEN, BackgroundServer, BatchSettings, FaultPlan, ServerConfig, compute_vector
-from reference_server import _catalogue as catalogue
+from embedkit_server import DEV_TOKEN, BackgroundServer, BatchSettings, FaultPlan, ServerConfig, compute_vector
+from embedkit_server import _catalogue as catalogue
 
 
 def expected(texts: list[str], model: str = "mistral-embed", dimension: int = 1024) -> np.ndarray:
@@ -288,7 +288,7 @@ def test_a_job_killed_with_sigkill_resumes_to_exactly_one_row_per_input_in_order
 @pytest.mark.slow
 def test_a_job_through_30_percent_faults_killed_twice_ends_exact(tmp_path: Path) -> None:
     """Every fault kind at 30% of requests, SIGKILL twice mid-job: no row lost, duplicated, reordered or different."""
-    from reference_server import FaultPlan
+    from embedkit_server import FaultPlan
 
     count = 2000
     texts = [f"faulty road text number {i}" for i in range(count)]

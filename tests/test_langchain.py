@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from embedkit import Embedder, EmbeddingCache, InputError
 from embedkit.langchain import EmbedkitEmbeddings
+from embedkit_server import DEV_TOKEN, BackgroundServer, FaultPlan, ServerConfig
 from langchain_core.vectorstores import InMemoryVectorStore
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
-from reference_server import DEV_TOKEN, BackgroundServer, FaultPlan, ServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = [json.loads(line) for line in (ROOT / "demo" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]

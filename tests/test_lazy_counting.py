@@ -17,9 +17,9 @@ from embedkit import AsyncEmbedder, BatchLimits, Embedder, InputTooLongError
 from embedkit._batching import fit, plan
 from embedkit._ratebudget import LocalBackend, RateBudget, RateLimits
 from embedkit._tokens import ByteBound, ExactCounter, TokenCounts, counter_for
+from embedkit_server import DEV_TOKEN, BackgroundServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference_server import DEV_TOKEN, BackgroundServer
 
 MODELS = ["mistral-embed", "codestral-embed"]
 # Prose: the bound (UTF-8 bytes + 1) is 3 to 4 times the exact count, so bound and exact decisions differ.

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from embedkit import Embedder, InputError
 from embedkit.llamaindex import EmbedkitEmbedding
+from embedkit_server import DEV_TOKEN, BackgroundServer
 from llama_index.core import VectorStoreIndex
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.schema import TextNode
-from reference_server import DEV_TOKEN, BackgroundServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = [json.loads(line) for line in (ROOT / "demo" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -25,8 +25,8 @@ import embedkit
 import numpy as np
 import pytest
 from embedkit import Embedder
+from embedkit_server import DEV_TOKEN
 from packaging.requirements import Requirement
-from reference_server import DEV_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 # One worker runs the whole module under pytest-xdist: its wheel and fresh venv (module fixtures) are then built
@@ -38,13 +38,13 @@ TEXTS = ["The cat sat on the mat.", "Quarterly revenue grew by ten percent.", "A
 
 SCRIPT = r"""
 import asyncio, hashlib, importlib, importlib.metadata, importlib.util, json, sys
-import embedkit, generated_client
+import embedkit, embedkit_generated
 from embedkit import AsyncEmbedder, Embedder, MissingDependencyError
 
 url, token, texts = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 digest = lambda result: hashlib.sha256(result.vectors.tobytes()).hexdigest()
 # The reference server ships too, but importing it needs the `server` extra: only locate it.
-where = [embedkit.__file__, generated_client.__file__, importlib.util.find_spec("reference_server").origin]
+where = [embedkit.__file__, embedkit_generated.__file__, importlib.util.find_spec("embedkit_server").origin]
 out = {"version": embedkit.__version__, "files": where}
 with Embedder.mistral(base_url=url, api_key=token) as embedder:
     out["mistral"] = digest(embedder.embed(texts))
@@ -118,12 +118,12 @@ def test_wheel_holds_the_three_packages_and_nothing_else(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         metadata = email.message_from_bytes(archive.read(f"embedkit-{embedkit.__version__}.dist-info/METADATA"))
-        bundled_spec = archive.read("reference_server/openapi.yaml")
+        bundled_spec = archive.read("embedkit_server/openapi.yaml")
     top = {name.split("/")[0] for name in names}
-    assert top == {"embedkit", "generated_client", "reference_server", f"embedkit-{embedkit.__version__}.dist-info"}
+    assert top == {"embedkit", "embedkit_generated", "embedkit_server", f"embedkit-{embedkit.__version__}.dist-info"}
     generated = {
         path.relative_to(ROOT / "generated_client").as_posix()
-        for path in (ROOT / "generated_client" / "generated_client").rglob("*")
+        for path in (ROOT / "generated_client" / "embedkit_generated").rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
     assert generated <= set(names), "the generated client must ship whole"
@@ -209,7 +209,7 @@ def test_dev_install_is_editable_from_this_checkout() -> None:
     # Run from the repository root, where the folder generated_client/ (no __init__.py) could pass for a namespace
     # package and hide the real one: `make install` puts the source folders on sys.path so that it cannot.
     script = (
-        "import embedkit as e, generated_client as g, reference_server as r; print(e.__file__, g.__file__, r.__file__)"
+        "import embedkit as e, embedkit_generated as g, embedkit_server as r; print(e.__file__, g.__file__, r.__file__)"
     )
     completed = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
@@ -219,7 +219,7 @@ def test_dev_install_is_editable_from_this_checkout() -> None:
         assert Path(file).resolve().is_relative_to(ROOT / folder)
     assert (
         subprocess.run(
-            [sys.executable, "-c", "from generated_client import AuthenticatedClient"], cwd=ROOT, check=False
+            [sys.executable, "-c", "from embedkit_generated import AuthenticatedClient"], cwd=ROOT, check=False
         ).returncode
         == 0
     )

@@ -20,7 +20,7 @@ from embedkit import (
     uint8_to_int8,
     unpack_bits,
 )
-from reference_server import DEV_TOKEN
+from embedkit_server import DEV_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = [json.loads(line) for line in (ROOT / "demo" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()]

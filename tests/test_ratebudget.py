@@ -34,10 +34,10 @@ from embedkit import (
     RetryPolicy,
 )
 from embedkit._ratebudget import FileBackend, LocalBackend
-from reference_server import BackgroundServer, ServerConfig, ServerProcess
-from reference_server import RateLimits as ServerLimits
-from reference_server._faults import FaultPlan
-from reference_server._runner import read_stats
+from embedkit_server import BackgroundServer, ServerConfig, ServerProcess
+from embedkit_server import RateLimits as ServerLimits
+from embedkit_server._faults import FaultPlan
+from embedkit_server._runner import read_stats
 
 DEV_TOKEN = "dev-token"  # the reference server's published development key
 
@@ -173,7 +173,7 @@ def server_process(tmp_path: Path, *flags: str) -> Iterator[tuple[str, dict[str,
     its counters fill the dict once it has stopped."""
     output = tmp_path / "server.out"
     stats: dict[str, int] = {}
-    command = [sys.executable, "-m", "reference_server", "--token", DEV_TOKEN, "--token", "warm-up", *flags]
+    command = [sys.executable, "-m", "embedkit_server", "--token", DEV_TOKEN, "--token", "warm-up", *flags]
     with ServerProcess(command, output=output) as url:
         # Its first embedding loads the tokenizer, holding up (then bunching) whatever arrives meanwhile; another
         # key's budget pays for it.

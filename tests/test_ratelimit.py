@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 from conftest import assert_conforms
-from reference_server import BackgroundServer, RateLimits, ServerConfig
-from reference_server._ratelimit import Bucket, RateLimiter
+from embedkit_server import BackgroundServer, RateLimits, ServerConfig
+from embedkit_server._ratelimit import Bucket, RateLimiter
 
 ROUTE = "/v1/embeddings"
 

@@ -16,14 +16,13 @@ import httpx
 import numpy as np
 import pytest
 from conftest import assert_conforms, model_class
-from generated_client.api.cortecs import create_serverless_embeddings
-from generated_client.api.embeddings import create_embeddings
-from generated_client.api.models import list_models
-from generated_client.models import EmbeddingRequest, ServerlessEmbeddingRequest
-from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig
+from embedkit_generated import Client
+from embedkit_generated.api.cortecs import create_serverless_embeddings
+from embedkit_generated.api.embeddings import create_embeddings
+from embedkit_generated.api.models import list_models
+from embedkit_generated.models import EmbeddingRequest, ServerlessEmbeddingRequest
+from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig
 from replay import Answer, ReplayServer
-
-from generated_client import Client
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "reported").glob("*.json"))
 # Long enough that scrubbing it from messages (the client masks an echoed key) leaves the services words whole.
@@ -192,7 +191,7 @@ def test_the_reference_server_answers_every_reported_error_shape_in_turn() -> No
 
 
 def test_the_reference_server_rate_limits_in_every_reported_shape() -> None:
-    from reference_server import FaultPlan
+    from embedkit_server import FaultPlan
 
     config = ServerConfig(error_style="rotate", faults=FaultPlan(rate=1.0, kinds=("429",)))
     with BackgroundServer(config) as server:

@@ -22,7 +22,7 @@ import numpy as np
 import openai
 import orjson
 import pytest
-from reference_server import (
+from embedkit_server import (
     DEV_TOKEN,
     FINE_TUNED_MODELS,
     BackgroundServer,
@@ -31,7 +31,7 @@ from reference_server import (
     compute_vector,
     truncate,
 )
-from reference_server._catalogue import CAPABILITIES, ORGANISATION
+from embedkit_server._catalogue import CAPABILITIES, ORGANISATION
 
 mistralai_client = pytest.importorskip("mistralai.client")
 mistralai_errors = pytest.importorskip("mistralai.client.errors")

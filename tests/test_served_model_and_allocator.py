@@ -29,7 +29,7 @@ import pytest
 from conftest import ROOT
 from embedkit import AsyncEmbedder, Embedder, EmbeddingResult, ResponseValidationError
 from embedkit._cache import text_key
-from reference_server import DEV_TOKEN
+from embedkit_server import DEV_TOKEN
 from test_hardening import NO_RETRY, Answer, Loopback, Seen, ok
 
 OLD, NEW = "mistral-embed-2312", "mistral-embed-2505"
@@ -221,7 +221,7 @@ def fresh_mappings(count=100):
 LIBRARY = """
 import asyncio
 import embedkit
-from reference_server import DEV_TOKEN, BackgroundServer
+from embedkit_server import DEV_TOKEN, BackgroundServer
 
 import embedkit._memory as memory
 
@@ -259,7 +259,7 @@ print(json.dumps({"mallopt": len(mallopt_calls), "fresh": fresh_mappings()}))
 JOBS = {
     "cli": """
 from embedkit._cli import main
-from reference_server import BackgroundServer
+from embedkit_server import BackgroundServer
 
 folder = sys.argv[1]
 with open(os.path.join(folder, "in.txt"), "w") as handle:
@@ -274,7 +274,7 @@ print(json.dumps(fresh_mappings()))
 from embedkit import Embedder
 from embedkit._bulk import run_job
 from embedkit._files import NpyOutput, Record
-from reference_server import DEV_TOKEN, BackgroundServer
+from embedkit_server import DEV_TOKEN, BackgroundServer
 
 with BackgroundServer() as server, Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=8) as e:
     records = [Record(str(i), f"line {i}") for i in range(40)]

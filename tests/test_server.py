@@ -13,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 from conftest import assert_conforms, model_class, operations, response_schema
-from reference_server import (
+from embedkit_server import (
     CORTECS_MODELS,
     FINE_TUNED_MODELS,
     PROVIDERS,
@@ -382,7 +382,7 @@ def test_vectors_are_deterministic_across_batches_orders_and_processes(server: A
     assert np.array_equal(forward, backward)
     assert np.array_equal(forward, alone)
     program = (
-        "import base64, sys; from reference_server import compute_vector; "
+        "import base64, sys; from embedkit_server import compute_vector; "
         "sys.stdout.write(base64.b64encode(compute_vector('mistral-embed', 1024, sys.argv[1]).tobytes()).decode())"
     )
     other_process = subprocess.run(
@@ -523,7 +523,7 @@ def test_cortecs_says_when_no_provider_fits(server: Any, auth: dict[str, str]) -
 
 
 def test_every_provider_is_reachable_by_some_routing() -> None:
-    from reference_server._catalogue import SERVED_BY
+    from embedkit_server._catalogue import SERVED_BY
 
     assert {name for names in SERVED_BY.values() for name in names} == set(PROVIDERS)
 

@@ -629,15 +629,15 @@ def test_the_first_real_contract_change(capsys: pytest.CaptureFixture[str]) -> N
     compatible = {c["message"] for c in report["contract"]["compatible"]}
     assert "response field `request_id` [ErrorResponse] added (string)" in compatible
     api_breaking = {c["message"] for c in report["generated_api"]["breaking"]}
-    assert "module generated_client.models.model_card_type removed" in api_breaking
+    assert "module embedkit_generated.models.model_card_type removed" in api_breaking
     assert (
-        "generated_client.models.model_card.ModelCard.type_ changed from `ModelCardType | Unset` to `str | Unset`"
+        "embedkit_generated.models.model_card.ModelCard.type_ changed from `ModelCardType | Unset` to `str | Unset`"
         " (a model the client reads)"
     ) in api_breaking
     api_compatible = {c["message"] for c in report["generated_api"]["compatible"]}
-    assert "module generated_client.models.legacy_validation_error added" in api_compatible
+    assert "module embedkit_generated.models.legacy_validation_error added" in api_compatible
     assert (
-        "generated_client.models.error_response.ErrorResponse.request_id added (optional, `str | Unset`)"
+        "embedkit_generated.models.error_response.ErrorResponse.request_id added (optional, `str | Unset`)"
         in api_compatible
     )
     assert report["old"] == f"{commits[0]}:openapi.yaml"
@@ -666,7 +666,7 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
 
 def scan(sources: dict[str, str], tmp_path: Path) -> dict[str, spec_diff.ModuleApi]:
     """Write a tiny package of the generated client's shape and scan it as the tool scans the real one."""
-    package = tmp_path / "generated_client"
+    package = tmp_path / "embedkit_generated"
     for name, source in sources.items():
         path = package / f"{name.replace('.', '/')}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -697,7 +697,7 @@ GENERATED_OLD = {
             "class Req:\n    name: str\n    size: float | int | Unset = UNSET\n",
             "attribute-type-changed",
             False,
-            "generated_client.models.req.Req.size changed from `int | Unset` to `float | int | Unset`"
+            "embedkit_generated.models.req.Req.size changed from `int | Unset` to `float | int | Unset`"
             " (a model the client sends)",
         ),
         (
@@ -705,28 +705,28 @@ GENERATED_OLD = {
             "class Resp:\n    id: str | int\n    kind: Kind | Unset = UNSET\n",
             "attribute-type-changed",
             True,
-            "generated_client.models.resp.Resp.id changed from `str` to `str | int` (a model the client reads)",
+            "embedkit_generated.models.resp.Resp.id changed from `str` to `str | int` (a model the client reads)",
         ),
         (
             "models.req",
             "class Req:\n    name: str\n    size: int | Unset = UNSET\n    tag: str\n",
             "attribute-added",
             True,
-            "generated_client.models.req.Req.tag added (required, `str`)",
+            "embedkit_generated.models.req.Req.tag added (required, `str`)",
         ),
         (
             "models.resp",
             "class Resp:\n    id: str\n    kind: Kind | Unset = UNSET\n    tag: str\n",
             "attribute-added",
             False,
-            "generated_client.models.resp.Resp.tag added (required, `str`)",
+            "embedkit_generated.models.resp.Resp.tag added (required, `str`)",
         ),
         (
             "models.kind",
             "Kind = Literal['a', 'b', 'c']\n",
             "annotation-changed",
             True,
-            "alias generated_client.models.kind.Kind changed from `Literal['a', 'b']` to `Literal['a', 'b', 'c']`"
+            "alias embedkit_generated.models.kind.Kind changed from `Literal['a', 'b']` to `Literal['a', 'b', 'c']`"
             " (a model the client reads)",
         ),
         (
@@ -734,7 +734,7 @@ GENERATED_OLD = {
             "__all__ = ('Req', 'Resp')\n",
             "export-removed",
             True,
-            "generated_client.models.__all__: `Kind` removed",
+            "embedkit_generated.models.__all__: `Kind` removed",
         ),
         (
             "api.things.create",
@@ -742,7 +742,7 @@ GENERATED_OLD = {
             "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
             "parameter-removed",
             True,
-            "generated_client.api.things.create.sync(): parameter `dry_run` removed",
+            "embedkit_generated.api.things.create.sync(): parameter `dry_run` removed",
         ),
         (
             "api.things.create",
@@ -750,7 +750,7 @@ GENERATED_OLD = {
             "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
             "parameter-added",
             False,
-            "generated_client.api.things.create.sync(): optional parameter `trace` added",
+            "embedkit_generated.api.things.create.sync(): optional parameter `trace` added",
         ),
         (
             "api.things.create",
@@ -758,7 +758,7 @@ GENERATED_OLD = {
             "def sync_detailed(*, client: Client, body: Req) -> Response[Resp]: ...\n",
             "return-type-changed",
             False,
-            "generated_client.api.things.create.sync() returns `Resp | ErrorResponse | DetailError | None`"
+            "embedkit_generated.api.things.create.sync() returns `Resp | ErrorResponse | DetailError | None`"
             " instead of `Resp | ErrorResponse | None`",
         ),
         (
@@ -767,10 +767,10 @@ GENERATED_OLD = {
             "def sync_detailed(*, client: Client, body: Req) -> Response[Resp | ErrorResponse]: ...\n",
             "return-type-changed",
             True,
-            "generated_client.api.things.create.sync_detailed() returns `Response[Resp | ErrorResponse]`"
+            "embedkit_generated.api.things.create.sync_detailed() returns `Response[Resp | ErrorResponse]`"
             " instead of `Response[Resp]`",
         ),
-        ("models.kind", None, "module-removed", True, "module generated_client.models.kind removed"),
+        ("models.kind", None, "module-removed", True, "module embedkit_generated.models.kind removed"),
     ],
 )
 def test_generated_api_changes(

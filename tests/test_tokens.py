@@ -13,10 +13,10 @@ import pytest
 from embedkit import BatchLimits, Embedder, InputTooLongError
 from embedkit._batching import fit, plan
 from embedkit._tokens import TOKENIZER_FILES, ByteBound, ExactCounter, counter_for
+from embedkit_server import DEV_TOKEN, BackgroundServer, count_tokens
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mistral_common.tokens.tokenizers.mistral import MistralTokenizer
-from reference_server import DEV_TOKEN, BackgroundServer, count_tokens
 
 DATA = Path(mistral_common.__file__).parent / "data"
 FAMILIES = {"mistral-embed": "v1", "codestral-embed": "tekken"}
@@ -301,7 +301,7 @@ def test_the_mixed_corpus_with_the_bound_only_is_never_refused(
 def test_the_server_without_mistral_common_falls_back_to_a_quarter_of_the_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reference_server import _tokens
+    from embedkit_server import _tokens
 
     monkeypatch.setattr(_tokens, "_load", lambda family: None)
     counter = _tokens.TokenCounter()

@@ -298,7 +298,7 @@ def test_a_closed_client_refuses_every_request_with_a_typed_error_and_closes_onc
 def test_against_the_reference_servers_late_commits_a_submit_uploads_once_and_creates_one_job() -> None:
     """The reference server's `commit_delay_ms`: it commits an upload and a job 2 s after their request, and the
     client stops waiting after 0.5 s. Both creates are lost to the client, found by their markers, never resent."""
-    from reference_server import DEV_TOKEN, BackgroundServer, ServerConfig
+    from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig
 
     policy = RetryPolicy(max_retries=5, initial_delay=0.2, confirm_window=15.0)
     with (

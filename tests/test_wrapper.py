@@ -36,7 +36,7 @@ from embedkit import (
     top_k,
 )
 from embedkit._security import APIKey
-from reference_server import (
+from embedkit_server import (
     DEV_TOKEN,
     BackgroundServer,
     FaultPlan,
@@ -46,7 +46,7 @@ from reference_server import (
     count_tokens,
     truncate,
 )
-from reference_server import _catalogue as catalogue
+from embedkit_server import _catalogue as catalogue
 
 FAST_RETRY = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.05)
 TEXTS = ["The cat sat on the mat.", "A cat was sitting on a mat.", "Quarterly revenue grew by ten percent.", "déjà vu"]

@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
 # These scenarios measure the base64 path, so the server honours base64 like an OpenAI-compatible gateway; the real
 # Mistral is reported to answer floats whatever is asked (the server's default), a path the float scenarios measure.
-SERVER = [sys.executable, "-m", "reference_server", "--honour-base64"]
+SERVER = [sys.executable, "-m", "embedkit_server", "--honour-base64"]
 MODEL = "mistral-embed"
 DIMENSION = 1024
 
@@ -324,7 +324,7 @@ def scenario_throughput(
     args: argparse.Namespace, server_pin: list[str], client_pin: list[str], lines: list[str], targets: list[Target]
 ) -> tuple[dict[str, dict[str, float]], dict[str, float]]:
     """1. every client against the floor, interleaved repetitions, medians."""
-    from reference_server import ServerProcess
+    from embedkit_server import ServerProcess
 
     names = [n for n in CLIENTS if n != "embedkit (sequential)"]
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in names}
@@ -363,7 +363,7 @@ def scenario_latency(
     args: argparse.Namespace, server_pin: list[str], client_pin: list[str], lines: list[str], targets: list[Target]
 ) -> None:
     """2. a server that waits `--latency-ms` per request: the defaults against sequential and both SDKs."""
-    from reference_server import ServerProcess
+    from embedkit_server import ServerProcess
 
     latency_names = ["embedkit (defaults)", "embedkit (sequential)", "openai SDK", "mistralai SDK"]
     latency: dict[str, dict[str, float]] = {}
@@ -391,7 +391,7 @@ def scenario_memory(
     args: argparse.Namespace, server_pin: list[str], client_pin: list[str], lines: list[str], targets: list[Target]
 ) -> None:
     """3. peak RSS of the defaults embedding `--memory-texts` texts, against the output matrix alone."""
-    from reference_server import ServerProcess
+    from embedkit_server import ServerProcess
 
     with ServerProcess([*server_pin, *SERVER]) as url:
         big = in_fresh_process("embedkit (defaults)", url, args.memory_texts, args.batch, client_pin)
@@ -408,14 +408,14 @@ def scenario_memory(
 
 # --- issue 11: the float path, and concurrency that finds its level; each scenario is a function ---------------------
 
-FLOATS_SERVER = [sys.executable, "-m", "reference_server"]  # answers floats whatever is asked, like the real Mistral
+FLOATS_SERVER = [sys.executable, "-m", "embedkit_server"]  # answers floats whatever is asked, like the real Mistral
 
 
 def scenario_float_path(
     args: argparse.Namespace, server_pin: list[str], client_pin: list[str]
 ) -> tuple[list[str], list[Target]]:
     """(a) embedkit on the float path against the base64 floor and both SDKs, one run, interleaved, medians."""
-    from reference_server import ServerProcess
+    from embedkit_server import ServerProcess
 
     names = list(FLOAT_CLIENTS)
     texts = args.float_texts
@@ -477,7 +477,7 @@ def scenario_concurrency(
     shared machine (measured: the same setting, 12,000 to 15,000 texts/s at 100 ms), so one run cannot pick the
     best.
     """
-    from reference_server import ServerProcess
+    from embedkit_server import ServerProcess
 
     latencies = [int(value) for value in args.latencies.split(",")]
     distinct = min(args.concurrency_texts, 16384)  # within the server's cache: the client is what is measured

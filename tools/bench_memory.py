@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reference_server import ServerProcess
+from embedkit_server import ServerProcess
 
 
 def _peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[float, float]:

@@ -135,7 +135,7 @@ class Run:
 
 def corpus_tokens(texts: int) -> int:
     """The corpus's tokens as the server counts them (mistral-common, as the `server` extra installs)."""
-    from reference_server._tokens import COUNTER
+    from embedkit_server._tokens import COUNTER
 
     return sum(COUNTER.count(corpus(texts), MODEL))
 
@@ -144,10 +144,10 @@ class LimitedServer:
     """A fresh reference server limited to `limit` tokens a minute, warmed up and with the key's minute spent."""
 
     def __init__(self, limit: int, directory: Path) -> None:
-        from reference_server import ServerProcess
+        from embedkit_server import ServerProcess
 
         self.output = directory / f"server-{time.monotonic_ns()}.out"
-        command = [sys.executable, "-m", "reference_server", "--honour-base64", "--tokens-per-minute", str(limit),
+        command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--tokens-per-minute", str(limit),
                    "--token", TOKEN, "--token", WARM_UP]  # fmt: skip
         self.process = ServerProcess(command, output=self.output)
         self.limit = limit
@@ -177,7 +177,7 @@ class LimitedServer:
 
     def stop(self) -> dict[str, int]:
         """Stop it; its counters less the warm-up and the spending."""
-        from reference_server._runner import read_stats
+        from embedkit_server._runner import read_stats
 
         self.process.__exit__(None, None, None)
         stats = read_stats(self.output.read_text())

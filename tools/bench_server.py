@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 import orjson
-from reference_server import ServerProcess
+from embedkit_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     pin = ["taskset", "-c", "0"] if sys.platform == "linux" and (os.cpu_count() or 1) > 1 else []
-    server = ServerProcess([*pin, sys.executable, "-m", "reference_server", "--honour-base64"])
+    server = ServerProcess([*pin, sys.executable, "-m", "embedkit_server", "--honour-base64"])
     with server as url:
         if pin:
             os.sched_setaffinity(0, {1})

@@ -22,6 +22,9 @@ SPEC = ROOT / "openapi.yaml"
 CONFIG = ROOT / "generator-config.yaml"
 TEMPLATES = ROOT / "generator-templates"
 OUTPUT = ROOT / "generated_client"
+# The import name the generator writes inside OUTPUT (generator-config.yaml's package_name_override): unique to
+# this project, so installing embedkit never shadows another project's `generated_client`.
+PACKAGE = "embedkit_generated"
 # Left behind by installing or importing the package; not generator output.
 IGNORED_PARTS = {"__pycache__", ".pdm-build", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
 IGNORED_SUFFIXES = (".egg-info", ".pyc")
@@ -101,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh = Path(scratch) / OUTPUT.name
             generate(SPEC, fresh)
             # Replace only what the generator owns, so an editable install pointing here stays valid.
-            shutil.rmtree(OUTPUT / OUTPUT.name, ignore_errors=True)
+            shutil.rmtree(OUTPUT / PACKAGE, ignore_errors=True)
             for name, path in _files(fresh).items():
                 target = OUTPUT / name
                 target.parent.mkdir(parents=True, exist_ok=True)

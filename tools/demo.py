@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reference_server import ServerProcess
+from embedkit_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -27,7 +27,7 @@ def _target(url: str | None) -> Iterator[tuple[str, str]]:
             raise SystemExit("fuzz: set TOKEN=... (make) or FUZZ_TOKEN (environment) to fuzz a deployment")
         yield url, token
         return
-    from reference_server import DEV_TOKEN, BackgroundServer
+    from embedkit_server import DEV_TOKEN, BackgroundServer
 
     with BackgroundServer() as server:
         print(f"fuzzing a local reference server at {server.url}", flush=True)

@@ -231,7 +231,7 @@ def _job_schema() -> Any:
 @functools.cache
 def _operation(operation_id: str) -> Any:
     """An operation of openapi.yaml as the reference server reads and validates it: the contract's own rules."""
-    from reference_server._contract import Contract
+    from embedkit_server._contract import Contract
 
     contract = Contract.load(Path(__file__).resolve().parent.parent / "openapi.yaml")
     return next(op for op in contract.operations.values() if op.operation_id == operation_id)

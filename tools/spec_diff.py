@@ -105,7 +105,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_NAME = "openapi.yaml"
-PACKAGE = "generated_client"
+PACKAGE = "embedkit_generated"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 MAX_DEPTH = 32  # deeper than any real contract; stops runaway recursion on pathological schemas
 

@@ -7,7 +7,7 @@
         query = embedder.embed("a question").vectors
         indices, scores = top_k(query, corpus, k=1)
 
-Built on the client generated from openapi.yaml (package `generated_client`, shipped inside this
+Built on the client generated from openapi.yaml (package `embedkit_generated`, shipped inside this
 distribution), which it uses for every request body and route. Optional features are extras:
 `embedkit[parquet]`, `embedkit[server]`, `embedkit[dask]`, `embedkit[langchain]` (`embedkit.langchain`),
 `embedkit[llamaindex]` (`embedkit.llamaindex`).

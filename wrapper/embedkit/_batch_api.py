@@ -34,16 +34,16 @@ from uuid import UUID
 import httpx
 import numpy as np
 import orjson
-from generated_client.api.batch import (
+from embedkit_generated.api.batch import (
     cancel_batch_job,
     create_batch_job,
     delete_batch_job,
     get_batch_job,
     list_batch_jobs,
 )
-from generated_client.api.files import download_file, get_file_signed_url, list_files, upload_file
-from generated_client.models import BatchJob as BatchJobBody
-from generated_client.models import (
+from embedkit_generated.api.files import download_file, get_file_signed_url, list_files, upload_file
+from embedkit_generated.models import BatchJob as BatchJobBody
+from embedkit_generated.models import (
     BatchJobMetadataType0,
     BatchRequest,
     CreateBatchJobRequest,
@@ -55,7 +55,7 @@ from generated_client.models import (
     ListFilesResponse,
     UploadFileMultiPartBodyParams,
 )
-from generated_client.types import UNSET, File, Unset
+from embedkit_generated.types import UNSET, File, Unset
 
 from ._batching import Batch, check_texts, fit, plan
 from ._body import Received

@@ -604,7 +604,7 @@ def _models(args: argparse.Namespace) -> int:
 def _server_main() -> Callable[[list[str] | None], int]:
     # The reference server ships in the wheel, its dependencies (uvicorn, jsonschema-rs, PyYAML) in the `server` extra.
     try:
-        from reference_server._cli import main
+        from embedkit_server._cli import main
     except ModuleNotFoundError as error:
         raise_missing_extra(error, extra="server", feature="embedkit serve")
     return main

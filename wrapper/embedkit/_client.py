@@ -15,7 +15,7 @@ from ._batching import Batch
 from ._body import Received
 from ._core import Call, logger
 from ._errors import NotFoundError
-from ._guard import with_watchdog
+from ._http import new_sync_client
 from ._models import ModelInfo, check_model_id, find_model
 from ._policy import Outcome, Step
 from ._pricing import Estimate
@@ -42,7 +42,7 @@ class Embedder(BaseEmbedder[httpx.Client]):
     _interrupted = False
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
-        return with_watchdog(httpx.Client(timeout=self._settings.timeout, limits=limits))
+        return new_sync_client(self._settings.timeout, limits)
 
     def embed(self, texts: str | Iterable[str], **options: Unpack[EmbedOptions]) -> EmbeddingResult:
         """Embed `texts` (one string, or an iterable of strings): row i of the result is input i.

@@ -27,7 +27,7 @@ def raise_missing_extra(error: ModuleNotFoundError, *, extra: str, feature: str)
     Only a module that is simply absent becomes a `MissingDependencyError`; an import that fails inside one of
     this distribution's own packages is a real fault and is raised unchanged, never disguised as a missing extra.
     """
-    if error.name is None or error.name.split(".")[0] in ("embedkit", "generated_client", "reference_server"):
+    if error.name is None or error.name.split(".")[0] in ("embedkit", "embedkit_generated", "embedkit_server"):
         raise error
     raise MissingDependencyError(
         f"{feature} needs the optional dependency {error.name!r}, which is not installed: "

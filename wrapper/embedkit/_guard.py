@@ -3,9 +3,9 @@
 httpx's timeouts bound each phase (connect, each read, each write), not an attempt: a server that trickles a byte
 every few seconds, or that accepts and then sends its headers a byte at a time, never trips the read timeout and
 holds a worker forever. The watchdog bounds the attempt as a whole: each socket operation of the attempt gets at
-most the time left before the attempt's deadline (the sync client's pool runs on `WatchdogBackend`; the async
-client puts the attempt under `asyncio.timeout`). An attempt cut short ends as an `httpx.ReadTimeout`, which the
-policy retries like any timeout, so the request is sent again.
+most the time left before the attempt's deadline (the sync client's connections are `_http.WatchdogStream`s,
+which ask `time_left`; the async client puts the attempt under `asyncio.timeout`). An attempt cut short ends as an
+`httpx.ReadTimeout`, which the policy retries like any timeout, so the request is sent again.
 
 An attempt's deadline is the sooner of its own (`attempt_limit(timeout)`: the connect timeout plus the read
 timeout) and the call's `deadline=`, carried with the request as a `Ticket` in httpx's request extensions,
@@ -19,11 +19,10 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import httpcore
 import httpx
 
 from ._policy import retry_after
@@ -80,7 +79,7 @@ class Guard:
 
     @contextlib.contextmanager
     def watch(self, request: dict[str, Any]) -> Iterator[None]:
-        """Bound the attempt run inside (on a client whose pool runs on `WatchdogBackend`)."""
+        """Bound the attempt run inside (on a client whose connections are `_http.WatchdogStream`s)."""
         token = _ATTEMPT_DEADLINE.set(self._deadline(_ticket(request)))
         try:
             yield
@@ -114,7 +113,7 @@ class Guard:
             self.observe(request, response)
 
 
-def _left(timeout: float | None, error: type[Exception]) -> float | None:
+def time_left(timeout: float | None, error: type[Exception]) -> float | None:
     """The socket operation's timeout, cut to what is left of the attempt; past its deadline, `error`."""
     deadline = _ATTEMPT_DEADLINE.get()
     if deadline is None:
@@ -123,75 +122,3 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
     if left <= 0:
         raise error("the attempt ran past its deadline")
     return left if timeout is None else min(timeout, left)
-
-
-class WatchdogStream(httpcore.NetworkStream):
-    """A connection whose every read and write ends by the current attempt's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        """Read, within what is left of the attempt."""
-        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        """Write, within what is left of the attempt."""
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._inner.close()
-
-    def start_tls(self, ssl_context: Any, server_hostname: str | None = None, timeout: float | None = None) -> Any:
-        """TLS on the connection, the handshake within what is left of the attempt."""
-        inner = self._inner.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout))
-        return WatchdogStream(inner)
-
-    def get_extra_info(self, info: str) -> Any:
-        """The connection's details (socket, TLS object), as httpcore asks."""
-        return self._inner.get_extra_info(info)
-
-
-class WatchdogBackend(httpcore.NetworkBackend):
-    """httpcore's own network backend, with every connection a `WatchdogStream`."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:  # fmt: skip
-        """Connect, within what is left of the attempt."""
-        stream = self._inner.connect_tcp(
-            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
-        )
-        return WatchdogStream(stream)
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        """Connect, within what is left of the attempt."""
-        return WatchdogStream(
-            self._inner.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout), socket_options)
-        )
-
-    def sleep(self, seconds: float) -> None:
-        """Sleep (httpcore's own retries of a connect)."""
-        self._inner.sleep(seconds)
-
-
-def with_watchdog(client: httpx.Client) -> httpx.Client:
-    """`client` with the pools of its transports (the proxies' too) on `WatchdogBackend`; for clients embedkit makes.
-
-    httpx does not expose a pool's network backend, and passing a transport of our own would turn off its proxy
-    settings from the environment, so the backend is swapped on the pools httpx made (httpx 0.28 and httpcore 1.x,
-    as pinned; tests/test_ratebudget.py fails if a new version moves it).
-    """
-    transports: list[Any] = [client._transport, *client._mounts.values()]
-    for transport in transports:
-        pool = getattr(transport, "_pool", None)
-        if pool is not None and not isinstance(pool._network_backend, WatchdogBackend):
-            pool._network_backend = WatchdogBackend(pool._network_backend)
-    return client

@@ -15,9 +15,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, TypedDict
 
-from generated_client.models.embedding_dtype import EMBEDDING_DTYPE_VALUES, EmbeddingDtype
-from generated_client.models.encoding_format import ENCODING_FORMAT_VALUES, EncodingFormat
-from generated_client.models.preference import PREFERENCE_VALUES, Preference
+from embedkit_generated.models.embedding_dtype import EMBEDDING_DTYPE_VALUES, EmbeddingDtype
+from embedkit_generated.models.encoding_format import ENCODING_FORMAT_VALUES, EncodingFormat
+from embedkit_generated.models.preference import PREFERENCE_VALUES, Preference
 
 from ._errors import InputError, UnknownOptionError
 

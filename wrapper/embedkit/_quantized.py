@@ -4,7 +4,7 @@ A `binary`/`ubinary` vector is 32 times smaller than float32 and a Hamming dista
 so the usual recipe is: search the whole corpus in bits, keep a few dozen candidates per query, then rescore
 only those with float vectors (kept on disk, or embedded again) to get the float ranking back.
 
-Layouts, as the reference server writes them (`server/reference_server/_embeddings.py`, tested against it in
+Layouts, as the reference server writes them (`server/embedkit_server/_embeddings.py`, tested against it in
 `tests/test_quantized.py`). Mistral documents only that `binary`/`ubinary` pack eight components per byte; the
 bit order and the offsets below follow the convention of sentence-transformers' `quantize_embeddings` (a
 third-party library, not Mistral's documentation) and are not verified against api.mistral.ai:

@@ -16,11 +16,11 @@ from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 import orjson
-from generated_client.api.cortecs import create_cortecs_embeddings, create_serverless_embeddings, list_cortecs_models
-from generated_client.api.embeddings import create_embeddings
-from generated_client.api.models import list_models, retrieve_model
-from generated_client.models import CortecsEmbeddingRequest, EmbeddingRequest, ServerlessEmbeddingRequest
-from generated_client.types import UNSET
+from embedkit_generated.api.cortecs import create_cortecs_embeddings, create_serverless_embeddings, list_cortecs_models
+from embedkit_generated.api.embeddings import create_embeddings
+from embedkit_generated.api.models import list_models, retrieve_model
+from embedkit_generated.models import CortecsEmbeddingRequest, EmbeddingRequest, ServerlessEmbeddingRequest
+from embedkit_generated.types import UNSET
 
 from ._errors import InputError, UnknownOptionError, UnsupportedError
 from ._options import Options

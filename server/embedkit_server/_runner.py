@@ -97,7 +97,7 @@ class BackgroundServer:
 class ServerProcess:
     """The reference server in a process of its own (for demos and benchmarks, which must not share its CPU).
 
-    `command` starts it and is given `--port`; by default `python -m reference_server`. It is answering when
+    `command` starts it and is given `--port`; by default `python -m embedkit_server`. It is answering when
     `__enter__` returns its base URL, and terminated when `__exit__` returns.
     """
 
@@ -106,7 +106,7 @@ class ServerProcess:
             probe.bind(("127.0.0.1", 0))
             self.port: int = probe.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self._command = [*(command or [sys.executable, "-m", "reference_server"]), "--port", str(self.port)]
+        self._command = [*(command or [sys.executable, "-m", "embedkit_server"]), "--port", str(self.port)]
         self._timeout = timeout
         # Where its standard output goes (the stats line it prints on exit: see `read_stats`); default: nowhere.
         self._output = output

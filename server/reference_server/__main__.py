@@ -1,5 +1,0 @@
-"""`python -m reference_server`: the same as the `reference-server` command."""
-
-from ._cli import main
-
-raise SystemExit(main())
