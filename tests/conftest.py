@@ -142,3 +142,17 @@ def auth_for(case: Any, auth: dict[str, str]) -> dict[str, str]:
     if negative_headers and "authorization" not in generated:
         return {}
     return auth
+
+
+@pytest.fixture(autouse=True)
+def _each_test_meets_services_afresh() -> Any:
+    """Forget the rate budgets this process learned: a later test's server may get an earlier one's port.
+
+    Budgets are shared per key and URL, as they should be for one service; in a test session two servers can have
+    the same URL one after the other, and a pause or a slow pace learned from the first must not slow the second.
+    """
+    yield
+    from embedkit import _ratebudget
+
+    with _ratebudget._REGISTRY_LOCK:
+        _ratebudget._REGISTRY.clear()

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import assert_conforms, load_spec
 from embedkit import BatchJobError, Embedder
-from embedkit._batch_job import _plan, run_batch
+from embedkit._batch_job import _open, _plan, run_batch
 from embedkit._core import cache_namespace
 from embedkit._files import Record
 from embedkit._pricing import cost
@@ -347,10 +347,7 @@ def test_an_orphaned_upload_or_job_is_adopted_not_sent_again(tmp_path: Path) -> 
         cache = embedder._settings.cache
         assert cache is not None
         namespace = cache_namespace(embedder._settings, embedder._settings.options)
-        connection = sqlite3.connect(cache.path, isolation_level=None)
-        from embedkit._batch_job import SCHEMA
-
-        connection.executescript(SCHEMA)
+        connection = _open(cache.path)
         run = _plan(connection, embedder, _records(texts), cache, namespace, "mistral-embed", {}, False, 4096)
         assert run is not None
         filename, path = connection.execute("SELECT filename, path FROM batch_files WHERE run = ?", [run]).fetchone()

@@ -15,7 +15,8 @@ def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) 
     finished = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "bench.py"), "--texts", "512", "--repeat", "1", "--latency-texts", "256",
          "--latency-ms", "20", "--memory-texts", "1024", "--float-texts", "256", "--concurrency-texts", "256",
-         "--latencies", "0,20", "--concurrency-repeat", "1", "--ratelimit-texts", "0", "--output-dir", str(tmp_path)],
+         "--latencies", "0,20", "--concurrency-repeat", "1", "--ratelimit-texts", "0", "--upload-mb", "4",
+         "--output-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert finished.returncode == 0, finished.stderr[-3000:]
@@ -25,6 +26,8 @@ def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) 
         assert f"| {client}" in report, client
     for client in ("embedkit (float JSON, defaults)", "fixed 32", "adaptive / best", "0 ms", "20 ms"):
         assert client in report, client
-    # 6 base64-path targets, 4 float-path ones, 1 per latency above 0 and 2 for the instant server.
-    assert report.count("| yes |") + report.count("| no |") == 6 + 4 + 1 + 2
+    # 6 base64-path targets, 4 float-path ones, 1 per latency above 0, 2 for the instant server, 2 for start-up.
+    # ... and 1 for the server's memory under concurrent uploads.
+    assert report.count("| yes |") + report.count("| no |") == 6 + 4 + 1 + 2 + 2 + 1
+    assert "`embedkit --version`" in report
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

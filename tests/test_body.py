@@ -11,14 +11,16 @@ import gzip
 import http.server
 import json
 import threading
+import time
+import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from embedkit import AsyncEmbedder, Embedder
-from embedkit._body import BodyBuffers
+from embedkit import AsyncEmbedder, Embedder, ResponseTooLargeError
+from embedkit._body import MAX_WIDTH, BodyBuffers, answer_limit
 from embedkit_server import DEV_TOKEN, BackgroundServer
 from embedkit_server._embeddings import compute_vectors
 
@@ -144,3 +146,131 @@ def test_a_non_200_answer_is_read_whole_and_no_buffer_is_taken(floats: str) -> N
     assert received._buffer is None
     assert isinstance(received.content, bytes)
     assert received.response.content == received.content
+
+
+# --- issue 23: a 200's body is bounded by a multiple of the largest answer the request can get ---------------------
+
+
+class Hostile:
+    """A loopback server whose 200 never ends: endless chunks, an endless gzip bomb, a huge announced length, or one
+    vector 2,000,000 values wide. It counts the bytes it managed to send before the client hung up."""
+
+    def __init__(self, how: str) -> None:
+        self.how = how
+        self.sent = 0
+
+    def __enter__(self) -> str:
+        hostile = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["content-length"]))
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                try:
+                    self.answer()
+                except OSError:  # the client hung up: what this server exists to see
+                    return
+
+            def answer(self) -> None:
+                if hostile.how == "announced":
+                    self.send_header("content-length", str(10 << 30))
+                    self.end_headers()
+                    self.send(b'{"data":[' + b" " * (1 << 20))
+                    return
+                if hostile.how == "wide":
+                    vector = b"[" + b",".join([b"0.001"] * 2_000_000) + b"]"
+                    body = b'{"model":"mistral-embed","data":[{"index":0,"embedding":%s}],"usage":{}}' % vector
+                    self.send_header("content-length", str(len(body)))
+                    self.end_headers()
+                    self.send(body)
+                    return
+                self.send_header("transfer-encoding", "chunked")
+                if hostile.how == "bomb":
+                    # Each piece after the first inflates to 1 MiB of zeros from about a kilobyte: an endless bomb.
+                    self.send_header("content-encoding", "gzip")
+                    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                    first = compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_SYNC_FLUSH)
+                    piece = compressor.compress(bytes(1 << 20)) + compressor.flush(zlib.Z_SYNC_FLUSH)
+                else:
+                    first = b'{"object":"list","data":['
+                    piece = b'{"object":"embedding","index":0,"embedding":[' + b"0.5," * 16_000 + b"0.5]},"
+                self.end_headers()
+                self.send(b"%x\r\n%s\r\n" % (len(first), first))
+                deadline = time.monotonic() + 20  # never endless in a test: the client must stop long before
+                while time.monotonic() < deadline:
+                    self.send(b"%x\r\n%s\r\n" % (len(piece), piece))
+
+            def send(self, data: bytes) -> None:
+                self.wfile.write(data)
+                self.wfile.flush()
+                hostile.sent += len(data)
+
+            def log_message(self, *args: object) -> None:
+                return None
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("how", ["chunked", "bomb", "announced", "wide"])
+@pytest.mark.parametrize("client", ["sync", "async"])
+def test_a_body_past_the_largest_possible_answer_is_refused_early_and_typed(how: str, client: str) -> None:
+    inputs = texts(2, how)
+    limit = answer_limit(len(inputs))
+    started = time.monotonic()
+    hostile = Hostile(how)
+
+    def embed(url: str) -> None:
+        options: dict[str, Any] = {"base_url": url, "api_key": DEV_TOKEN, "max_retries": 0, "timeout": 30}
+        if client == "sync":
+            with Embedder.mistral(**options) as embedder:
+                embedder.embed(inputs)
+            return
+
+        async def embed_async() -> None:
+            async with AsyncEmbedder.mistral(**options) as embedder:
+                await embedder.embed(inputs)
+
+        asyncio.run(embed_async())
+
+    with hostile as url, pytest.raises(ResponseTooLargeError) as raised:
+        embed(url)
+    assert raised.value.limit == limit
+    assert f"{limit:,} bytes" in str(raised.value)
+    assert time.monotonic() - started < 15, "stopped at the bound, not when the server gave up"
+    # Read no further than the bound (what the server got into the socket's buffers aside): not 20 s of body.
+    assert hostile.sent < limit + (16 << 20)
+
+
+def test_the_bound_follows_the_inputs_and_the_asked_width() -> None:
+    # 128 inputs of mistral-embed's 1024 values at Mistral's ~19 bytes a value is ~2.5 MB: far under the bound.
+    assert answer_limit(128, 1024) > 128 * 1024 * 28
+    assert answer_limit(128) > answer_limit(128, 1024) > answer_limit(1, 1024)
+    # One input can never make a 2,000,000-wide vector (at least 4 bytes a value) fit.
+    assert answer_limit(1) < 2_000_000 * 4
+
+
+def test_a_vector_wider_than_any_model_is_refused_before_the_matrix_is_allocated() -> None:
+    # 8 inputs may carry 8,193-wide vectors within the body bound; a call of 10,000,000 rows would then allocate
+    # 330 GB for them. Refused, typed, naming the inputs, before any allocation.
+    from embedkit import ResponseValidationError
+    from embedkit._batching import Batch
+    from embedkit._decode import OutputMatrix, decode_into
+
+    wide = [[0.001] * (MAX_WIDTH + 1)] * 8
+    raw = json.dumps({"data": [{"index": i, "embedding": v} for i, v in enumerate(wide)], "model": MODEL}).encode()
+    assert len(raw) < answer_limit(8)
+    matrix = OutputMatrix(10_000_000, np.dtype("<f4"), None)
+    with pytest.raises(ResponseValidationError, match=r"inputs 0-7 have 8,193 values, wider than any") as raised:
+        decode_into(raw, Batch(0, 8), matrix)
+    assert raised.value.index == 0
+    assert matrix.array is None

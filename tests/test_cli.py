@@ -191,11 +191,13 @@ def test_a_failed_run_keeps_only_a_cache_with_committed_rows_and_resumes_from_it
     status, _, err = run(capsys, *command)
     assert status == 1
     assert "record 31 (input 30)" in err
-    assert leftovers(tmp_path, "out") == ["out.npy.cache.sqlite"], "no .rows, .partial or output: only the cache"
+    # A file is read whole before anything is sent (issue 23): the long line is refused before any text is paid
+    # for, so nothing is left, not even a cache. (Standard input, read once, keeps its committed rows instead.)
+    assert leftovers(tmp_path, "out") == [], "no .rows, .partial, output or cache"
     (tmp_path / "in.txt").write_text("\n".join(lines[:-1]) + "\n")
     status, _, err = run(capsys, *command)
     assert status == 0, err
-    assert "(30 from the cache" in err
+    assert "(0 from the cache" in err
     assert np.array_equal(np.load(tmp_path / "out.npy"), expected(lines[:-1]))
 
 
@@ -218,7 +220,7 @@ def test_search_on_npy_uses_the_model_and_dimension_in_its_sidecar(
     assert out.startswith("1. ")
     assert out.rstrip().endswith("  1")
 
-    np.save(output, np.zeros((5, 64), np.float32))  # another matrix, not the one the sidecar describes
+    np.save(output, np.ones((5, 64), np.float32))  # another matrix, not the one the sidecar describes
     status, _, err = run(capsys, "search", str(output), "cat", "--base-url", server.url)
     assert status == 1
     assert "were not written together" in err
@@ -380,3 +382,207 @@ def test_an_interrupted_job_stops_within_two_rounds_and_says_how_to_resume(tmp_p
     assert after <= 2 * 2, "at most two calls of one round each were still running"
     assert not (tmp_path / "out.npy").exists()
     assert leftovers(tmp_path, ".out.npy") == [], "no temporary file"
+
+
+# --- 12. help: each subcommand its own flags, a description, the key variables (issue 21, item 10) ----------------
+
+# Flags that belong to one subcommand only: another's --help listing them would promise what it ignores.
+FOREIGN_FLAGS = {
+    "models": ["--window", "--batch-size", "--with-text", "--format", "--output-dimension", "--max-concurrency",
+               "--requests-per-second", "--batch-api", "--price-per-million", "--truncate", "--cache"],
+    "search": ["--window", "--batch-size", "--with-text", "--format", "--text-field", "--max-concurrency",
+               "--requests-per-second", "--batch-api", "--price-per-million", "--truncate", "--overwrite"],
+    "estimate": ["--window", "--batch-size", "--with-text", "--output-dimension", "--max-concurrency",
+                 "--requests-per-second", "--overwrite", "--max-cost", "--progress"],
+}  # fmt: skip
+OWN_FLAGS = {
+    "embed": ["--window", "--batch-size", "--with-text", "--max-concurrency", "--requests-per-second", "--batch-api",
+              "--max-cost", "--model", "--eu-native", "--service", "--base-url", "--api-key-env", "--progress"],
+    "search": ["-k", "--model", "--output-dimension", "--service", "--base-url", "--timeout"],
+    "models": ["--long", "--service", "--base-url", "--api-key-env", "--timeout"],
+    "estimate": ["--format", "--model", "--truncate", "--cache", "--batch-api", "--price-per-million", "--service"],
+}  # fmt: skip
+
+
+def help_of(capsys: pytest.CaptureFixture[str], *command: str) -> str:
+    status, out, err = run(capsys, *command, "--help")
+    assert (status, err) == (0, "")
+    return out
+
+
+def flags_in(help_text: str) -> set[str]:
+    """Every flag the help lists (in its usage line or its option list)."""
+    import re
+
+    return set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", help_text))
+
+
+@pytest.mark.parametrize("command", sorted(OWN_FLAGS))
+def test_each_subcommand_s_help_lists_its_own_flags_and_no_others(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    listed = flags_in(help_of(capsys, command))
+    assert set(OWN_FLAGS[command]) <= listed
+    assert listed.isdisjoint(FOREIGN_FLAGS.get(command, [])), listed & set(FOREIGN_FLAGS.get(command, []))
+
+
+def test_every_subcommand_has_a_real_description_and_names_the_key_variables(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    search = help_of(capsys, "search")
+    assert "Top-k search." not in search
+    assert "by cosine similarity, best" in search
+    assert "rank, score, id" in search
+    for command in ("embed", "search", "models", "estimate"):
+        text = help_of(capsys, command)
+        for variable in ("MISTRAL_API_KEY", "CORTECS_API_KEY", "MISTRAL_BASE_URL", "CORTECS_BASE_URL"):
+            assert variable in text, (command, variable)
+        assert len(_cli.COMMANDS[command].description) > 80, command
+    assert "EMBEDKIT_REQUESTS_PER_SECOND" in help_of(capsys, "embed")
+    assert "embedkit COMMAND --help" in help_of(capsys)
+
+
+def test_serve_help_names_the_embedkit_command_and_reference_server_keeps_its_own() -> None:
+    def usage(*command: str) -> str:
+        done = subprocess.run([sys.executable, *command, "--help"], capture_output=True, text=True, timeout=60,
+                              check=True, cwd=ROOT)  # fmt: skip
+        return done.stdout.splitlines()[0]
+
+    assert usage("-m", "embedkit", "serve").startswith("usage: embedkit serve [-h]")
+    assert usage("-m", "embedkit_server").startswith("usage: reference-server [-h]")
+
+
+def test_the_constants_the_help_quotes_are_the_library_s() -> None:
+    from embedkit._batch_api import DEFAULT_TIMEOUT_HOURS, TIMEOUT_HOURS
+    from embedkit._concurrency import DEFAULT_MAXIMUM
+    from embedkit._files import FORMATS
+    from embedkit._policy import DEFAULT_TIMEOUT
+    from embedkit._services import SERVICES
+
+    assert tuple(sorted(SERVICES)) == _cli.SERVICE_NAMES
+    assert FORMATS == _cli.FILE_FORMATS
+    assert DEFAULT_MAXIMUM == _cli.MAX_CONCURRENCY
+    assert (DEFAULT_TIMEOUT.read, DEFAULT_TIMEOUT.connect) == (_cli.DEFAULT_READ_TIMEOUT, _cli.DEFAULT_CONNECT_TIMEOUT)
+    assert (TIMEOUT_HOURS, DEFAULT_TIMEOUT_HOURS) == (_cli.BATCH_TIMEOUT_HOURS, _cli.DEFAULT_BATCH_TIMEOUT_HOURS)
+
+
+# --- 13. start-up: nothing heavy for --version, --help or `import embedkit` (issue 22, item 3) ---------------------
+
+HEAVY = ("asyncio", "sqlite3", "simdjson", "embedkit_generated.models", "embedkit._client")
+
+
+def modules_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code` (which may exit, as --version does)."""
+    probe = f"import atexit, sys, json\natexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n{code}\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["import embedkit", "from embedkit._cli import main; main(['--version'])", "from embedkit._cli import main; "
+     "main(['--help'])", "from embedkit._cli import main; main(['embed', '--help'])"],
+    ids=["import", "--version", "--help", "embed --help"],
+)  # fmt: skip
+def test_start_up_imports_nothing_heavy(code: str) -> None:
+    loaded = modules_after(code)
+    assert not [name for name in HEAVY if name in loaded]
+    if "main" in code:
+        assert "httpx" not in loaded, "the CLI's help and version need no HTTP client"
+        assert "numpy" not in loaded, "the CLI's help and version need no numpy"
+
+
+def test_every_public_name_still_imports_and_mypy_sees_them() -> None:
+    loaded = modules_after(
+        "import embedkit\nfor name in embedkit.__all__:\n    getattr(embedkit, name)\n"
+        "from embedkit import Embedder, top_k"
+    )
+    assert "embedkit._client" in loaded, "the client is imported on first use"
+    import embedkit
+
+    assert set(embedkit.__all__) <= set(dir(embedkit))
+    assert set(embedkit.__all__) - {"__version__"} == set(embedkit._LAZY), "__all__ and the lazy table agree"
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        embedkit.no_such_name  # noqa: B018
+
+
+# --- 14. what the end of a run says ---------------------------------------------------------------------------------
+
+
+def test_a_batch_api_run_ends_with_the_batch_cost_not_zero(
+    capsys: pytest.CaptureFixture[str], server: Any, tmp_path: Path
+) -> None:
+    # Issue 21, item 10: the run printed the batch cost, then ended with "cost 0 USD" (its rows came from the cache).
+    (tmp_path / "in.txt").write_text("\n".join(TEXTS) + "\n")
+    command = ["embed", str(tmp_path / "in.txt"), str(tmp_path / "out.npy"), "--batch-api", "--poll-interval", "0.1",
+               "--batch-size", "1", "--no-progress", "--base-url", server.url]  # fmt: skip
+    status, _, err = run(capsys, *command)
+    assert status == 0, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("wrote 3 rows to "), last
+    assert "cost 0 USD" not in last
+    assert " USD for " in last
+    assert "tokens through the batch API)" in last
+    assert "(3 from the cache, 0 tokens billed)" not in last
+
+
+# --- 15. the server's command: a plain install, a busy port, its stats (issue 21, items 2 and 10) ------------------
+
+WITHOUT_SERVER_EXTRA = "import sys\nsys.modules['jsonschema_rs'] = None  # as on a plain install, without the extra\n"
+
+
+def python(code: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True, timeout=60,
+                          cwd=ROOT, check=False)  # fmt: skip
+
+
+def test_without_the_server_extra_every_way_in_names_it() -> None:
+    extra = "pip install 'embedkit[server]'"
+    quickstart = python(WITHOUT_SERVER_EXTRA + "from embedkit_server import DEV_TOKEN, BackgroundServer")
+    assert quickstart.returncode == 1
+    last = quickstart.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: the reference server needs the optional dependency 'jsonschema_rs'")
+    assert last.endswith(extra)
+    command = python(WITHOUT_SERVER_EXTRA + "from embedkit_server._cli import main")  # what `reference-server` runs
+    assert extra in command.stderr.strip().splitlines()[-1]
+    serve = python(WITHOUT_SERVER_EXTRA + "from embedkit._cli import main\nsys.exit(main(['serve']))")
+    assert serve.returncode == 1
+    assert serve.stderr == f"embedkit: embedkit serve needs the optional dependency 'jsonschema_rs', which is not " \
+        f"installed: {extra}\n"  # fmt: skip
+
+
+def test_serve_on_a_busy_port_says_so_and_never_that_it_serves() -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "embedkit", "serve", "--port", str(port)], capture_output=True,
+                              text=True, timeout=60, cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 1
+    assert "reference server on" not in done.stdout
+    assert done.stderr.startswith(f"embedkit serve: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_the_server_counts_tokens_served_without_rate_limits() -> None:
+    with BackgroundServer() as server:
+        with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN) as embedder:
+            result = embedder.embed(TEXTS)
+        server.wait_until_idle()
+        stats = json.loads(server.app.stats_line().split(":", 1)[1])
+    assert not server.app.rate_limiter.limits.enabled
+    assert stats["tokens_served"] == result.usage.total_tokens > 0
+
+
+def test_the_reference_server_command_without_its_extra_names_it_in_one_line() -> None:
+    # A plain install lacks uvicorn (the `server` extra): the command says what to install, with no traceback.
+    script = (
+        "import sys; sys.modules['uvicorn'] = None; from embedkit._cli import reference_server; "
+        "sys.exit(reference_server(['--port', '0']))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "pip install 'embedkit[server]'" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -12,21 +12,29 @@ from typing import Any
 
 import numpy as np
 import pytest
-from embedkit import Embedder, ResponseValidationError
+from embedkit import APIConnectionError, Embedder, ResponseValidationError
 from embedkit import _decode as decode
 from embedkit._batching import Batch
 from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig
+from embedkit_server._embeddings import FloatFormat
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_hardening import mutated_bodies
 
 TEXTS = [f"float path text {i}: about topic {i % 7}" for i in range(300)]
 
 
 @pytest.fixture(scope="module")
-def servers() -> Iterator[tuple[str, str]]:
-    """A gateway that honours base64, and a server that answers floats whatever is asked (as Mistral is reported to)."""
-    with BackgroundServer(ServerConfig(honour_base64=True)) as gateway, BackgroundServer() as floats:
-        yield gateway.url, floats.url
+def servers() -> Iterator[tuple[str, str, str]]:
+    """A gateway that honours base64, and two servers that answer floats whatever is asked (as Mistral is reported
+    to): printed as Mistral prints them (float16-precision exact decimals, the default), and in float32's shortest
+    form."""
+    with (
+        BackgroundServer(ServerConfig(honour_base64=True)) as gateway,
+        BackgroundServer() as floats,
+        BackgroundServer(ServerConfig(float_format="shortest")) as shortest,
+    ):
+        yield gateway.url, floats.url, shortest.url
 
 
 def embed(url: str, **options: Any) -> Any:
@@ -35,15 +43,17 @@ def embed(url: str, **options: Any) -> Any:
 
 
 @pytest.mark.skipif(decode.simdjson is None, reason="pysimdjson is not installed")
+@pytest.mark.parametrize("float_format", ["mistral", "shortest"])
 @pytest.mark.parametrize(
     "options",
     [{}, {"output_dtype": "int8"}, {"output_dtype": "uint8"}, {"output_dtype": "binary"}, {"output_dtype": "ubinary"},
      {"model": "codestral-embed", "output_dimension": 256}],
 )  # fmt: skip
 def test_float_answers_give_exactly_the_vectors_of_base64_answers(
-    servers: tuple[str, str], options: Any, monkeypatch: pytest.MonkeyPatch
+    servers: tuple[str, str, str], options: Any, float_format: FloatFormat, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gateway, floats = servers
+    gateway, mistral, shortest = servers
+    floats = mistral if float_format == "mistral" else shortest
     taken = []
     fast = decode._float_arrays_into
 
@@ -158,3 +168,150 @@ def test_a_plain_float_body_takes_the_fast_path_and_reads_usage_model_and_provid
     assert (decoded.model, decoded.provider, decoded.usage.prompt_tokens) == ("m", "scaleway", 2)
     # The parser is reusable afterwards (no view of its document outlived the call).
     assert decode._float_arrays_into(raw, Batch(0, 2), decode.OutputMatrix(2, np.dtype("<f4"), None)) is not None
+
+
+# --- issue 22: the bodies Mistral really sends (float16-precision values as exact decimals, ~19 bytes each) ---------
+
+
+def mistral_body(rows: int = 3, width: int = 1024, tag: str = "") -> bytes:
+    """A compact answer as the reference server prints it by default, for `rows` texts."""
+    from embedkit_server._embeddings import compute_vectors, encode
+
+    vectors = compute_vectors("mistral-embed", width, [f"mistral-shaped {tag}{i}" for i in range(rows)])
+    items = b",".join(
+        b'{"object":"embedding","embedding":%s,"index":%d}' % (encode(vector, "float"), i)
+        for i, vector in enumerate(vectors)
+    )
+    return b'{"id":"embd-1","object":"list","model":"mistral-embed","data":[%s],"usage":{"prompt_tokens":9}}' % items
+
+
+def test_mistral_shaped_floats_are_float16_values_printed_exactly_and_take_the_fast_path() -> None:
+    raw = mistral_body(4)
+    # Exact decimals (about 19 bytes a value with its comma), not float32's shortest forms (about 13).
+    assert len(raw) / (4 * 1024) > 17
+    matrix = decode.OutputMatrix(4, np.dtype("<f4"), None)
+    decoded = decode._float_arrays_into(raw, Batch(0, 4), matrix)
+    assert decoded is not None
+    assert decoded.rows is not None
+    rows = decoded.rows.copy()
+    assert np.array_equal(rows, rows.astype(np.float16).astype(np.float32)), "every value a float16 value"
+    assert np.allclose(np.linalg.norm(rows.astype(np.float64), axis=1), 1.0, atol=1e-5)
+    expected = np.array([item["embedding"] for item in json.loads(raw)["data"]], dtype=np.float32)
+    assert np.array_equal(rows, expected)
+
+
+def decode_both_or_damaged(body: bytes, rows: int, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """`decode_both` for float rows, where a body that is not JSON at all is an outcome too (called damaged)."""
+    outcomes: list[Any] = []
+    for parser in (decode.simdjson, None):
+        monkeypatch.setattr(decode, "simdjson", parser)
+        try:
+            decoded = decode.decode_into(body, Batch(0, rows), decode.OutputMatrix(rows, np.dtype("<f4"), None))
+        except ResponseValidationError as error:
+            outcomes.append(("error", str(error), error.index))
+        except APIConnectionError as error:
+            outcomes.append(("damaged", str(error)))
+        else:
+            rows_out = None if decoded.rows is None else decoded.rows.copy()
+            outcomes.append(("ok", rows_out, decoded.model, decoded.usage, decoded.provider, decoded.encoding))
+    return outcomes
+
+
+# Replacements for one value of a Mistral-shaped body: what a hostile or broken service might send instead.
+HOSTILE_VALUES = [
+    b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e999", b"3.5e38", b"null", b"true", b"false", b'"0.5"',
+    b"[0.5]", b"[]", b"{}", b"0.5,0.25", b"", b"01.5", b".5", b"5.", b"+0.5", b"0x10", b"1e", b"-", b"--0.5",
+    b"0.5.5", b"1E5", b"-0.0", b"0", b"18446744073709551616", b"1e-400", b"0.0165863037109375e0",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES, ids=lambda value: value.decode() or "empty")
+def test_a_hostile_value_in_a_mistral_shaped_body_gets_the_general_paths_verdict(
+    value: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = mistral_body(3, 64, "hostile")
+    start = raw.index(b'"embedding":[', raw.index(b'"index":0')) + len(b'"embedding":[')
+    start = raw.index(b",", start) + 1  # the second value of the second vector
+    end = raw.index(b",", start)
+    fast, general = decode_both_or_damaged(raw[:start] + value + raw[end:], 3, monkeypatch)
+    if fast[0] == "ok" or general[0] == "ok":
+        assert same(fast, general), (fast, general)
+    else:
+        assert fast == general
+
+
+@pytest.mark.parametrize(
+    "mutation",
+    ["drop a value", "add a value", "nest an array", "string vector", "swap indices", "repeat an index", "no usage"],
+)
+def test_a_hostile_mistral_shaped_body_is_refused_or_read_the_same_way_by_both_paths(
+    mutation: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = mistral_body(3, 32, "shape")
+    head, _, rest = raw.partition(b'"embedding":[')
+    if mutation == "drop a value":
+        rest = rest[rest.index(b",") + 1 :]
+    elif mutation == "add a value":
+        rest = b"0.5," + rest
+    elif mutation == "nest an array":
+        rest = b"[0.5]," + rest[rest.index(b",") + 1 :]
+    elif mutation == "string vector":
+        rest = b'"0.5"],"index":9,"x":[' + rest
+    raw = head + b'"embedding":[' + rest
+    if mutation == "swap indices":
+        raw = raw.replace(b'"index":0', b'"index":X').replace(b'"index":1', b'"index":0').replace(b"X", b"1")
+    elif mutation == "repeat an index":
+        raw = raw.replace(b'"index":1', b'"index":0')
+    elif mutation == "no usage":
+        raw = raw.replace(b',"usage":{"prompt_tokens":9}', b"")
+    fast, general = decode_both_or_damaged(raw, 3, monkeypatch)
+    assert same(fast, general) if fast[0] == "ok" else fast == general, (fast, general)
+    if mutation in ("drop a value", "add a value", "nest an array", "string vector", "repeat an index"):
+        assert fast[0] in ("error", "damaged"), fast
+
+
+@pytest.mark.skipif(decode.simdjson is None, reason="pysimdjson is not installed")
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 10**6), st.sampled_from([*HOSTILE_VALUES, b",", b"]", b"[", b'"', b"}", b" "])),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_mistral_shaped_body_with_random_edits_gets_the_general_paths_verdict(
+    monkeypatch: pytest.MonkeyPatch, edits: list[tuple[int, bytes]]
+) -> None:
+    raw = MISTRAL_SMALL
+    for position, value in edits:
+        at = position % (len(raw) + 1)
+        raw = raw[:at] + value + raw[at + 1 :]
+    fast, general = decode_both_or_damaged(raw, 3, monkeypatch)
+    assert same(fast, general) if fast[0] == "ok" else fast == general, (fast, general)
+
+
+MISTRAL_SMALL = mistral_body(3, 16, "random")
+
+
+def test_the_float_format_is_named_and_checked() -> None:
+    from embedkit_server._cli import _parser
+
+    with pytest.raises(ValueError, match="float_format must be one of mistral, shortest, not 'fixed'"):
+        ServerConfig(float_format="fixed")  # type: ignore[arg-type]
+    assert ServerConfig().float_format == "mistral"
+    assert _parser().parse_args(["--float-format", "shortest"]).float_format == "shortest"
+
+
+def test_float16_precision_vectors_stay_unit_length_even_for_texts_of_few_features() -> None:
+    # Rounded to the nearest float16 alone, "hello world" (few features, few distinct magnitudes, all rounded the
+    # same way) had a norm of 1.00013; the rounding that keeps the norm holds it within about 1e-6.
+    from embedkit_server._embeddings import compute_vectors, truncate
+
+    texts = ["hello world", "x", "?!", "the cat", "déjà vu", "a b c d e f g"]
+    for model, width in (("mistral-embed", 1024), ("codestral-embed", 3072)):
+        vectors = compute_vectors(model, width, texts)
+        assert np.array_equal(vectors, vectors.astype(np.float16).astype(np.float32))
+        assert np.abs(np.linalg.norm(vectors.astype(np.float64), axis=1) - 1).max() < 5e-6
+    shorter = truncate(compute_vectors("codestral-embed", 3072, ["hello world"])[0], 256)
+    assert np.array_equal(shorter, shorter.astype(np.float16).astype(np.float32))
+    assert abs(np.linalg.norm(shorter.astype(np.float64)) - 1) < 5e-6

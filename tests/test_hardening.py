@@ -258,6 +258,9 @@ def oracle(body: Any, count: int, dtype: np.dtype[Any]) -> np.ndarray | None:
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, list) or len(data) != count:
         return None
+    usage = body.get("usage")
+    if isinstance(usage, dict) and any(type(n) in (int, float) and n < 0 for n in usage.values()):
+        return None  # a negative count would be summed and priced as a refund
     by_index: dict[int, Any] = {}
     for item in data:
         index = item.get("index") if isinstance(item, dict) else None

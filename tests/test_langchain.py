@@ -164,3 +164,21 @@ def test_key_never_shows(server: Any) -> None:
     assert "sk-secret" not in repr(embeddings)
     assert "sk-secret" not in repr(vars(embeddings))
     embeddings.close()
+
+
+def test_truncate_and_progress_are_constructor_settings(server: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 21, items 3 and 9: a text over the input limit failed (truncate was refused as a default), and the
+    # adapter's progress was always off.
+    long_text = "word " * 20_000  # far over mistral-embed's 8,192 tokens
+    params: dict[str, Any] = {"base_url": server.url, "api_key": DEV_TOKEN}
+    with EmbedkitEmbeddings("mistral", **params) as strict, pytest.raises(InputError, match="truncate"):
+        strict.embed_documents([long_text])
+    with Embedder.mistral(**params) as embedder:
+        expected = embedder.embed([long_text], truncate=True).vectors
+    texts = [long_text, *(row["text"] for row in CORPUS[:40])]
+    with EmbedkitEmbeddings("mistral", truncate=True, progress=True, batch_size=10, **params) as embeddings:
+        rows = embeddings.embed_documents(texts)
+        assert np.array_equal(np.asarray(rows[0], np.float32), expected[0])
+        assert len(rows) == 41
+        assert np.array_equal(np.asarray(asyncio.run(embeddings.aembed_query(long_text)), np.float32), expected[0])
+    assert "41/41" in capsys.readouterr().err, "a bar on stderr, asked for"

@@ -89,3 +89,20 @@ def test_errors_and_secrets(server: Any) -> None:
     model.close()
     with pytest.raises(ValueError, match="lists of floats"):
         EmbedkitEmbedding(base_url=server.url, api_key=DEV_TOKEN, output_dtype="int8")
+
+
+def test_truncate_and_progress_are_constructor_settings(server: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Issue 21, items 3 and 9: the adapter could not truncate (refused as a client default) nor show progress.
+    long_text = "word " * 20_000  # far over mistral-embed's 8,192 tokens
+    params: dict[str, Any] = {"base_url": server.url, "api_key": DEV_TOKEN}
+    with pytest.raises(InputError, match="truncate"):
+        EmbedkitEmbedding("mistral", **params).get_text_embedding(long_text)
+    with Embedder.mistral(**params) as embedder:
+        expected = embedder.embed([long_text], truncate=True).vectors
+    model = EmbedkitEmbedding("mistral", truncate=True, progress=True, batch_size=10, **params)
+    texts = [long_text, *(row["text"] for row in CORPUS[:40])]
+    rows = model.get_text_embedding_batch(texts)
+    assert np.array_equal(np.asarray(rows[0], np.float32), expected[0])
+    assert np.array_equal(np.asarray(asyncio.run(model.aget_query_embedding(long_text)), np.float32), expected[0])
+    assert "41/41" in capsys.readouterr().err, "a bar on stderr, asked for"
+    model.close()

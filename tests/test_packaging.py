@@ -127,9 +127,12 @@ def test_wheel_holds_the_three_packages_and_nothing_else(wheel: Path) -> None:
         if path.is_file() and "__pycache__" not in path.parts
     }
     assert generated <= set(names), "the generated client must ship whole"
-    assert {"embedkit/py.typed", "generated_client/py.typed", "embedkit/langchain.py", "embedkit/llamaindex.py"} <= set(
-        names
-    )
+    assert {
+        "embedkit/py.typed",
+        "embedkit_generated/py.typed",
+        "embedkit/langchain.py",
+        "embedkit/llamaindex.py",
+    } <= set(names)
     # The server validates against the contract itself: a real copy of it, not a dangling link.
     assert bundled_spec == (ROOT / "openapi.yaml").read_bytes()
     assert not any(name.endswith((".pyc", ".sqlite")) or "/tests/" in name for name in names)

@@ -1,7 +1,7 @@
 """One rate budget for every worker, the per-call deadline, and the watchdog that bounds each attempt.
 
 The server-side proof of pacing is the reference server's own limiter: limited at the same rate as the client, it
-refuses nothing (`rate_limiter.refused == 0`); a client without the budget is refused at once (the control).
+refuses nothing (`rate_limiter.refused == 0`).
 """
 
 from __future__ import annotations
@@ -118,12 +118,12 @@ def test_threads_sharing_one_budget_never_exceed_the_limits() -> None:
             result = embedder.embed(texts(60))  # 30 requests of ~12 tokens: ~4 s at 100 tokens/s
         assert server.app.rate_limiter.refused == 0
         assert server.app.rate_limiter.tokens_served == 6000 + result.usage.total_tokens
-        # The control: the same job without the budget is refused at once.
-        unpaced = Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=2, max_concurrency=8,
-                                   max_retries=0, progress=False)  # fmt: skip
-        with unpaced, pytest.raises(Exception, match="429"):
-            unpaced.embed(texts(60, "control "))
-        assert server.app.rate_limiter.refused > 0
+        # With no limits given (and one retry), the same job learns them from the answers' headers and finishes:
+        # 429s do not spend retries (tests/test_learned_limits.py shows the learning itself).
+        learner = Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=2, max_concurrency=8,
+                                   max_retries=1, progress=False)  # fmt: skip
+        with learner:
+            assert learner.embed(texts(60, "control ")).vectors.shape[0] == 60
 
 
 def test_async_tasks_share_the_budget_too() -> None:
@@ -455,7 +455,8 @@ def open_descriptors() -> int:
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts descriptors through /proc")
 @pytest.mark.parametrize("client", ["sync", "async"])
 def test_closing_clients_closes_the_budget_files_they_opened(client: str, tmp_path: Path) -> None:
-    arguments: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "api_key": DEV_TOKEN,
+    # A limit given: no request waits for a first one's answer to learn the pace (none is ever sent here).
+    arguments: dict[str, Any] = {"base_url": "http://127.0.0.1:9", "api_key": DEV_TOKEN, "requests_per_second": 1000,
                                  "rate_budget": tmp_path / "budget.sqlite", "progress": False}  # fmt: skip
     closed: list[Embedder | AsyncEmbedder] = []  # kept: not the garbage collector, close() must release them
 

@@ -548,7 +548,9 @@ def test_mistralai_job_takes_at_most_10000_inline_requests_and_exactly_one_sourc
 
 
 def test_mistralai_lists_jobs_by_every_filter() -> None:
-    with BackgroundServer(fast(tokens=(DEV_TOKEN, "second-key"))) as fresh:
+    # Two keys of one organisation: they share its jobs, and `created_by_me` tells them apart.
+    organisation = (DEV_TOKEN, "second-key")
+    with BackgroundServer(fast(tokens=organisation, organisations=(organisation,))) as fresh:
         first, second = mistral(fresh), mistral(fresh, key="second-key")
         line = [{"body": {"input": ["x"]}}]
         a = first.batch.jobs.create(endpoint=EMBEDDINGS, model="mistral-embed", requests=line,

@@ -237,7 +237,8 @@ def test_an_input_over_the_per_input_limit_is_named_or_truncated_on_request(serv
 
 
 def test_batches_respect_the_token_budget(embedder: Embedder) -> None:
-    texts = ["1" * 2999] * 12  # 3000 tokens each: 5 per request under 16384
+    # 3000 tokens each: 5 per request under 16384 (distinct: identical texts are sent once, issue 21)
+    texts = [f"{i:02d}" + "1" * 2997 for i in range(12)]
     result = embedder.embed(texts)
     assert result.usage.extra["request_count"] == 3
     assert result.vectors.shape == (12, 1024)
@@ -351,13 +352,16 @@ def test_retry_after_ms_is_honoured_and_the_total_wait_is_capped() -> None:
     with BackgroundServer(ServerConfig(faults=plan)) as server:
         started = time.monotonic()
         with (
-            Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, retry=FAST_RETRY) as embedder,
+            # 429s spend no retries: their waits are bounded by max_rate_limited_wait (a service answering only 429).
+            Embedder.mistral(
+                base_url=server.url, api_key=DEV_TOKEN, retry=RetryPolicy(max_retries=2, max_rate_limited_wait=0.35)
+            ) as embedder,
             pytest.raises(RateLimitError) as caught,
         ):
             embedder.embed(TEXTS)
         assert time.monotonic() - started >= 0.3, "two waits of 150 ms, as asked, not the policy's 10-50 ms"
         assert caught.value.attempts == 3
-        capped = RetryPolicy(max_retries=100, max_total_wait=0.2)
+        capped = RetryPolicy(max_retries=100, max_total_wait=0.2, max_rate_limited_wait=0.2)
         with (
             Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, retry=capped) as embedder,
             pytest.raises(RateLimitError) as caught,

@@ -10,7 +10,14 @@ loads its tokenizer) is paid by another key. Measured: the tokens the server ser
 the first request to the last answer), the share of requests it answered 429 (its own counter, printed on exit),
 and the requests that failed for good. Also the cost of one budget reservation, in process and through the file.
 
-    python tools/bench_ratelimit.py [--texts 100000] [--seconds 60]
+Then limits learned, not configured (issue 21): `--request-texts` texts (5,000) embedded by one process with the
+client's DEFAULT settings (no limit given) against a reference server limited to 1 and to 2 requests/s
+(`--requests-per-second`), beside langchain-mistralai's `MistralAIEmbeddings` run the same way (its defaults) when it
+is installed. Measured: the requests answered per second, from the first admitted to the last as the server saw them,
+over the limit (n answers span n - 1 intervals), the share of requests answered 429, and the failures. Targets
+(embedkit): no failure, at least 90% of the limit, at most 5% of requests answered 429.
+
+    python tools/bench_ratelimit.py [--texts 100000] [--seconds 60] [--request-texts 5000]
 """
 
 from __future__ import annotations
@@ -91,19 +98,42 @@ def mistral_child(url: str, texts: list[str], limit: int, budget_file: str) -> i
     return failures
 
 
+def embedkit_defaults_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
+    """Embedkit with its defaults: no limit given, so it learns the server's."""
+    from embedkit import Embedder
+
+    with Embedder.mistral(base_url=url, api_key=TOKEN, progress=False) as embedder:
+        embedder.embed(texts)
+    return 0
+
+
+def langchain_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
+    """langchain-mistralai's MistralAIEmbeddings with its defaults (its own batching and retries)."""
+    from langchain_mistralai import MistralAIEmbeddings
+
+    embeddings = MistralAIEmbeddings(model=MODEL, api_key=TOKEN, endpoint=url + "/v1/")  # type: ignore[arg-type]
+    embeddings.embed_documents(texts)
+    return 0
+
+
 CHILDREN: dict[str, Callable[[str, list[str], int, str], int]] = {
     "embedkit": embedkit_child,
     "openai": openai_child,
     "mistralai": mistral_child,
+    "embedkit-defaults": embedkit_defaults_child,
+    "langchain_mistralai": langchain_child,
 }
 
 
 def run_child(kind: str, url: str, texts: int, part: int, limit: int, budget_file: str) -> dict[str, Any]:
-    """In the child: imports and texts first, then the timed embedding; its window and failures as JSON."""
-    __import__(kind)
-    if kind == "embedkit":
+    """In the child: imports and texts first, then the timed embedding; its window and failures as JSON.
+
+    `part` -1: the whole corpus (one process).
+    """
+    __import__(kind.split("-")[0])
+    if kind.startswith("embedkit"):
         warm_tokenizer()
-    mine = corpus(texts)[part::PROCESSES]
+    mine = corpus(texts) if part < 0 else corpus(texts)[part::PROCESSES]
     started = time.time()
     try:
         failures = CHILDREN[kind](url, mine, limit, budget_file)
@@ -290,8 +320,8 @@ def reservation_cost(directory: Path, count: int = 2000) -> dict[str, float]:
     return found
 
 
-def scenario(texts: int = 100_000, seconds: float = 60.0, sdks: bool = True) -> list[str]:
-    """Run the scenario; the report's lines (Markdown), with its targets table."""
+def scenario(texts: int = 100_000, seconds: float = 60.0, sdks: bool = True, request_texts: int = 5000) -> list[str]:
+    """Run the scenario, then the learned-rate one (`request_texts` 0: not); the report's lines, with targets."""
     limit = max(1, round(corpus_tokens(texts) * 60 / seconds))
     with tempfile.TemporaryDirectory() as temporary:
         directory = Path(temporary)
@@ -324,6 +354,123 @@ def scenario(texts: int = 100_000, seconds: float = 60.0, sdks: bool = True) -> 
             ("0 failures", run.failures == 0 and run.finished, str(run.failures)),
         ):
             lines.append(f"| {run.name}: {what} | {value} | {'yes' if met else 'no'} |")
+    if request_texts:
+        lines += scenario_requests(request_texts)
+    return lines
+
+
+# --- limits learned, not configured: one process with default settings, a server limited per second ------------
+
+
+def installed(module: str) -> bool:
+    """Whether `module` can be imported here (langchain-mistralai is not among the bench extra's pins)."""
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+@dataclass
+class RateRun:
+    """One client against a server limited to `limit` requests/s: what the server counted, the window, failures."""
+
+    name: str
+    limit: float
+    requests: int
+    refused: int
+    seconds: float
+    failures: int
+    finished: bool = True
+
+    def ratio(self) -> float:
+        """Requests answered per second over the run (n answers, n - 1 intervals), over the limit."""
+        answered = self.requests - self.refused
+        return (answered - 1) / self.seconds / self.limit if self.seconds > 0 and answered > 1 else 0.0
+
+    def share(self) -> float:
+        """The share of requests answered 429."""
+        return self.refused / self.requests if self.requests else 1.0
+
+
+def request_rate_run(kind: str, name: str, texts: int, limit: float, directory: Path, timeout: float) -> RateRun:
+    """One process of `kind` embedding `texts` texts against a fresh server limited to `limit` requests/s."""
+    from embedkit_server import ServerProcess
+    from embedkit_server._runner import read_stats
+
+    output = directory / f"server-{time.monotonic_ns()}.out"
+    command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--requests-per-second", f"{limit:g}",
+               "--token", TOKEN, "--token", WARM_UP]  # fmt: skip
+    server = ServerProcess(command, output=output)
+    finished, report = True, None
+    with server as url:
+        with httpx.Client(base_url=url, timeout=60) as client:  # the tokenizer's load, paid by another key
+            client.post("/v1/embeddings", json={"model": MODEL, "input": ["warm up"]},
+                        headers={"Authorization": f"Bearer {WARM_UP}"})  # fmt: skip
+        child = subprocess.Popen(  # noqa: S603
+            [sys.executable, __file__, "--child", kind, "--url", url, "--texts", str(texts), "--part", "-1",
+             "--limit", "0", "--budget-file", ""],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        launched = time.time()
+        try:
+            out, errors = child.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, errors = child.communicate()
+            finished = False
+        if out.strip():
+            report = json.loads(out.strip().splitlines()[-1])
+        elif errors:
+            print(errors[-1500:], file=sys.stderr)
+        stopped = time.time()
+    stats: dict[str, Any] = read_stats(output.read_text())
+    # The server's span from the key's first admitted request to its last: the client's own start (imports, token
+    # counting) is not the rate limit's; a run killed at the time limit counts from launch to kill.
+    window = float(stats.get("admitted_span", 0.0)) if finished and report else stopped - launched
+    failures = report["failures"] if report else 1
+    return RateRun(name, limit, stats["requests"] - 1, stats["refused"], window, failures, finished)
+
+
+def scenario_requests(
+    texts: int = 5000, limits: tuple[float, ...] = (1.0, 2.0), timeout: float | None = None
+) -> list[str]:
+    """Default settings against servers limited per second, beside MistralAIEmbeddings; the report's lines.
+
+    `timeout`: how long a run may take before it is killed (default: generous for `texts`).
+    """
+    clients = [("embedkit-defaults", "embedkit (defaults)")]
+    if installed("langchain_mistralai"):
+        clients.append(("langchain_mistralai", "langchain-mistralai MistralAIEmbeddings"))
+    runs: list[RateRun] = []
+    with tempfile.TemporaryDirectory() as temporary:
+        for limit in limits:
+            for kind, name in clients:
+                # Generous: 5,000 texts take about 10 requests; a client that fails to finish is killed.
+                allowed = timeout if timeout is not None else 120 + 4 * texts / 500 / limit
+                runs.append(request_rate_run(kind, name, texts, limit, Path(temporary), allowed))
+                print(f"  request rate {limit:g}/s, {name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
+    lines = [f"\n## Rate limit learned, not configured: {texts:,} texts, a server limited per second\n",
+             "The reference server with `--requests-per-second R` (it answers 429 with `Retry-After`, and the "
+             "`x-ratelimit-*` headers api.mistral.ai is reported to send); each client in one process with its "
+             "default settings (embedkit: no limit given). Achieved: requests answered per second from the first "
+             "request admitted to the last, as the server saw them (n answers, n - 1 intervals), over R.\n",
+             "| limit | client | requests | answered 429 | achieved x R | seconds | failures | finished |",
+             "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
+    for run in runs:
+        finished = "yes" if run.finished else "no (killed)"
+        lines.append(f"| {run.limit:g}/s | {run.name} | {run.requests} | {run.refused} ({run.share():.1%}) | "
+                     f"{run.ratio():.2f} | {run.seconds:.1f} | {run.failures} | {finished} |")  # fmt: skip
+    if not installed("langchain_mistralai"):
+        lines.append("\nlangchain-mistralai is not installed here (`pip install langchain-mistralai`): not run.")
+    lines.append("\n### Learned-rate targets\n\n| target | measured | met |\n| --- | ---: | --- |")
+    for run in runs:
+        if run.name != "embedkit (defaults)":
+            continue
+        for what, met, value in (
+            ("0 failures", run.failures == 0 and run.finished, str(run.failures)),
+            ("achieved ≥ 90% of the limit", run.ratio() >= 0.9, f"{run.ratio():.1%}"),
+            ("≤ 5% of requests answered 429", run.share() <= 0.05, f"{run.share():.1%}"),
+        ):
+            lines.append(f"| {run.name} at {run.limit:g} request/s: {what} | {value} | {'yes' if met else 'no'} |")
     return lines
 
 
@@ -333,6 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long an unhindered run takes; sets L")
     parser.add_argument("--no-sdks", action="store_true", help="embedkit only")
+    parser.add_argument("--request-texts", type=int, default=5000, help="texts of the learned-rate runs; 0: skip")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
@@ -342,7 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(run_child(args.child, args.url, args.texts, args.part, args.limit, args.budget_file)))
         return 0
-    print("\n".join(scenario(args.texts, args.seconds, sdks=not args.no_sdks)))
+    if args.texts:
+        lines = scenario(args.texts, args.seconds, sdks=not args.no_sdks, request_texts=args.request_texts)
+    else:
+        lines = scenario_requests(args.request_texts) if args.request_texts else []
+    print("\n".join(lines))
     return 0
 
 

@@ -6,7 +6,12 @@ pass (the server caches vectors per text, as a client benchmark would have it), 
 for a number of passes over the corpus. Reported: embeddings/s by wall clock, and embeddings per second of
 the server process's own CPU time (the one-core figure: it does not depend on how fast the client reads).
 
-    python tools/bench_server.py [--texts 20480] [--batch 128] [--passes 3] [--connections 4]
+Then its memory as a service (`upload_memory`, which `make bench` runs too): the server's peak RSS (VmHWM) while
+three clients each upload a file of the maximum size (`--max-file-bytes`) at once, against the largest upload.
+An upload streams to disk as it arrives, so the peak is the server's own footprint plus a few pieces per upload;
+the target is 1.5x the largest upload (issue 23: it was 1.8 GB, 2x all three together, for three of 300 MB).
+
+    python tools/bench_server.py [--texts 20480] [--batch 128] [--passes 3] [--connections 4] [--upload-mb 300]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import platform
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +31,80 @@ from embedkit_server import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "dev-token"  # noqa: S105 - the reference server's published development key
+Target = tuple[str, bool, str]
+MIB = 2**20
+
+
+def _status_kib(pid: int, field: str) -> int:
+    """A `/proc/<pid>/status` figure in KiB (VmRSS now, VmHWM the peak so far)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def _upload_body(size: int, boundary: bytes) -> Iterator[bytes]:
+    """A multipart upload of `size` bytes of JSONL-like lines, made a MiB at a time (the client holds one MiB)."""
+    line = b"x" * 1023 + b"\n"
+    piece = line * (MIB // len(line))
+    yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+    yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="max.jsonl"\r\n\r\n'
+    for _ in range(size // len(piece)):
+        yield piece
+    yield piece[: size % len(piece)]
+    yield b"\r\n--" + boundary + b"--\r\n"
+
+
+def upload_memory(
+    upload_mb: int = 300, uploads: int = 3, pin: list[str] | None = None
+) -> tuple[list[str], list[Target]]:
+    """The server's peak RSS while `uploads` clients each upload the maximum file size at once: report and target.
+
+    The server is started with `--max-file-bytes` of exactly that size (so each upload is a maximum-size one) and
+    room for all of them; every upload must be stored whole (200, its size and line count as sent).
+    """
+    size = upload_mb * MIB
+    command = [*(pin or []), sys.executable, "-m", "embedkit_server", "--max-file-bytes", str(size),
+               "--max-files-bytes", str(size * uploads + MIB)]  # fmt: skip
+    server = ServerProcess(command)
+    answers: list[httpx.Response | BaseException] = []
+    with server as url:
+        before = _status_kib(server.pid, "VmRSS") / 1024
+
+        def upload() -> None:
+            headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "multipart/form-data; boundary=BENCH"}
+            try:
+                answers.append(httpx.post(url + "/v1/files", content=_upload_body(size, b"BENCH"), headers=headers,
+                                          timeout=600))  # fmt: skip
+            except httpx.HTTPError as error:
+                answers.append(error)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=upload) for _ in range(uploads)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        peak = _status_kib(server.pid, "VmHWM") / 1024
+    for answer in answers:
+        if not isinstance(answer, httpx.Response) or answer.status_code != 200:
+            raise RuntimeError(f"an upload failed: {answer if not isinstance(answer, httpx.Response) else answer.text}")
+        if answer.json()["bytes"] != size:
+            raise RuntimeError(f"an upload was stored with {answer.json()['bytes']} bytes, not {size}")
+    ratio = peak / upload_mb
+    lines = [
+        f"\n## Server memory: {uploads} concurrent uploads of the maximum size ({upload_mb} MiB each)\n",
+        "| measure | MiB |",
+        "| --- | ---: |",
+        f"| largest upload | {upload_mb} |",
+        f"| server RSS before | {before:.0f} |",
+        f"| server peak RSS (VmHWM) | {peak:.0f} |",
+        f"| peak / largest upload | {ratio:.2f}x |",
+        f"\n{uploads} x {upload_mb} MiB stored in {wall:.1f} s; reproduce: `python tools/bench_server.py --upload-mb "
+        f"{upload_mb} --texts 0`",
+    ]
+    return lines, [(f"server peak RSS ≤ 1.5x the largest upload ({uploads} concurrent)", ratio <= 1.5, f"{ratio:.2f}x")]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -85,9 +165,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--upload-mb", type=int, default=300, help="size of each of 3 concurrent uploads; 0: skip")
     args = parser.parse_args(argv)
 
     pin = ["taskset", "-c", "0"] if sys.platform == "linux" and (os.cpu_count() or 1) > 1 else []
+    if args.texts:
+        throughput(args, pin)
+    if args.upload_mb:
+        lines, targets = upload_memory(args.upload_mb, pin=pin)
+        print("\n".join(lines))
+        print("".join(f"\n{what}: {value} ({'met' if met else 'NOT met'})" for what, met, value in targets))
+    return 0
+
+
+def throughput(args: argparse.Namespace, pin: list[str]) -> None:
+    """Embeddings per second served, by wall clock and per server CPU-second, for each encoding."""
     server = ServerProcess([*pin, sys.executable, "-m", "embedkit_server", "--honour-base64"])
     with server as url:
         if pin:
@@ -119,7 +211,6 @@ def main(argv: list[str] | None = None) -> int:
             f"\nreproduce: python tools/bench_server.py --texts {args.texts} --batch {args.batch}"
             f" --passes {args.passes} --connections {args.connections}"
         )
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,14 +1,19 @@
 """Mistral's batch jobs: request lines, from uploaded JSONL files or inline, served in the background.
 
-A job reads its request lines when it is created (so deleting its input files later changes nothing): from
-`input_files`, or from the job's own `requests` (inline, at most 10,000 by the contract); exactly one of the two
-must be given (400 otherwise). A thread then answers its lines at `requests_per_second` (0: as fast as it can),
-so tests run 100,000 texts in seconds and a demo can watch `completed_requests` grow. Each line is served as
-`POST /v1/embeddings` would serve its `body`: validated against the contract, then the service's own rules
-(limits, model). The job's `model`, when it has one, serves every line; without one, each line's body must name
-its model, or the job is refused at once with a 400 naming the first line that does not (a line that cannot
-even be read is left to become an error line, as it would with a model). Lines are answered in a shuffled
-order (deterministic: seeded by the server's seed and the job's number), since Mistral does not promise any.
+A job opens its input files when it is created (so deleting them later changes nothing: the open files are read to
+the end) and reads them as a stream, a line at a time, never whole: a pass at creation counts the lines (and checks
+them when the job has no model), a second one serves them, so a job's memory does not grow with its input (a line
+longer than `MAX_LINE_BYTES`, the synchronous body bound, is skipped as it is read and becomes an error line). Lines
+come from `input_files`, or from the job's own `requests` (inline, at most 10,000 by the contract); exactly one of
+the two must be given (400 otherwise). Files and jobs belong to an organisation (`owner`): a job is made only over
+its organisation's files, and is seen only by it (404 otherwise). A thread then answers its lines at
+`requests_per_second` (0: as fast as it can), so tests run 100,000 texts in seconds and a demo can watch
+`completed_requests` grow. Each line is served as `POST /v1/embeddings` would serve its `body`: validated against
+the contract, then the service's own rules (limits, model). The job's `model`, when it has one, serves every line;
+without one, each line's body must name its model, or the job is refused at once with a 400 naming the first line
+that does not (a line that cannot even be read is left to become an error line, as it would with a model). Lines are
+answered in a shuffled order (deterministic: seeded by the server's seed and the job's number), since Mistral does
+not promise any: shuffled within windows of `WINDOW_LINES` lines, the most a job holds at once.
 
 Line shapes (assumed; Mistral documents only "the custom_id and the response or an error", and its batch API
 mirrors OpenAI's, whose shapes these are; see `BatchResultLine` in openapi.yaml); `custom_id` is optional and
@@ -37,11 +42,11 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -50,6 +55,57 @@ from ._errors import APIError, NotFound
 from ._files_store import FileStore, page_of
 
 FINAL = frozenset({"SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"})
+# The longest request line read (the synchronous route's body bound); a longer one is an error line.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+# Lines are answered in an order shuffled within windows of this many lines (or `WINDOW_BYTES` of them).
+WINDOW_LINES = 1024
+WINDOW_BYTES = 8 * 1024 * 1024
+
+
+def _file_lines(handle: BinaryIO) -> Iterator[bytes | None]:
+    """The non-blank lines of an open file from its start, one at a time; None for a line over `MAX_LINE_BYTES`.
+
+    A too-long line is read past in pieces, never held, and still counts as a line (unless it is all blanks).
+    """
+    handle.seek(0)
+    while True:
+        line = handle.readline(MAX_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            blank = not line.strip()
+            while True:
+                rest = handle.readline(MAX_LINE_BYTES)
+                blank = blank and not rest.strip()
+                if not rest or rest.endswith(b"\n"):
+                    break
+            if not blank:
+                yield None
+            continue
+        if line.strip():
+            yield line[:-1] if line.endswith(b"\n") else line
+
+
+@dataclass
+class _Source:
+    """A job's request lines: its input files, open (so deleting them changes nothing), or its inline requests."""
+
+    files: list[tuple[str, BinaryIO]]
+    inline: list[bytes] | None = None
+
+    def lines(self) -> Iterator[tuple[bytes | None, str]]:
+        """Each request line (None: too long) and where it is, for messages; from the start at each call."""
+        if self.inline is not None:
+            yield from ((line, f"requests[{index}]") for index, line in enumerate(self.inline))
+            return
+        for file_id, handle in self.files:
+            for number, line in enumerate(_file_lines(handle), 1):
+                yield line, f"line {number} of file {file_id}"
+
+    def close(self) -> None:
+        """Close the input files."""
+        for _, handle in self.files:
+            handle.close()
 
 
 @dataclass
@@ -66,6 +122,8 @@ class Job:
     agent_id: str | None = None
     # Who created it (a digest of the key, never the key): what `created_by_me` compares.
     creator: bytes = b""
+    # The organisation it belongs to (a digest): only its keys see the job.
+    owner: bytes = b""
     status: str = "QUEUED"
     created_at: int = field(default_factory=lambda: int(time.time()))
     started_at: int | None = None
@@ -136,11 +194,11 @@ class BatchJobs:
         # Observable from tests: how many jobs were created (a client must never submit twice).
         self.created = 0
 
-    def create(self, body: dict[str, Any], creator: bytes = b"") -> dict[str, Any]:
-        """Queue a job and start running it.
+    def create(self, body: dict[str, Any], creator: bytes = b"", owner: bytes = b"") -> dict[str, Any]:
+        """Queue a job of `owner`'s and start running it.
 
         400 when not exactly one of `input_files` and `requests` is given, for an unknown model, or for a job
-        without a model whose lines do not all name one; 404 for an unknown input file.
+        without a model whose lines do not all name one; 404 for an input file unknown to `owner`.
         """
         files, requests = body.get("input_files"), body.get("requests")
         if (files is None) == (requests is None):
@@ -150,19 +208,23 @@ class BatchJobs:
         model = body.get("model")
         if model is not None:
             catalogue.mistral_model(model)
-        lines: list[bytes] = []
-        where: list[str] = []
-        if files is not None:
-            for file_id in files:
-                stored = self.store.get(file_id)
-                found = [line for line in stored.path.read_bytes().split(b"\n") if line.strip()]
-                lines.extend(found)
-                where.extend(f"line {number} of file {file_id}" for number in range(1, len(found) + 1))
-        elif requests is not None:
-            lines = [orjson.dumps(item) for item in requests]
-            where = [f"requests[{index}]" for index in range(len(lines))]
-        if model is None:
-            _check_every_line_names_a_model(lines, where)
+        source = _Source([], [orjson.dumps(item) for item in requests] if requests is not None else None)
+        try:
+            for file_id in files or []:
+                stored = self.store.get(file_id, owner)
+                try:
+                    source.files.append((file_id, stored.path.open("rb")))
+                except FileNotFoundError:
+                    raise NotFound("File", file_id) from None  # deleted since it was looked up
+            # One pass over the lines, a line at a time: how many, and (without a job model) that each names one.
+            total = 0
+            for line, place in source.lines():
+                total += 1
+                if model is None:
+                    _check_line_names_a_model(line, place)
+        except BaseException:
+            source.close()
+            raise
         hours = body.get("timeout_hours", 24)
         with self._lock:
             self.created += 1
@@ -176,15 +238,16 @@ class BatchJobs:
                 deadline=time.monotonic() + hours * self.settings.hour_seconds,
                 agent_id=body.get("agent_id"),
                 creator=creator,
-                total=len(lines),
+                owner=owner,
+                total=total,
             )
             self._jobs[job.id] = job
-        threading.Thread(target=self._run, args=(job, lines), name=f"batch-{job.number}", daemon=True).start()
+        threading.Thread(target=self._run, args=(job, source), name=f"batch-{job.number}", daemon=True).start()
         return job.describe()
 
-    def get(self, identifier: str, *, inline: bool = False) -> dict[str, Any]:
-        """A job, else 404; with `inline`, its `outputs` (null until it has finished)."""
-        job = self._job(identifier)
+    def get(self, identifier: str, *, inline: bool = False, owner: bytes | None = None) -> dict[str, Any]:
+        """A job of `owner`'s (None: anyone's), else 404; with `inline`, its `outputs` (null until it has finished)."""
+        job = self._job(identifier, owner)
         with self._lock:
             body = job.describe()
         if inline:
@@ -205,34 +268,37 @@ class BatchJobs:
         found.sort(key=lambda line: int(str(line["id"]).rsplit("-", 1)[1]))
         return found
 
-    def _job(self, identifier: str) -> Job:
+    def _job(self, identifier: str, owner: bytes | None = None) -> Job:
         with self._lock:
             job = self._jobs.get(identifier)
-        if job is None:
+        if job is None or (owner is not None and job.owner != owner):
             raise NotFound("Batch job", identifier)
         return job
 
-    def cancel(self, identifier: str) -> dict[str, Any]:
-        """Ask a job to stop; a finished job is answered as it is."""
-        job = self._job(identifier)
+    def cancel(self, identifier: str, owner: bytes | None = None) -> dict[str, Any]:
+        """Ask a job of `owner`'s to stop; a finished job is answered as it is."""
+        job = self._job(identifier, owner)
         with self._lock:
             if job.status not in FINAL:
                 job.status = "CANCELLATION_REQUESTED"
             return job.describe()
 
-    def delete(self, identifier: str) -> dict[str, Any]:
-        """Forget a job (`DeleteBatchJobResponse`); a running one stops at its next line. Its files stay."""
+    def delete(self, identifier: str, owner: bytes | None = None) -> dict[str, Any]:
+        """Forget a job of `owner`'s (`DeleteBatchJobResponse`); a running one stops at its next line; files stay."""
         with self._lock:
-            job = self._jobs.pop(identifier, None)
-            if job is None:
+            job = self._jobs.get(identifier)
+            if job is None or (owner is not None and job.owner != owner):
                 raise NotFound("Batch job", identifier)
+            del self._jobs[identifier]
             job.deleted = True
         return {"id": job.id, "object": "batch", "deleted": True}
 
-    def listing(self, params: dict[str, Any], creator: bytes | None = None) -> dict[str, Any]:
-        """One page of jobs, filtered and ordered as `list_batch_jobs` documents."""
+    def listing(
+        self, params: dict[str, Any], creator: bytes | None = None, owner: bytes | None = None
+    ) -> dict[str, Any]:
+        """One page of `owner`'s jobs, filtered and ordered as `list_batch_jobs` documents."""
         with self._lock:
-            jobs = list(self._jobs.values())
+            jobs = [job for job in self._jobs.values() if owner is None or job.owner == owner]
         after = params.get("created_after")
         since = datetime.fromisoformat(after.replace("Z", "+00:00")).timestamp() if after else None
         wanted: dict[str, Any] = params.get("metadata") or {}
@@ -255,17 +321,19 @@ class BatchJobs:
         """Stop every running job at its next line."""
         self._closing.set()
 
-    def _run(self, job: Job, lines: list[bytes]) -> None:
+    def _run(self, job: Job, source: _Source) -> None:
         try:
-            self._serve(job, lines)
-        except OSError:
-            # The server stopped and removed its files directory under a running job: nothing is left to finish.
+            self._serve(job, source)
+        except (OSError, ValueError):
+            # The server stopped and removed its files directory (or closed the inputs) under a running job:
+            # nothing is left to finish.
             if not self._closing.is_set():
                 raise
+        finally:
+            source.close()
 
-    def _serve(self, job: Job, lines: list[bytes]) -> None:
-        order = list(range(len(lines)))
-        random.Random(f"{self.settings.seed}:{job.number}").shuffle(order)  # noqa: S311 - an order, not a secret
+    def _serve(self, job: Job, source: _Source) -> None:
+        shuffler = random.Random(f"{self.settings.seed}:{job.number}")  # noqa: S311 - an order, not a secret
         with self._lock:
             if job.status == "QUEUED":
                 job.status, job.started_at = "RUNNING", int(time.time())
@@ -273,19 +341,26 @@ class BatchJobs:
         final = "SUCCESS"
         started = time.monotonic()
         rate = self.settings.requests_per_second
+        done = 0
         with output_path.open("wb") as output, error_path.open("wb") as errors:
-            for done, index in enumerate(order):
-                final = self._wait_turn(job, started + done / rate if rate else 0.0)
+            for first, window in _windows(source.lines()):
+                order = list(range(len(window)))
+                shuffler.shuffle(order)
+                for position in order:
+                    final = self._wait_turn(job, started + done / rate if rate else 0.0)
+                    if final != "SUCCESS":
+                        break
+                    line, ok = self._answer(job, window[position], first + position)
+                    (output if ok else errors).write(line)
+                    done += 1
+                    with self._lock:
+                        if ok:
+                            job.succeeded += 1
+                        else:
+                            job.failed += 1
                 if final != "SUCCESS":
                     break
-                line, ok = self._answer(job, lines[index], index)
-                (output if ok else errors).write(line)
-                with self._lock:
-                    if ok:
-                        job.succeeded += 1
-                    else:
-                        job.failed += 1
-        if not lines:
+        if not done and final == "SUCCESS":
             final = "FAILED"
             job.errors.append({"message": "The job has no request line", "count": 1})
         self._finish(job, final, output_path, error_path)
@@ -317,7 +392,7 @@ class BatchJobs:
             sample_type = "batch_result" if kind == "output" else "batch_error"
             try:
                 stored = self.store.adopt(path, filename=f"{job.id}_{kind}.jsonl", sample_type=sample_type,
-                                          num_lines=count)  # fmt: skip
+                                          num_lines=count, owner=job.owner)  # fmt: skip
             except APIError as error:
                 final = "FAILED"
                 job.errors.append({"message": error.message, "count": 1})
@@ -327,9 +402,12 @@ class BatchJobs:
             job.output_file, job.error_file = files["output"], files["error"]
             job.status, job.completed_at = final, int(time.time())
 
-    def _answer(self, job: Job, raw: bytes, index: int) -> tuple[bytes, bool]:
+    def _answer(self, job: Job, raw: bytes | None, index: int) -> tuple[bytes, bool]:
         """A result line for one request line, and whether it goes to the output file (else the error file)."""
         line_id = f"batch-{job.id}-{index}"
+        if raw is None:
+            message = f"Line {index + 1} is longer than {MAX_LINE_BYTES} bytes"
+            return _error_line(line_id, None, message, "line_too_long"), False
         try:
             item = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -362,19 +440,34 @@ def _error_line(line_id: str, custom_id: str | None, message: str, code: str) ->
     return orjson.dumps(error) + b"\n"
 
 
-def _check_every_line_names_a_model(lines: list[bytes], where: list[str]) -> None:
-    """For a job without a model: a 400 naming the first readable request line whose body names none."""
-    for raw, place in zip(lines, where, strict=True):
-        try:
-            item = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            continue  # unreadable either way: it becomes a line of the error file
-        readable = isinstance(item, dict) and isinstance(item.get("body"), dict)
-        if readable and not isinstance(item["body"].get("model"), str):
-            named = f" (custom_id {item['custom_id']!r})" if isinstance(item.get("custom_id"), str) else ""
-            raise APIError(
-                400,
-                f"The job has no model and {place}{named} names none in its body: give the job a model, or name "
-                "one in every line's body",
-                param="model",
-            )
+def _windows(lines: Iterator[tuple[bytes | None, str]]) -> Iterator[tuple[int, list[bytes | None]]]:
+    """The lines in windows of at most `WINDOW_LINES` lines or about `WINDOW_BYTES` bytes, with their first index."""
+    window: list[bytes | None] = []
+    first = size = 0
+    for line, _ in lines:
+        window.append(line)
+        size += len(line) if line is not None else 0
+        if len(window) >= WINDOW_LINES or size >= WINDOW_BYTES:
+            yield first, window
+            first, window, size = first + len(window), [], 0
+    if window:
+        yield first, window
+
+
+def _check_line_names_a_model(raw: bytes | None, place: str) -> None:
+    """For a job without a model: a 400 if this readable request line's body names none."""
+    if raw is None:
+        return  # unreadable either way: it becomes a line of the error file
+    try:
+        item = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return
+    readable = isinstance(item, dict) and isinstance(item.get("body"), dict)
+    if readable and not isinstance(item["body"].get("model"), str):
+        named = f" (custom_id {item['custom_id']!r})" if isinstance(item.get("custom_id"), str) else ""
+        raise APIError(
+            400,
+            f"The job has no model and {place}{named} names none in its body: give the job a model, or name "
+            "one in every line's body",
+            param="model",
+        )

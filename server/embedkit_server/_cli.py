@@ -9,17 +9,19 @@ from pathlib import Path
 
 from ._app import DEV_TOKEN, MAX_BODY_BYTES, ServerConfig
 from ._batch import BatchSettings
+from ._embeddings import FLOAT_FORMATS
 from ._errors import ERROR_STYLES
 from ._faults import FAULT_KINDS, FaultPlan
 from ._files_store import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_TOTAL_BYTES
 from ._ratelimit import RateLimits
-from ._runner import serve
+from ._runner import listen, serve
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "reference-server") -> argparse.ArgumentParser:
+    """The flags; `prog` is the command's name as typed (`embedkit serve` runs this same parser)."""
     env = os.environ.get
     parser = argparse.ArgumentParser(
-        prog="reference-server",
+        prog=prog,
         description="Serve openapi.yaml locally: Mistral /v1/embeddings, /v1/models, files and batch jobs, "
         "cortecs serverless embeddings, with deterministic vectors, bearer auth, validation and optional fault "
         "injection.",
@@ -31,8 +33,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--token",
         action="append",
-        help="an accepted bearer key (repeatable); default: $REFERENCE_SERVER_TOKENS (comma-separated), "
-        f"else the development key {DEV_TOKEN!r}",
+        help="an accepted bearer key (repeatable). Shown to every user of the machine by `ps`: prefer "
+        "$REFERENCE_SERVER_TOKENS (comma-separated) or --token-file; default: those, else the development key "
+        f"{DEV_TOKEN!r}",
+    )
+    parser.add_argument(
+        "--token-file",
+        default=env("REFERENCE_SERVER_TOKEN_FILE"),
+        help="read the accepted bearer keys from this file, one a line (blank lines and # comments skipped), so no "
+        "key is on the command line ($REFERENCE_SERVER_TOKEN_FILE)",
     )
     parser.add_argument(
         "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="413 above this; default: %(default)s"
@@ -60,6 +69,14 @@ def _parser() -> argparse.ArgumentParser:
         "($REFERENCE_SERVER_HONOUR_BASE64)",
     )
     fidelity.add_argument(
+        "--float-format",
+        choices=FLOAT_FORMATS,
+        default=env("REFERENCE_SERVER_FLOAT_FORMAT", "mistral"),
+        help="how float arrays are printed: mistral (float16-precision values as exact decimals, ~19 bytes each, as "
+        "api.mistral.ai prints them) or shortest (float32's shortest form, ~14 bytes); base64 is unchanged; "
+        "default: %(default)s ($REFERENCE_SERVER_FLOAT_FORMAT)",
+    )
+    fidelity.add_argument(
         "--error-style",
         choices=ERROR_STYLES,
         default=env("REFERENCE_SERVER_ERROR_STYLE", "latest"),
@@ -79,6 +96,13 @@ def _parser() -> argparse.ArgumentParser:
         default=int(env("REFERENCE_SERVER_TOKENS_PER_MINUTE", "0")) or None,
         help="429 with Retry-After past this many tokens per minute per key ($REFERENCE_SERVER_TOKENS_PER_MINUTE)",
     )
+    limits.add_argument(
+        "--tokens-per-month",
+        type=int,
+        default=int(env("REFERENCE_SERVER_TOKENS_PER_MONTH", "0")) or None,
+        help="a monthly token quota per key: once spent, 429 with x-ratelimit-remaining-tokens-month: 0 "
+        "($REFERENCE_SERVER_TOKENS_PER_MONTH)",
+    )
     batch = parser.add_argument_group("files and batch jobs")
     batch.add_argument(
         "--files-dir",
@@ -90,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--max-files-bytes", type=int, default=DEFAULT_MAX_TOTAL_BYTES, help="all files together; %(default)s"
     )
+    timeouts = parser.add_argument_group("connection timeouts, in seconds (a slow or silent client is closed)")
+    timeouts.add_argument("--header-timeout", type=float, default=10.0, help="request line and headers; %(default)s")
+    timeouts.add_argument("--body-timeout", type=float, default=30.0, help="longest pause in a body; %(default)s")
+    timeouts.add_argument(
+        "--body-min-rate", type=float, default=1000.0, help="bytes/s a body keeps up after --body-timeout; %(default)s"
+    )
+    timeouts.add_argument("--idle-timeout", type=float, default=30.0, help="idle keep-alive connection; %(default)s")
     batch.add_argument(
         "--batch-requests-per-second",
         type=float,
@@ -128,10 +159,42 @@ def _parser() -> argparse.ArgumentParser:
     return parser  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
+def _tokens(args: argparse.Namespace, prog: str) -> list[str]:
+    """The accepted keys: --token (warned about), --token-file, else $REFERENCE_SERVER_TOKENS; [] for the dev key.
+
+    A key on the command line is readable by every user of the machine (`ps`, /proc/PID/cmdline), so it still
+    works (tests and quick runs use it) but says so; the file and the environment keep keys out of sight.
+    """
+    tokens: list[str] = []
+    if args.token:
+        print(
+            f"{prog}: warning: --token puts the key on the command line, where `ps` shows it to every user of this "
+            "machine; use $REFERENCE_SERVER_TOKENS or --token-file",
+            file=sys.stderr,
+        )
+        tokens.extend(args.token)
+    if args.token_file:
+        try:
+            lines = Path(args.token_file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"cannot read --token-file {args.token_file}: {error}") from None
+        read = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        if not read:
+            raise ValueError(f"--token-file {args.token_file} holds no key (one a line)")
+        tokens.extend(read)
+    if not tokens:
+        tokens = [t.strip() for t in os.environ.get("REFERENCE_SERVER_TOKENS", "").split(",") if t.strip()]
+    return tokens
+
+
+def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> int:
     """Parse the flags, say how to reach the server, serve until interrupted."""
-    args = _parser().parse_args(argv)
-    tokens = args.token or [t for t in os.environ.get("REFERENCE_SERVER_TOKENS", "").split(",") if t]
+    args = _parser(prog).parse_args(argv)
+    try:
+        tokens = _tokens(args, prog)
+    except (OSError, ValueError) as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
     uses_dev_token = not tokens
     try:
         plan = FaultPlan(
@@ -148,11 +211,16 @@ def main(argv: list[str] | None = None) -> int:
             latency_ms=args.latency_ms,
             commit_delay_ms=args.commit_delay_ms,
             honour_base64=args.honour_base64,
+            float_format=args.float_format,
             error_style=args.error_style,
-            rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute),
+            rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute, args.tokens_per_month),
             files_dir=Path(args.files_dir) if args.files_dir else None,
             max_file_bytes=args.max_file_bytes,
             max_files_bytes=args.max_files_bytes,
+            header_timeout=args.header_timeout,
+            body_timeout=args.body_timeout,
+            body_min_rate=args.body_min_rate,
+            idle_timeout=args.idle_timeout,
             batch=BatchSettings(
                 requests_per_second=args.batch_requests_per_second,
                 hour_seconds=args.batch_hour_seconds,
@@ -161,12 +229,19 @@ def main(argv: list[str] | None = None) -> int:
             print_stats=True,
         )
     except ValueError as error:
-        print(f"reference-server: {error}", file=sys.stderr)
+        print(f"{prog}: {error}", file=sys.stderr)
         return 2
+    # The port is taken before the server says it serves there: a busy port is one line, and nothing claimed.
+    try:
+        listener = listen(args.host, args.port)
+    except OSError as error:
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    port = listener.getsockname()[1]  # --port 0: the free port the system chose
     # Only the published development key is ever printed; keys given by the user are not.
-    key_note = f"development key: {DEV_TOKEN}" if uses_dev_token else f"{len(tokens)} key(s) from the command line/env"
-    print(f"reference server on http://{args.host}:{args.port} ({key_note})", flush=True)
+    key_note = f"development key: {DEV_TOKEN}" if uses_dev_token else f"{len(tokens)} key(s) given"
+    print(f"reference server on http://{args.host}:{port} ({key_note})", flush=True)
     if plan.rate:
         print(f"fault injection: rate {plan.rate}, seed {plan.seed}, kinds {', '.join(plan.kinds)}", flush=True)
-    serve(config, host=args.host, port=args.port, log_level=args.log_level)
+    serve(config, host=args.host, port=port, log_level=args.log_level, sock=listener)
     return 0

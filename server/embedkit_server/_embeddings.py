@@ -14,6 +14,12 @@ OpenAPI document's `output_dtype` and its embeddings documentation):
 `int8`/`uint8` one byte per component (scaled by the vector's largest magnitude), `binary`/`ubinary` one bit
 per component (positive → 1) packed eight to a byte, big-endian bit order, `binary` being `ubinary - 128` as a
 signed byte. `base64` is the standard base64 of the little-endian bytes of those values (float32 for `float`).
+
+The components are float16-precision values (held as float32), as the real Mistral's are, and stay of unit length
+(`to_float16_precision`). Float arrays are printed the way Mistral prints them (`FLOAT_FORMATS`, "mistral" by
+default): each component as its exact decimal (`-0.0165863037109375`, about 19 bytes a value, as Mistral's public
+examples show), so a client's float parser meets the bodies it will meet in production; "shortest" prints float32's
+shortest round-trip form instead (`0.018432617`, about 13 bytes). Both carry exactly the values base64 carries.
 """
 
 from __future__ import annotations
@@ -24,8 +30,9 @@ import itertools
 import re
 import threading
 from collections import OrderedDict
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import orjson
@@ -94,7 +101,37 @@ def compute_vectors(model: str, dimension: int, texts: list[str]) -> np.ndarray[
     dense = _densify_many(sparse * _mixing_signs(model, dimension))
     for row in dense:
         row /= np.linalg.norm(row)
-    return dense.astype(np.float32)
+    return to_float16_precision(dense)
+
+
+def to_float16_precision(vectors: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Unit rows rounded to float16-precision values (as float32), still of unit length to about 1e-6.
+
+    The real Mistral's vectors are float16-precision values (it prints them as their exact decimals), so every
+    encoding carries those values: the float array, its base64 bytes and `compute_vector` agree bit for bit.
+    Rounding each component to the nearest float16 can leave a norm off by 1e-4 (a text of few features has few
+    distinct magnitudes, rounded the same way), so the components whose other rounding (the float16 on the other
+    side of the exact value) moves the squared norm back towards 1 at the smallest cost take it, fewest first, until
+    the norm is as close to 1 as one more flip could make it. Deterministic: a row's rounding depends on that row.
+    """
+    exact = np.atleast_2d(vectors).astype(np.float64)
+    near = exact.astype(np.float16).astype(np.float64)
+    # The float16 on the other side of the exact value (the same, where rounding was exact).
+    away = np.nextafter(near.astype(np.float16), np.where(exact > near, np.inf, -np.inf).astype(np.float16))
+    other = np.where(exact == near, near, away.astype(np.float64))
+    for row in range(exact.shape[0]):
+        error = float(np.dot(near[row], near[row])) - 1.0
+        gains = other[row] ** 2 - near[row] ** 2  # how much each flip changes the squared norm
+        helpful = np.flatnonzero(np.sign(gains) == -np.sign(error)) if error else np.zeros(0, np.intp)
+        if not len(helpful):
+            continue
+        order = helpful[np.argsort(np.abs(gains[helpful]), kind="stable")]
+        remaining = error + np.cumsum(gains[order])
+        # Flip the first k, k chosen where |remaining| is smallest (0 flips: the error as it is).
+        costs = np.abs(np.concatenate(([error], remaining)))
+        flips = int(np.argmin(costs))
+        near[row, order[:flips]] = other[row, order[:flips]]
+    return near.astype(np.float32).reshape(np.shape(vectors))
 
 
 @lru_cache(maxsize=64)
@@ -147,14 +184,16 @@ def _dct_matrix(size: int) -> np.ndarray[Any, np.dtype[np.float64]]:
 
 
 def truncate(full: np.ndarray[Any, np.dtype[np.float32]], dimension: int) -> np.ndarray[Any, np.dtype[np.float32]]:
-    """The leading `dimension` components, renormalised to unit length."""
+    """The leading `dimension` components, renormalised to unit length (the vector itself when it is all of it)."""
+    if dimension == len(full):
+        return np.array(full, dtype=np.float32)
     head = full[:dimension].astype(np.float64)
     norm = float(np.linalg.norm(head))
     if norm == 0.0:
         head = np.zeros(dimension)
         head[0] = 1.0
         norm = 1.0
-    return (head / norm).astype(np.float32)
+    return to_float16_precision(head / norm)
 
 
 def quantize(vector: np.ndarray[Any, np.dtype[np.float32]], dtype: str) -> np.ndarray[Any, Any]:
@@ -171,10 +210,42 @@ def quantize(vector: np.ndarray[Any, np.dtype[np.float32]], dtype: str) -> np.nd
     raise ValueError(f"unknown output_dtype {dtype!r}")
 
 
-def encode(values: np.ndarray[Any, Any], encoding: str) -> bytes:
-    """The JSON value of `embedding`: an array of numbers, or a base64 string of the little-endian bytes."""
+FloatFormat = Literal["mistral", "shortest"]
+FLOAT_FORMATS: tuple[str, ...] = get_args(FloatFormat)
+
+
+@lru_cache(maxsize=1)
+def _float16_decimals() -> list[bytes]:
+    """The exact decimal of every float16 value, indexed by its 16 bits (NaN and infinities never occur here).
+
+    A table of 65,536 entries, built once (~0.1 s): printing a vector is then a lookup per component, which keeps
+    the server's cost per answer as low as orjson's and leaves the client as what a benchmark measures.
+    """
+    values = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float64)
+    table = []
+    for value in values.tolist():
+        if value != value or value in (float("inf"), float("-inf")):
+            table.append(b"null")
+        elif value == 0.0:
+            table.append(b"-0.0" if str(value).startswith("-") else b"0.0")
+        else:
+            # Fixed notation (as Mistral's examples), never an exponent; exact, since a float16 is a dyadic fraction.
+            text = format(Decimal(value), "f")
+            table.append((text if "." in text else text + ".0").encode())
+    return table
+
+
+def encode(values: np.ndarray[Any, Any], encoding: str, float_format: FloatFormat = "mistral") -> bytes:
+    """The JSON value of `embedding`: an array of numbers, or a base64 string of the little-endian bytes.
+
+    Float arrays follow `float_format` (see the module docstring); integer dtypes print as integers either way.
+    """
     if encoding == "base64":
         return b'"' + base64.b64encode(values.tobytes()) + b'"'
+    if values.dtype.kind == "f" and float_format == "mistral":
+        table = _float16_decimals()
+        bits = values.astype(np.float16).view(np.uint16).tolist()
+        return b"[" + b",".join([table[bit] for bit in bits]) + b"]"
     return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
@@ -185,8 +256,13 @@ class EmbeddingCache:
     Thread-safe: batch jobs embed on threads of their own.
     """
 
-    def __init__(self, max_texts: int = 65536) -> None:
+    def __init__(self, max_texts: int = 65536, float_format: FloatFormat = "mistral") -> None:
+        if float_format not in FLOAT_FORMATS:
+            raise ValueError(f"float_format must be one of {', '.join(FLOAT_FORMATS)}, not {float_format!r}")
         self._max = max_texts
+        self.float_format: FloatFormat = float_format
+        if float_format == "mistral":
+            _float16_decimals()  # built now (~0.2 s, once a process), not while a first request waits on it
         self._vectors: OrderedDict[tuple[str, int, str], np.ndarray[Any, np.dtype[np.float32]]] = OrderedDict()
         self._lock = threading.Lock()
         self.fragment = lru_cache(maxsize=max_texts)(self._fragment)
@@ -220,4 +296,4 @@ class EmbeddingCache:
     def _fragment(self, model: str, full_dimension: int, text: str, dimension: int, dtype: str, encoding: str) -> bytes:
         full = self.vector(model, full_dimension, text)
         vector = full if dimension == full_dimension else truncate(full, dimension)
-        return encode(quantize(vector, dtype), encoding)
+        return encode(quantize(vector, dtype), encoding, self.float_format)

@@ -9,15 +9,24 @@ An upload may say when it expires (`expiry`, in hours: `expires_at` is `created_
 on the file is gone as if deleted (404, not listed, its bytes freed at the next upload or listing). An expiry of
 0 or less makes a file that has expired already: the upload's answer is the last anyone sees of it. A far
 expiry is capped at the end of year 9999, which any client can still read as a date. `visibility` (`workspace`
-or `user`) is recorded and answered; every key of this server is one user, so it restricts nothing. `signature`
+or `user`) is recorded and answered; it restricts nothing within an organisation. `signature`
 is answered as null: upstream's schema has the field without saying what it signs, and this server has nothing
 to put there. Pages: a negative `page` or a `page_size` of 0 or less (upstream's parameters have no bounds)
 answers an empty page, with `total` still counting every match.
+
+Every file belongs to an organisation (`owner`, a digest of it, never a key), as Mistral scopes files to the
+organisation that made them: another organisation's file is answered as if it did not exist (404, not listed),
+so that a test with two keys fails here as it would against Mistral. An upload arrives already on disk (the
+multipart reader writes it as it streams in, see `_multipart.py`); the store adopts it by renaming. Its name is
+kept as `safe_filename` makes it: a file name is echoed in listings, logs and downloads, so a name carrying a
+path (`../../etc/passwd`, a Windows path), a line break or a NUL must not come back as it was sent.
 """
 
 from __future__ import annotations
 
+import builtins
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -34,6 +43,24 @@ DEFAULT_MAX_TOTAL_BYTES = 4 * 1024**3
 DEFAULT_MAX_FILE_BYTES = 512 * 1024**2
 # 9999-12-31T23:59:59Z: the latest `expires_at` answered.
 LATEST_EXPIRY = 253402300799
+# The longest file name kept, in characters (most file systems' bound on one name).
+MAX_FILENAME_CHARS = 255
+# Control characters (C0, DEL, C1), and the Unicode line and paragraph separators, which break a line as \n does.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def safe_filename(name: str | None, default: str = "upload") -> str:
+    """The last component of `name` with no control character, at most 255 characters; `default` if nothing is left.
+
+    A client's path is not a name here: only what follows its last slash or backslash is kept (as browsers send it), so
+    `../../x` is stored and echoed as `x`, and `.` or `..` alone as the default. Control characters are dropped,
+    so no echo of the name can split a header or a log line.
+    """
+    text = _UNSAFE.sub("", name or "")
+    text = re.split(r"[/\\]", text)[-1].strip()
+    if text in ("", ".", ".."):
+        return default
+    return text[:MAX_FILENAME_CHARS]
 
 
 @dataclass
@@ -55,6 +82,12 @@ class StoredFile:
     # When the file expires (Unix seconds, as answered; None: never) and, to the sub-second, when it is gone here.
     expires_at: int | None = None
     gone_at: float | None = None
+    # The organisation it belongs to (a digest, see `ReferenceServer.owner`); b"" in a store used without tenants.
+    owner: builtins.bytes = b""
+
+    def visible_to(self, owner: builtins.bytes | None) -> bool:
+        """Whether `owner` may see it (None: anyone, for a signed URL, whose signature is the permission)."""
+        return owner is None or owner == self.owner
 
     def expired(self, now: float | None = None) -> bool:
         """Whether the file's expiry has passed."""
@@ -126,20 +159,52 @@ class FileStore:
         mimetype: str | None,
         expiry: int | None = None,
         visibility: str = "workspace",
+        owner: bytes = b"",
     ) -> StoredFile:
-        """Store an upload (413 when it is over the file or total size bound), expiring after `expiry` hours."""
+        """Store an upload held in memory (a test's or a tool's; the server streams uploads to `add_path`)."""
         if len(data) > self.max_file_bytes:
             raise APIError(413, f"File is larger than {self.max_file_bytes} bytes", type_="invalid_request_error")
-        self._purge_expired()
-        self._reserve(len(data))
-        identifier = str(uuid.uuid4())
-        path = self.directory / identifier
+        path = self.partial_path()
         path.write_bytes(data)
+        return self.add_path(
+            path, lines=_lines(data), filename=filename, purpose=purpose, mimetype=mimetype, expiry=expiry,
+            visibility=visibility, owner=owner,
+        )  # fmt: skip
+
+    def add_path(
+        self,
+        path: Path,
+        *,
+        lines: int,
+        filename: str,
+        purpose: str,
+        mimetype: str | None,
+        expiry: int | None = None,
+        visibility: str = "workspace",
+        owner: bytes = b"",
+    ) -> StoredFile:
+        """Store an upload already written to `path` in this directory, with `lines` non-blank lines.
+
+        413 when it is over the file or total size bound (the file is removed then), expiring after `expiry` hours.
+        """
+        size = path.stat().st_size
+        try:
+            if size > self.max_file_bytes:
+                raise APIError(413, f"File is larger than {self.max_file_bytes} bytes", type_="invalid_request_error")
+            self._purge_expired()
+            self._reserve(size)
+        except APIError:
+            path.unlink(missing_ok=True)
+            raise
+        identifier = str(uuid.uuid4())
+        final = self.directory / identifier
+        os.replace(path, final)
         sample_type = "batch_request" if purpose == "batch" else "instruct"
         now = time.time()
         stored = StoredFile(
-            identifier, filename, purpose, sample_type, "upload", len(data), _lines(data), mimetype, path,
-            created_at=int(now), visibility=visibility,
+            identifier, safe_filename(filename), purpose, sample_type, "upload", size, lines,
+            _UNSAFE.sub("", mimetype)[:MAX_FILENAME_CHARS] if mimetype else None, final,
+            created_at=int(now), visibility=visibility, owner=owner,
         )  # fmt: skip
         if expiry is not None:
             # Capped both ways before multiplying out, so no expiry makes a number a client cannot read.
@@ -156,7 +221,7 @@ class FileStore:
         """Where a job writes a file before `adopt` stores it."""
         return self.directory / f".partial-{uuid.uuid4()}"
 
-    def adopt(self, path: Path, *, filename: str, sample_type: str, num_lines: int) -> StoredFile:
+    def adopt(self, path: Path, *, filename: str, sample_type: str, num_lines: int, owner: bytes = b"") -> StoredFile:
         """Store a file a job wrote (413-style `APIError` when the store has no room for it)."""
         size = path.stat().st_size
         try:
@@ -168,26 +233,27 @@ class FileStore:
         final = self.directory / identifier
         os.replace(path, final)
         stored = StoredFile(
-            identifier, filename, "batch", sample_type, "mistral", size, num_lines, "application/jsonl", final
-        )
+            identifier, filename, "batch", sample_type, "mistral", size, num_lines, "application/jsonl", final,
+            owner=owner,
+        )  # fmt: skip
         with self._lock:
             self._files[identifier] = stored
             self._order.append(identifier)
         return stored
 
-    def get(self, identifier: str) -> StoredFile:
-        """A file that exists and is neither deleted nor expired, else 404."""
+    def get(self, identifier: str, owner: bytes | None = None) -> StoredFile:
+        """A file of `owner` (None: of anyone) that exists and is neither deleted nor expired, else 404."""
         with self._lock:
             stored = self._files.get(identifier)
-        if stored is None or stored.deleted or stored.expired():
+        if stored is None or stored.deleted or stored.expired() or not stored.visible_to(owner):
             raise NotFound("File", identifier)
         return stored
 
-    def delete(self, identifier: str) -> StoredFile:
-        """Mark a file deleted (its bytes are freed from the bound; jobs reading it keep their copy in memory)."""
+    def delete(self, identifier: str, owner: bytes | None = None) -> StoredFile:
+        """Mark a file of `owner` deleted (its bytes are freed from the bound; jobs reading it keep it open)."""
         with self._lock:
             stored = self._files.get(identifier)
-            if stored is None or stored.deleted or stored.expired():
+            if stored is None or stored.deleted or stored.expired() or not stored.visible_to(owner):
                 raise NotFound("File", identifier)
             stored.deleted = True
             self._used -= stored.bytes
@@ -205,11 +271,15 @@ class FileStore:
         for stored in expired:
             stored.path.unlink(missing_ok=True)
 
-    def listing(self, params: dict[str, Any]) -> dict[str, Any]:
-        """One page of files, newest first, filtered as `list_files` documents (bad page numbers: an empty page)."""
+    def listing(self, params: dict[str, Any], owner: bytes | None = None) -> dict[str, Any]:
+        """One page of `owner`'s files, newest first, filtered as `list_files` documents (bad pages: empty)."""
         self._purge_expired()
         with self._lock:
-            files = [self._files[i] for i in reversed(self._order) if not self._files[i].deleted]
+            files = [
+                self._files[i]
+                for i in reversed(self._order)
+                if not self._files[i].deleted and self._files[i].visible_to(owner)
+            ]
         matches = [stored for stored in files if _matches(stored, params)]
         chosen = page_of(matches, params)
         return {
@@ -254,4 +324,36 @@ def page_of(items: list[Any], params: dict[str, Any]) -> list[Any]:
 
 def _lines(data: bytes) -> int:
     """Non-blank lines, as a JSONL reader counts requests."""
-    return sum(1 for line in data.split(b"\n") if line.strip())
+    counter = LineCounter()
+    counter.feed(data)
+    return counter.lines
+
+
+# What `bytes.strip()` strips, but the line feed: deleted before counting lines.
+_BLANKS = b" \t\r\x0b\x0c"
+_NEWLINES = re.compile(b"\n+")
+
+
+class LineCounter:
+    """Counts non-blank lines (as `line.strip()` sees them) of bytes fed a piece at a time, in C-speed passes.
+
+    An upload is counted as it streams to disk, so its `num_lines` costs no second read and no copy of it: each
+    piece has its blanks removed and its runs of line feeds collapsed, and a line that began in an earlier
+    piece is counted once.
+    """
+
+    def __init__(self) -> None:
+        self.lines = 0
+        self._in_line = False  # the current line already has a non-blank byte (and was counted)
+
+    def feed(self, piece: bytes | bytearray | memoryview) -> None:
+        """Count the lines of one more piece."""
+        text = _NEWLINES.sub(b"\n", bytes(piece).translate(None, _BLANKS))
+        if not text:
+            return
+        starts, ends = text.startswith(b"\n"), text.endswith(b"\n")
+        found = text.count(b"\n") + 1 - starts - ends if text != b"\n" else 0
+        if self._in_line and not starts:
+            found -= 1  # the first segment continues a line counted already
+        self.lines += found
+        self._in_line = not ends

@@ -9,6 +9,11 @@ a client that paces itself at the limit is never refused, and one that bursts is
 Every answer on a limited server carries the limit headers api.mistral.ai is reported to send
 (mistralai/client-ts#169, 2026-02): `x-ratelimit-limit-req-minute`, `x-ratelimit-remaining-req-minute`,
 `x-ratelimit-limit-tokens-minute`, `x-ratelimit-remaining-tokens-minute`, and `x-ratelimit-tokens-query-cost`.
+
+A monthly token quota (`tokens_per_month`) is emulated too, with the `x-ratelimit-limit-tokens-month` and
+`x-ratelimit-remaining-tokens-month` headers Mistral sends: requests pass while any of the month remains (the last
+one may overdraw it), then every request is refused with `x-ratelimit-remaining-tokens-month: 0` and a
+`Retry-After` of when the quota would have refilled enough (the month's rate: days), as a spent quota is.
 """
 
 from __future__ import annotations
@@ -57,9 +62,10 @@ class RateLimits:
 
     requests_per_second: float | None = None
     tokens_per_minute: int | None = None
+    tokens_per_month: int | None = None
 
     def __post_init__(self) -> None:
-        for name in ("requests_per_second", "tokens_per_minute"):
+        for name in ("requests_per_second", "tokens_per_minute", "tokens_per_month"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
@@ -67,7 +73,11 @@ class RateLimits:
     @property
     def enabled(self) -> bool:
         """Whether any limit is set."""
-        return self.requests_per_second is not None or self.tokens_per_minute is not None
+        return any(value is not None for value in (self.requests_per_second, self.tokens_per_minute,
+                                                    self.tokens_per_month))  # fmt: skip
+
+
+MONTH = 30 * 86400.0
 
 
 class RateLimiter:
@@ -78,9 +88,19 @@ class RateLimiter:
         self._clock = clock
         self._requests: dict[bytes, Bucket] = {}
         self._tokens: dict[bytes, Bucket] = {}
+        self._months: dict[bytes, Bucket] = {}
         self._lock = threading.Lock()
         self.refused = 0
         self.tokens_served = 0
+        # Per key, when its first and its last request were admitted (monotonic): the span of n admitted requests
+        # is n - 1 intervals, the rate a client achieved as the server saw it (`make bench`).
+        self._admitted: dict[bytes, tuple[float, float]] = {}
+
+    @property
+    def admitted_span(self) -> float:
+        """The longest of the keys' spans, from a key's first admitted request to its last (0 before two)."""
+        with self._lock:
+            return max((last - first for first, last in self._admitted.values()), default=0.0)
 
     def _buckets(self, key: bytes) -> tuple[Bucket | None, Bucket | None]:
         rps, tpm = self.limits.requests_per_second, self.limits.tokens_per_minute
@@ -91,6 +111,17 @@ class RateLimiter:
             tokens = self._tokens.setdefault(key, Bucket(tpm / 60, float(tpm), self._clock))
         return requests, tokens
 
+    def _month(self, key: bytes) -> Bucket | None:
+        month = self.limits.tokens_per_month
+        if month is None:
+            return None
+        return self._months.setdefault(key, Bucket(month / MONTH, float(month), self._clock))
+
+    def count(self, tokens: int) -> None:
+        """Count `tokens` served without limits (none are set): the stats report what was served either way."""
+        with self._lock:
+            self.tokens_served += tokens
+
     def admit(self, key: bytes, tokens: int) -> float:
         """Spend one request and `tokens` tokens of `key`'s budget and return 0, or return the seconds to wait."""
         with self._lock:
@@ -98,6 +129,11 @@ class RateLimiter:
             wait = max(
                 requests.wait_for(1) if requests else 0.0, token_bucket.wait_for(tokens) if token_bucket else 0.0
             )
+            month = self._month(key)
+            if month is not None:
+                month.wait_for(0)  # refills
+                if month.level <= 0:  # spent: refused until the month's rate has brought back this request
+                    wait = max(wait, (min(tokens, month.capacity) - month.level) / month.rate)
             if wait > 0:
                 self.refused += 1
                 return wait
@@ -105,7 +141,11 @@ class RateLimiter:
                 requests.take(1)
             if token_bucket:
                 token_bucket.take(tokens)
+            if month is not None:
+                month.level -= tokens  # the last request may overdraw what remains
             self.tokens_served += tokens
+            now = self._clock()
+            self._admitted[key] = (self._admitted.get(key, (now, now))[0], now)
             return 0.0
 
     def headers(self, key: bytes, cost: int) -> dict[str, str]:
@@ -122,4 +162,9 @@ class RateLimiter:
                 found["x-ratelimit-limit-tokens-minute"] = str(round(tokens.capacity))
                 found["x-ratelimit-remaining-tokens-minute"] = str(max(0, math.floor(tokens.level)))
                 found["x-ratelimit-tokens-query-cost"] = str(cost)
+            month = self._month(key)
+            if month is not None:
+                month.wait_for(0)
+                found["x-ratelimit-limit-tokens-month"] = str(round(month.capacity))
+                found["x-ratelimit-remaining-tokens-month"] = str(max(0, math.floor(month.level)))
             return found

@@ -1,10 +1,22 @@
-"""Running the app: in the foreground for `make serve`, or on a background thread for tests, demos and benchmarks."""
+"""Running the app: in the foreground for `make serve`, or on a background thread for tests, demos and benchmarks.
+
+The HTTP protocol is uvicorn's, with a guard per connection (`GuardedProtocol`): uvicorn closes a connection
+idle between requests (`timeout_keep_alive`), but waits for ever for the line and headers of a request, and for
+its body, so a client sending a byte now and then (slowloris) holds a connection, and a few hundred of them hold
+the server. The guard closes a connection whose request line and headers have not all arrived within
+`header_timeout` of their first byte (or of the connection's opening: a silent connection is one too), answering
+408 when some of them came; and one whose body pauses longer than `body_timeout`, or falls below `body_min_rate`
+bytes/s on average once `body_timeout` has passed. Time the server itself is not reading (the application has
+not asked for more of the body: uvicorn's flow control has paused the socket) is not held against the client.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
+import math
 import socket
 import subprocess
 import sys
@@ -12,10 +24,135 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any, cast
 
 import uvicorn
 
 from ._app import STATS_PREFIX, ReferenceServer, ServerConfig
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol as _BaseProtocol
+except ImportError:  # pragma: no cover - uvicorn without its `standard` extra
+    from uvicorn.protocols.http.h11_impl import H11Protocol as _BaseProtocol  # type: ignore[assignment]
+
+_REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+# The phases of a connection, as the guard sees them.
+_HEADERS, _BODY, _APPLICATION, _IDLE = "headers", "body", "application", "idle"
+
+
+class _ConnectionGuard(asyncio.Protocol):
+    """Deadlines on a request's headers and body, checked by a timer per connection (see the module's docstring).
+
+    A mixin over uvicorn's HTTP protocol, which it reads (`cycle`, `flow`, `transport`) but does not change: the
+    phase is read from uvicorn's request cycle at each check, so the guard follows whatever the parser did.
+    """
+
+    header_timeout = 10.0
+    body_timeout = 30.0
+    body_min_rate = 1000.0
+    # Connections closed by a deadline, by phase: observable from tests and benchmarks.
+    closed: dict[str, int]
+
+    transport: asyncio.Transport
+    cycle: Any
+    flow: Any
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start the connection's clock: its first request's headers are due within `header_timeout`."""
+        super().connection_made(transport)
+        self._loop = asyncio.get_running_loop()
+        self._phase, self._cycle_seen = _HEADERS, None
+        self._since = self._last = self._checked = self._loop.time()
+        self._received = 0
+        interval = min(self.header_timeout, self.body_timeout) / 4
+        self._interval = max(0.05, min(interval, 1.0))
+        self._timer: asyncio.TimerHandle | None = self._loop.call_later(self._interval, self._check)
+
+    def data_received(self, data: bytes) -> None:
+        """Note the bytes (the first of a new request starts its header clock), then let uvicorn parse them."""
+        now = self._loop.time()
+        if self._current_phase() == _IDLE:
+            self._enter(_HEADERS, now)
+        self._last = now
+        self._received += len(data)
+        super().data_received(data)
+        self._observe(now)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Stop the clock."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        super().connection_lost(exc)
+
+    def _current_phase(self) -> str:
+        cycle = self.cycle
+        if cycle is None or cycle.response_complete:
+            # Before a first request, or after a response: waiting for headers, or idle (uvicorn's keep-alive).
+            return _HEADERS if cycle is None or (self._phase == _HEADERS and cycle is self._cycle_seen) else _IDLE
+        return _BODY if cycle.more_body else _APPLICATION
+
+    def _enter(self, phase: str, now: float) -> None:
+        self._phase, self._since, self._last, self._received = phase, now, now, 0
+        self._cycle_seen = self.cycle
+
+    def _observe(self, now: float) -> None:
+        phase = self._current_phase()
+        if phase != self._phase or (phase == _BODY and self.cycle is not self._cycle_seen):
+            self._enter(phase, now)
+
+    def _check(self) -> None:
+        self._timer = None
+        if self.transport.is_closing():
+            return
+        now = self._loop.time()
+        self._observe(now)
+        if self._phase == _BODY and self._server_is_waiting():
+            # The application is not reading (or not yet asked for the body the client is told to wait for with
+            # `Expect: 100-continue`): the time is the server's, not the client's.
+            paused = now - self._checked
+            self._since += paused
+            self._last = now
+        self._checked = now
+        if now > self._deadline():
+            self._expire()
+            return
+        self._timer = self._loop.call_later(self._interval, self._check)
+
+    def _server_is_waiting(self) -> bool:
+        paused = self.flow is not None and self.flow.read_paused
+        return bool(paused or getattr(self.cycle, "waiting_for_100_continue", False))
+
+    def _deadline(self) -> float:
+        if self._phase == _HEADERS:
+            return self._since + self.header_timeout
+        if self._phase == _BODY:
+            paced = self._since + self.body_timeout + self._received / self.body_min_rate
+            return min(paced, self._last + self.body_timeout)
+        return math.inf  # the application's work, or idle: uvicorn's keep-alive timer closes an idle connection
+
+    def _expire(self) -> None:
+        type(self).closed[self._phase] = type(self).closed.get(self._phase, 0) + 1
+        if self._phase == _HEADERS and self._received:
+            self.transport.write(_REQUEST_TIMEOUT)
+        self.transport.close()
+
+
+class GuardedProtocol(_ConnectionGuard, _BaseProtocol):
+    """uvicorn's HTTP/1.1 protocol with the connection guard; `guarded_protocol` makes one per configuration."""
+
+    closed: dict[str, int] = {}  # noqa: RUF012 - a class's tally, replaced in each configured subclass
+
+
+def guarded_protocol(config: ServerConfig) -> type[asyncio.Protocol]:
+    """The protocol class uvicorn should use for a server of `config` (its timeouts; a tally of its own)."""
+    attributes = {
+        "header_timeout": config.header_timeout,
+        "body_timeout": config.body_timeout,
+        "body_min_rate": config.body_min_rate,
+        "closed": {},
+    }
+    return cast("type[asyncio.Protocol]", type("ConfiguredGuardedProtocol", (GuardedProtocol,), attributes))
 
 
 class _InjectedFaultNoise(logging.Filter):
@@ -26,14 +163,32 @@ class _InjectedFaultNoise(logging.Filter):
 
 def _uvicorn_config(app: ReferenceServer, log_level: str) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(_InjectedFaultNoise())
-    return uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="on", timeout_keep_alive=30)
+    return uvicorn.Config(
+        app, log_level=log_level, access_log=False, lifespan="on", http=guarded_protocol(app.config),
+        timeout_keep_alive=max(1, math.ceil(app.config.idle_timeout)),
+    )  # fmt: skip
 
 
-def serve(config: ServerConfig, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info") -> None:
-    """Serve until interrupted."""
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` and listening; an `OSError` (port in use, host not this machine's) if not.
+
+    Bound before anything is printed, so a command never says it serves on a port it then fails to take.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
+def serve(
+    config: ServerConfig,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    log_level: str = "info",
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve until interrupted, on `sock` (from `listen`) if given, else on `host`:`port`."""
     uvicorn_config = _uvicorn_config(ReferenceServer(config), log_level)
     uvicorn_config.host, uvicorn_config.port = host, port
-    uvicorn.Server(uvicorn_config).run()
+    uvicorn.Server(uvicorn_config).run(sockets=None if sock is None else [sock])
 
 
 def read_stats(output: str) -> dict[str, int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from functools import partial
 from types import TracebackType
 from typing import Unpack
 
@@ -11,7 +12,7 @@ import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
-from ._body import Received
+from ._body import Received, answer_limit
 from ._core import Call, logger
 from ._errors import NotFoundError
 from ._models import ModelInfo, check_model_id, find_model
@@ -32,6 +33,10 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
         Blocking work (the cache lookup, decoding each answer, the cache write) runs in worker threads, so the
         event loop stays free for the other tasks.
         """
+        chunking = options.pop("chunking", None)
+        if chunking is not None:
+            plan = await asyncio.to_thread(self._chunk_plan, texts, chunking, options)
+            return plan.result(await self.embed(plan.texts, **options), normalize=bool(options.get("normalize")))
         call = await asyncio.to_thread(self._start, texts, options)
         pending = iter(call.batches)
 
@@ -69,7 +74,11 @@ class AsyncEmbedder(BaseEmbedder[httpx.AsyncClient]):
 
         request = call.request(batch)
         outcome = await self._transport.exchange_async(
-            lambda: request, answer, stopped=call.stopped, read=call.buffers.receive_async, give=call.buffers.give
+            lambda: request,
+            answer,
+            stopped=call.stopped,
+            read=partial(call.buffers.receive_async, limit=answer_limit(len(batch), call.matrix.width)),
+            give=call.buffers.give,
         )
         if outcome.step is Step.SPLIT:
             logger.debug("inputs %d-%d too large for the service; splitting", batch.start, batch.stop - 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
 import httpx
 
@@ -16,14 +16,17 @@ from ._decode import parse_json
 from ._errors import APIConnectionError, InputError, ModelNotFoundError, UnsupportedError
 from ._guard import Guard, attempt_limit
 from ._models import ModelInfo, read_model, read_models
-from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, check_options
+from ._options import CALL_FIELDS, EMBED_FIELDS, EmbedOptions, call_fields, check_options
 from ._policy import Outcome, RetryPolicy, Step, after_error_status
 from ._pricing import Estimate, Price, mistral_price
 from ._ratebudget import RateBudget
 from ._result import EmbeddingResult
-from ._security import APIKey
+from ._security import APIKey, scrub_strings, wrap
 from ._services import ServiceName
 from ._transport import Transport
+
+if TYPE_CHECKING:
+    from ._chunking import ChunkPlan
 
 __all__ = ["BaseEmbedder", "EmbedOptions"]
 
@@ -57,8 +60,10 @@ class BaseEmbedder(Generic[HttpClient]):
     ) -> None:
         # The key is wrapped (masked repr) and the bare string dropped at once, so no frame of this call holds it
         # in a local that a traceback recorder could print.
-        key = wrap_key(api_key)
-        del api_key
+        try:
+            key = wrap_key(api_key)
+        finally:
+            del api_key
         if http_client is not None and not isinstance(http_client, httpx.Client | httpx.AsyncClient):
             raise InputError(
                 f"http_client must be an httpx client, got {type(http_client).__name__}", argument="http_client"
@@ -103,7 +108,7 @@ class BaseEmbedder(Generic[HttpClient]):
     @classmethod
     def mistral(cls, **kwargs: Any) -> Self:
         """A client for Mistral AI (`https://api.mistral.ai`; key from `MISTRAL_API_KEY`)."""
-        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))  # masked at once: this frame's locals are printable
+        kwargs["api_key"] = wrap_key(kwargs.pop("api_key", None))  # masked at once: this frame's locals are printable
         return cls("mistral", **kwargs)
 
     @classmethod
@@ -115,7 +120,7 @@ class BaseEmbedder(Generic[HttpClient]):
         (`https://cortecs.ai/api/v1/models/serverless/embeddings`, or `CORTECS_SERVERLESS_BASE_URL`), for
         deployments that have only it. Both give the same vectors for the same model and routing.
         """
-        kwargs["api_key"] = wrap_key(kwargs.get("api_key"))
+        kwargs["api_key"] = wrap_key(kwargs.pop("api_key", None))
         if api not in ("current", "serverless"):
             raise InputError(f"api must be 'current' or 'serverless', got {api!r}", argument="api")
         return cls("cortecs" if api == "current" else "cortecs-serverless", **kwargs)
@@ -132,17 +137,35 @@ class BaseEmbedder(Generic[HttpClient]):
         return self._settings.options.model or self._settings.service.default_model
 
     def _start(self, texts: str | Iterable[str], options: EmbedOptions | Mapping[str, Any]) -> Call:
-        checked = check_options(options, allowed=EMBED_FIELDS)
+        checked = check_options(options, allowed=EMBED_FIELDS, suggest=call_fields(self._settings.service.options))
         request_fields = {k: v for k, v in checked.items() if k not in CALL_FIELDS}
         return Call.start(
             self._settings,
             texts,
             request_fields,
-            normalize=checked.get("normalize", False),
-            truncate=checked.get("truncate", False),
+            normalize=checked.get("normalize", self._settings.normalize),
+            truncate=checked.get("truncate", self._settings.truncate),
             progress=checked.get("progress"),
             deadline=checked.get("deadline"),
         )
+
+    def _chunk_plan(self, texts: str | Iterable[str], chunking: Any, options: Mapping[str, Any]) -> ChunkPlan:
+        """The chunks of `texts` (see `_chunking`), split with the tokenizer of the model the call embeds with.
+
+        A chunk over the per-input limit could never be sent, so such a setting is refused before anything is.
+        """
+        from ._chunking import Chunking, ChunkPlan
+
+        setting = Chunking.of(chunking)
+        model = options.get("model") or self.model
+        limits = self._settings.limits.for_model(model)
+        if setting.max_tokens > limits.max_input_tokens:
+            raise InputError(
+                f"chunking max_tokens {setting.max_tokens} is over the per-input limit of {limits.max_input_tokens} "
+                "tokens: chunks that long could not be sent",
+                argument="chunking",
+            )
+        return ChunkPlan.make(texts, setting, limits.counter)
 
     # Prices read from the service's models route (cortecs), by model id; filled by `models()` and `estimate()`.
     _prices: dict[str, Price] | None = None
@@ -151,6 +174,8 @@ class BaseEmbedder(Generic[HttpClient]):
     _price_override: float | None = None
 
     def _remember(self, models: list[ModelInfo]) -> list[ModelInfo]:
+        # A service echoing the key in a model's id, description or providers does not get it into what we return.
+        models = [scrub_strings(model, self._settings.key) for model in models]
         self._prices = {**(self._prices or {}), **{m.id: m.price for m in models if m.price is not None}}
         return models
 
@@ -190,17 +215,21 @@ class BaseEmbedder(Generic[HttpClient]):
         """
         if batch and self._settings.service.name != "mistral":  # refused before anything is counted or sent
             raise UnsupportedError(f"the batch API is Mistral's; {self._settings.service.name} has none to price")
-        checked = check_options(options, allowed=EMBED_FIELDS, where="estimate()")
+        checked = check_options(
+            options, allowed=EMBED_FIELDS, where="estimate()", suggest=call_fields(self._settings.service.options)
+        )
         request = self._settings.options.merged({k: v for k, v in checked.items() if k not in CALL_FIELDS})
         self._settings.service.check(request)
         model = request.model or self._settings.service.default_model
         limits = self._settings.limits.for_model(model)
-        inputs = fit(check_texts(refuse_unordered(texts)), limits, truncate=checked.get("truncate", False))
+        truncate = checked.get("truncate", self._settings.truncate)
+        inputs = fit(check_texts(refuse_unordered(texts)), limits, truncate=truncate)
         pending, cache = inputs, self._settings.cache
         if cache is not None and inputs:
             found = cache.get_many(cache_namespace(self._settings, request), [text_key(t) for t in inputs])
             pending = [text for text in inputs if text_key(text) not in found]
-        counts = limits.count(pending)
+        # Identical texts are sent once (see `Call.start`), so they are counted once.
+        counts = limits.count(list(dict.fromkeys(pending)))
         counts.make_exact()  # an estimate is priced: exact wherever the tokenizer is available
         tokens = sum(counts.values)
         exact = counts.exact and model.startswith(("mistral-embed", "codestral-embed"))
@@ -241,8 +270,7 @@ class BaseEmbedder(Generic[HttpClient]):
             model = read_model(parse_json(response.content), self._settings.service.name)
         except APIConnectionError as damaged:
             return Outcome(Step.RETRY, damaged)
-        self._remember([model])
-        return model
+        return self._remember([model])[0]
 
     def _model_request(self, model_id: str) -> dict[str, Any]:
         return self._prepared(self._settings.service.model_request(model_id))
@@ -264,4 +292,7 @@ def wrap_key(api_key: Any) -> APIKey | None:
         return api_key
     if not isinstance(api_key, str):
         raise InputError(f"api_key must be a string, got {type(api_key).__name__}", argument="api_key")
-    return APIKey(api_key)
+    try:
+        return wrap(api_key)
+    finally:
+        del api_key  # a malformed key's traceback finds it in no frame of embedkit's

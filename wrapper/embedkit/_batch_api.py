@@ -20,10 +20,12 @@ sent, with an `InputError` naming the argument (and the metadata key).
 from __future__ import annotations
 
 import io
+import math
 import re
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -52,7 +54,6 @@ from embedkit_generated.models import (
     DeleteBatchJobResponse,
     FileSchema,
     GetSignedUrlResponse,
-    ListFilesResponse,
     UploadFileMultiPartBodyParams,
 )
 from embedkit_generated.types import UNSET, File, Unset
@@ -69,11 +70,15 @@ from ._errors import (
     LineFailure,
     NotFoundError,
     PartialResult,
+    RateLimitError,
+    ResponseValidationError,
+    ServerError,
     UnsupportedError,
 )
 from ._options import check_bool, check_int
 from ._policy import Outcome, Step, after_error_status
 from ._result import EmbeddingResult, Usage
+from ._security import printable_frames
 from ._transport import Created
 
 if TYPE_CHECKING:
@@ -106,6 +111,15 @@ SIGNED_URL_HOURS = (1, 168)
 # Metadata keys embedkit writes and reads back (`fetch` sizes its result from them; a lost answer is recovered by
 # `embedkit_request`, a CLI run by `embedkit_run`): a caller's key with this prefix would silently break them.
 RESERVED_PREFIX = "embedkit_"
+# Polling backs off to this interval while a job makes no progress (a longer `poll_interval` is kept as it is).
+MAX_POLL_INTERVAL = 60.0
+# How long `wait` goes on asking through a failing status route (after the transport's own retries of each poll).
+DEFAULT_OUTAGE = 600.0
+# The most pages a files or jobs listing reads (100 items each): past it the listing is endless, not long.
+MAX_PAGES = 1000
+PAGE_SIZE = 100
+# What a custom_id answered more than once gets: which copy holds the right vectors cannot be known.
+REFUSED = "every copy is refused"
 
 
 def check_timeout_hours(value: Any) -> int:
@@ -159,13 +173,74 @@ def check_metadata(metadata: Any, *, reserved: str | None = None) -> dict[str, s
 
 def as_uuid(argument: str, value: Any) -> UUID:
     """A file or job id as the UUID its route's path takes, or an `InputError` naming the argument."""
-    if isinstance(value, UUID):
-        return value
     try:
-        return UUID(value)
+        # A UUID is copied by its number: one made without it (`UUID.__new__(UUID)`) is refused here, not when
+        # the route's path is built (an untyped AttributeError).
+        return UUID(int=value.int) if isinstance(value, UUID) else UUID(value)
     except (TypeError, ValueError, AttributeError):
         noun = "job" if argument == "job" else "file"
         raise InputError(f"{argument} must be a {noun} id (a UUID), got {_shown(value)}", argument=argument) from None
+
+
+def check_seconds(name: str, value: Any) -> float:
+    """A duration in seconds: a finite number, at least 0, or an `InputError` naming the argument."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise InputError(f"{name} must be a finite number of seconds, at least 0, got {_shown(value)}", argument=name)
+    return float(value)
+
+
+def _progress(job: BatchJob) -> tuple[str, int, int]:
+    """What changes while a job makes progress: a poll that sees the same is a reason to back off."""
+    return job.status, job.total_requests, job.completed_requests
+
+
+def _pages(page: Callable[[int], list[Any]], what: str) -> Iterator[Any]:
+    """The items of a paged listing, page after page, until a short page, a page of nothing new, or `MAX_PAGES`.
+
+    A listing is read before a create is sent again (is it there already?), so it must end: a service whose pages
+    repeat (or never shrink) would otherwise be asked forever. A page that adds no item not seen before ends the
+    listing; a listing still growing after `MAX_PAGES` pages is an `APIError`, not an endless loop.
+    """
+    seen: set[str] = set()
+    for number in range(MAX_PAGES):
+        data = page(number)
+        fresh = [item for item in data if isinstance(item, dict) and str(item.get("id")) not in seen]
+        seen.update(str(item.get("id")) for item in fresh)
+        yield from fresh
+        if len(data) < PAGE_SIZE or not fresh:
+            return
+    raise APIError(f"the list of {what} did not end after {MAX_PAGES} pages of {PAGE_SIZE}; stopped reading it")
+
+
+def _batch_of(identifier: str) -> Batch:
+    match = CUSTOM_ID.fullmatch(identifier)
+    assert match is not None  # decode_result answers a LineResult only for an id that matches
+    return Batch(int(match.group(1)), int(match.group(2)))
+
+
+def _refused(decoded: LineResult, rows: int) -> LineFailure | None:
+    """Why a well-formed result line cannot be used for a job of `rows` inputs, or None if it can.
+
+    It cannot when it names inputs the job does not have (a range past its end).
+    """
+    batch = _batch_of(decoded.custom_id)
+    if not 0 <= batch.start < batch.stop <= rows:
+        return LineFailure(decoded.custom_id, 200, f"custom_id {decoded.custom_id!r} names inputs the job does not "
+                           f"have (it has {rows})")  # fmt: skip
+    return None
+
+
+def _submitted_shape(job: BatchJob) -> tuple[int, str, int | None]:
+    """The rows, dtype and dimension `submit` recorded in the job's metadata; `BatchJobError` for another job's."""
+    metadata = job.metadata
+    rows_text, dtype = str(metadata.get("embedkit_rows", "")), str(metadata.get("embedkit_dtype", "float"))
+    dimension_text = str(metadata.get("embedkit_dimension", ""))
+    if not rows_text.isdigit() or dtype not in VALUE_DTYPES or not (dimension_text == "" or dimension_text.isdigit()):
+        raise BatchJobError(
+            f"batch job {job.id} was not made by submit() (its metadata has no embedkit_rows, or a bad "
+            "embedkit_dtype or embedkit_dimension), so its rows cannot be placed: read its files with read_lines()"
+        )
+    return int(rows_text), dtype, int(dimension_text) if dimension_text else None
 
 
 def _job_uuid(job: BatchJob | str) -> UUID:
@@ -173,8 +248,11 @@ def _job_uuid(job: BatchJob | str) -> UUID:
 
 
 def _shown(value: Any, limit: int = 60) -> str:
-    """A value as an error message quotes it: its repr, cut (a caller's value may be any size)."""
-    text = repr(value)
+    """A value as an error message quotes it: its repr, cut (a caller's value may be any size, or not print)."""
+    try:
+        text = repr(value)
+    except Exception:  # a caller's object whose repr raises is named by its type
+        text = f"a {type(value).__name__} that cannot be printed"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -299,6 +377,8 @@ def decode_result(line: Any, dtype: str, output_dimension: int | None) -> LineRe
     if match is None:
         return LineFailure(custom_id, 200, f"custom_id {custom_id!r} was not written by embedkit")
     count = int(match.group(2)) - int(match.group(1))
+    if count <= 0:
+        return LineFailure(custom_id, 200, f"custom_id {custom_id!r} names no inputs")
     matrix = OutputMatrix(count, VALUE_DTYPES[dtype], expected_width(dtype, output_dimension))
     try:
         decoded = decode_into(orjson.dumps(body), Batch(0, count), matrix)
@@ -306,6 +386,9 @@ def decode_result(line: Any, dtype: str, output_dimension: int | None) -> LineRe
         # One bad line is that line's failure, not the job's: the other lines' rows are kept and committed.
         return LineFailure(custom_id, 200, f"the line's answer cannot be read: {malformed}"[:500])
     assert matrix.array is not None or count == 0
+    usage = decoded.usage
+    if min(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, *usage.extra.values(), 0) < 0:
+        return LineFailure(custom_id, 200, f"the line's usage counts negative tokens ({usage.total_tokens} in all)")
     rows = matrix.array if matrix.array is not None else np.zeros((0, 0), VALUE_DTYPES[dtype])
     return LineResult(custom_id, rows, decoded.usage, decoded.model)
 
@@ -410,17 +493,16 @@ class BatchAPI:
         return str(CreateFileResponse.from_dict(self._send(build, created=found)).id)
 
     def find_files(self, search: str) -> list[FileSchema]:
-        """Every batch file whose name contains `search` (all pages)."""
-        found: list[FileSchema] = []
-        page = 0
-        while True:
-            listing = ListFilesResponse.from_dict(self._send(partial(list_files.request_arguments, page=page,
-                                                  page_size=100, search=search, purpose="batch")))  # fmt: skip
-            found.extend(listing.data)
-            if len(listing.data) < 100:
-                return found
-            page += 1
+        """Every batch file whose name contains `search` (all pages; see `_pages` for how an endless listing ends)."""
 
+        def page(number: int) -> list[Any]:
+            build = partial(list_files.request_arguments, page=number, page_size=PAGE_SIZE, search=search,
+                            purpose="batch")  # fmt: skip
+            return list(self._send(build).get("data") or [])
+
+        return [FileSchema.from_dict(item) for item in _pages(page, "files")]
+
+    @printable_frames
     def signed_url(self, file_id: str, expiry_hours: int = 24) -> str:
         """A URL from which anyone holding it can download the file, without the key, for `expiry_hours` hours.
 
@@ -480,18 +562,16 @@ class BatchAPI:
         return BatchJob.from_body(self._send(build, created=Created(marker=marker, what="batch job", lookup=recover)))
 
     def jobs(self, *, model: str | None = None) -> Iterator[BatchJob]:
-        """Every job (of `model`, if given), newest first, page after page."""
-        page = 0
-        while True:
-            build = partial(
-                list_batch_jobs.request_arguments, page=page, page_size=100, model=model if model else UNSET
-            )
-            data = self._send(build).get("data") or []
-            yield from (BatchJob.from_body(item) for item in data)
-            if len(data) < 100:
-                return
-            page += 1
+        """Every job (of `model`, if given), newest first, page after page (see `_pages` for how it ends)."""
 
+        def page(number: int) -> list[Any]:
+            build = partial(list_batch_jobs.request_arguments, page=number, page_size=PAGE_SIZE,
+                            model=model if model else UNSET)  # fmt: skip
+            return list(self._send(build).get("data") or [])
+
+        yield from (BatchJob.from_body(item) for item in _pages(page, "batch jobs"))
+
+    @printable_frames
     def status(self, job: BatchJob | str, *, inline: bool = False) -> BatchJob:
         """The job as it is now; with `inline=True`, with the results the service holds inline (`outputs`).
 
@@ -502,11 +582,13 @@ class BatchAPI:
         flag = True if check_bool("inline", inline) else UNSET
         return BatchJob.from_body(self._send(partial(get_batch_job.request_arguments, identifier, inline=flag)))
 
+    @printable_frames
     def cancel(self, job: BatchJob | str) -> BatchJob:
         """Ask the job to stop (the lines answered so far stay in its files)."""
         identifier = _job_uuid(job)
         return BatchJob.from_body(self._send(partial(cancel_batch_job.request_arguments, identifier)))
 
+    @printable_frames
     def delete(self, job: BatchJob | str) -> bool:
         """Delete the job: later requests for it get 404 (`NotFoundError`). Its files stay; True once it is gone.
 
@@ -523,19 +605,63 @@ class BatchAPI:
         deleted = DeleteBatchJobResponse.from_dict(body).deleted
         return True if isinstance(deleted, Unset) else deleted
 
+    @printable_frames
     def wait(
-        self, job: BatchJob | str, *, poll_interval: float = 5.0, on_update: Callable[[BatchJob], None] | None = None
+        self,
+        job: BatchJob | str,
+        *,
+        poll_interval: float = 5.0,
+        on_update: Callable[[BatchJob], None] | None = None,
+        timeout: float | None = None,
+        outage: float = DEFAULT_OUTAGE,
     ) -> BatchJob:
-        """Poll until the job has stopped; `on_update` sees every state (for a progress bar)."""
-        current = self.status(job)
-        while True:
-            if on_update is not None:
-                on_update(current)
-            if current.done:
-                return current
-            time.sleep(poll_interval)
-            current = self.status(current)
+        """Poll until the job has stopped; `on_update` sees every state (for a progress bar).
 
+        Polls every `poll_interval` seconds while the job makes progress, and backs off (doubling, up to
+        `MAX_POLL_INTERVAL` or `poll_interval` if longer) while it makes none: a job that sits QUEUED, or RUNNING
+        with nothing counted, is not asked hundreds of times a minute. A service that fails the poll (a 5xx, a 429,
+        a dropped connection) after the transport's own retries is asked again, with the same backoff, for up to
+        `outage` seconds in a row: an outage on the status route must not end a job that is still running (the
+        job and the money spent on it are not lost by stopping to look). `timeout` (seconds, None: no limit) bounds
+        the whole wait: past it, `BatchJobError` says the job is still running and can be waited for again.
+        """
+        interval = check_seconds("poll_interval", poll_interval)
+        if timeout is not None:
+            timeout = check_seconds("timeout", timeout)
+        outage = check_seconds("outage", outage)
+        _job_uuid(job)  # a bad id is an InputError before anything is sent
+        started = time.monotonic()
+        ceiling = max(interval, MAX_POLL_INTERVAL)
+        delay, failing_since = interval, None
+        current: BatchJob | str = job
+        seen: tuple[str, int, int] | None = None
+        while True:
+            try:
+                latest = self.status(current)
+            except (ServerError, RateLimitError, APIConnectionError) as error:
+                failing_since = time.monotonic() if failing_since is None else failing_since
+                if time.monotonic() - failing_since > outage:
+                    raise
+                logger.warning("polling batch job %s failed (%s); asking again", _job_uuid(current), error.message)
+                delay = min(delay * 2.0, ceiling)
+            else:
+                failing_since = None
+                if on_update is not None:
+                    on_update(latest)
+                if latest.done:
+                    return latest
+                progress = _progress(latest)
+                delay = interval if seen is None or progress != seen else min(delay * 2.0, ceiling)
+                current, seen = latest, progress
+            if timeout is not None and time.monotonic() + delay > started + timeout:
+                shown = current.status if isinstance(current, BatchJob) else "not seen yet"
+                raise BatchJobError(
+                    f"batch job {_job_uuid(current)} is still {shown} after {time.monotonic() - started:.0f} s "
+                    f"(timeout {timeout:g} s); it goes on running: wait for it again (from the CLI: rerun the command)"
+                )
+            time.sleep(delay)
+
+    @printable_frames
     def download(self, file_id: str, into: Path) -> None:
         """A file's content, streamed to `into` (the whole download is retried if it breaks off)."""
         identifier = as_uuid("file_id", file_id)
@@ -620,6 +746,7 @@ class BatchAPI:
         logger.debug("batch job %s: %d inputs in %d bytes of request lines", job.id, len(checked), len(lines))
         return job
 
+    @printable_frames
     def fetch(self, job: BatchJob | str) -> EmbeddingResult:
         """The vectors of a finished job submitted by `submit`, row i for text i; `BatchJobError` if any line failed.
 
@@ -632,24 +759,38 @@ class BatchAPI:
             raise BatchJobError(f"batch job {job.id} is still {job.status}; wait() for it first")
         if job.inline:
             job = self.status(job, inline=True)
-        rows = int(job.metadata.get("embedkit_rows", "0"))
-        dtype = str(job.metadata.get("embedkit_dtype", "float"))
-        dimension_text = str(job.metadata.get("embedkit_dimension", ""))
-        dimension = int(dimension_text) if dimension_text.isdigit() else None
+        rows, dtype, dimension = _submitted_shape(job)
         matrix = OutputMatrix(rows, VALUE_DTYPES[dtype], expected_width(dtype, dimension))
         usage, model = Usage(), job.model or ""
         failures: list[LineFailure] = []
-        for decoded in self._results(job, dtype, dimension):
+        copies: Counter[str] = Counter()
+        for decoded in self._results(job, dtype, dimension):  # streamed: a job's results may be large
             if isinstance(decoded, LineFailure):
                 failures.append(decoded)
                 continue
-            match = CUSTOM_ID.fullmatch(decoded.custom_id)
-            assert match is not None
-            batch = Batch(int(match.group(1)), int(match.group(2)))
-            target = matrix.rows_for(batch, decoded.rows.shape[1])
+            copies[decoded.custom_id] += 1
+            refused = _refused(decoded, rows)
+            if refused is not None:
+                failures.append(refused)
+                continue
+            batch = _batch_of(decoded.custom_id)
+            if copies[decoded.custom_id] > 1:
+                matrix.completed[batch.start : batch.stop] = False  # the copy taken before is refused with this one
+                continue
+            try:
+                target = matrix.rows_for(batch, decoded.rows.shape[1])
+            except ResponseValidationError as mixed:
+                failures.append(LineFailure(decoded.custom_id, 200, str(mixed)))
+                continue
             target[:] = decoded.rows
             matrix.commit(batch, target)
             usage, model = usage + decoded.usage, decoded.model or model
+        # Which copy of a custom_id answered twice holds the right vectors cannot be known: every copy is refused.
+        failures.extend(
+            LineFailure(name, 200, f"custom_id {name!r} is answered {count} times in the job's results: {REFUSED}")
+            for name, count in copies.items()
+            if count > 1
+        )
         missing = int((~matrix.completed).sum())
         if failures or missing or job.status != "SUCCESS":
             error = BatchJobError(

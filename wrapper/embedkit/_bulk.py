@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from ._base import EmbedOptions
 from ._client import Embedder
-from ._errors import InputError, ResponseValidationError
+from ._errors import EmbeddingError, InputError, InputTooLongError, ResponseValidationError
 from ._files import NpyOutput, ParquetOutput, Record
 from ._memory import release_freed_memory, tune_allocator
 from ._pricing import Cost
+from ._progress import SharedBar, new_bar, reporting_to
 from ._result import EmbeddingResult, Usage
 
 
@@ -52,9 +52,12 @@ def windows(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield window
 
 
-def _embed_window(embedder: Embedder, chunk: list[Record], offset: int, options: EmbedOptions) -> EmbeddingResult:
+def _embed_window(
+    embedder: Embedder, chunk: list[Record], offset: int, options: EmbedOptions, bar: SharedBar | None = None
+) -> EmbeddingResult:
     try:
-        return embedder.embed([record.text for record in chunk], **options)
+        with reporting_to(bar):  # the job's bar moves at each of this call's batches
+            return embedder.embed([record.text for record in chunk], **options)
     except InputError as error:
         # The index is the window's; name the record and its position in the whole input instead.
         if error.index is None:
@@ -97,8 +100,8 @@ def run_job(
     # A bulk job is what the allocator setting is for; it is the process's for good (see `tune_allocator`), which
     # is why a job opts in here and a client never does.
     tune_allocator()
-    bar: Any = tqdm(total=total, unit="text", desc="embedding", dynamic_ncols=True) if progress else None
-    job = _WindowWriter(output, bar, window, one_model=bool(options.get("enable_model_fallback")))
+    bar = SharedBar(new_bar(total=total, unit="text", desc="embedding")) if progress else None
+    job = _WindowWriter(output, bar, window)
     # Each step is one call; the job's bar replaces the calls' own.
     call_options: EmbedOptions = {**options, "progress": False}
     # Two threads: the call being finished and the next one, each waiting on its own `embed`.
@@ -106,10 +109,10 @@ def run_job(
     in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]] = collections.deque()
     try:
         submitted = 0
-        for chunk in windows(records, step):
+        for chunk in windows(_read(records, embedder), step):
             if before_call is not None:
                 before_call(chunk)
-            in_flight.append((chunk, calls.submit(_embed_window, embedder, chunk, submitted, call_options)))
+            in_flight.append((chunk, calls.submit(_embed_window, embedder, chunk, submitted, call_options, bar)))
             submitted += len(chunk)
             if len(in_flight) == 2:
                 job.add(*_oldest(in_flight))
@@ -139,6 +142,42 @@ def run_job(
     return JobSummary(rows=job.rows, cached=job.cached, usage=job.usage, cost=job.cost if job.priced else None)
 
 
+def _read(records: Iterable[Record], embedder: Embedder) -> Iterator[Record]:
+    """The records, with a failure of the iterable itself (a generator that raises) made a typed `InputError`.
+
+    The job's handler then lets the calls in flight finish, so the rows they embedded are committed to the cache
+    (when there is one) and a rerun over a repaired input sends only the rest.
+    """
+    iterator = iter(records)
+    position = 0
+    while True:
+        try:
+            record = next(iterator)
+        except StopIteration:
+            return
+        except EmbeddingError:
+            raise
+        except Exception as error:
+            kept = (
+                "; the rows embedded before it are in the cache: rerun to resume"
+                if embedder._settings.cache is not None
+                else ""
+            )
+            raise InputError(
+                f"reading the input failed after {position} records ({type(error).__name__}: {error}){kept}"
+            ) from error
+        position += 1
+        yield record
+
+
+def same_model(served: str, earlier: str) -> bool:
+    """Whether two served model names are one model: equal, or an alias and its dated id (`mistral-embed-2312`).
+
+    A resumed job's cached rows may name the alias the cache recorded while new calls name the dated id.
+    """
+    return served == earlier or served.startswith(earlier + "-") or earlier.startswith(served + "-")
+
+
 def _oldest(
     in_flight: collections.deque[tuple[list[Record], Future[EmbeddingResult]]],
 ) -> tuple[list[Record], EmbeddingResult]:
@@ -151,10 +190,8 @@ def _oldest(
 class _WindowWriter:
     """Finished calls gathered into windows and written in order; the job's counts."""
 
-    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int, *, one_model: bool = False) -> None:
+    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int) -> None:
         self.output, self.bar, self.window = output, bar, window
-        # Watched only with model fallback: otherwise the service names the asked model (or an id of it).
-        self.one_model = one_model
         self.records: list[Record] = []
         self.parts: list[np.ndarray[Any, Any]] = []
         self.rows = self.cached = 0
@@ -164,13 +201,14 @@ class _WindowWriter:
         self.model: str | None = None
 
     def add(self, chunk: list[Record], result: EmbeddingResult) -> None:
-        if self.one_model and self.model is not None and result.model != self.model:
-            # cortecs' model fallback can serve one call with another model; one file must hold one model's vectors.
+        if self.model is not None and not same_model(result.model, self.model):
+            # cortecs' model fallback can serve one call with another model, and a service can switch models
+            # between calls: one file must hold one model's vectors.
             raise ResponseValidationError(
-                f"record {chunk[0].id} on were embedded by {result.model}, earlier ones by {self.model} (model "
-                "fallback): vectors of different models are not comparable; rerun, or embed without fallback"
+                f"records {chunk[0].id} on were embedded by {result.model}, earlier ones by {self.model}: vectors "
+                "of different models are not comparable; rerun (without model fallback, if it was on)"
             )
-        self.model = result.model
+        self.model = self.model or result.model
         if result.cost is None:
             self.priced = False
         elif self.priced:
@@ -178,8 +216,7 @@ class _WindowWriter:
         self.records.extend(chunk)
         self.parts.append(result.vectors)
         self.cached, self.usage = self.cached + result.cached, self.usage + result.usage
-        if self.bar is not None:
-            self.bar.update(len(chunk))
+        # The bar has already moved: each batch of the call advanced it as its rows arrived.
         if len(self.records) >= self.window:
             self.flush()
 
@@ -192,3 +229,25 @@ class _WindowWriter:
         self.records, self.parts = [], []
         del vectors
         release_freed_memory()
+
+
+def long_input_check(embedder: Embedder, model: str | None) -> Callable[[Record, int], None]:
+    """A check for `_files.scan_input`: an input over the per-input limit, refused before any text is paid for.
+
+    Counted by the never-undercounting bound first; only a text the bound puts over the limit is counted exactly.
+    """
+    limits = embedder._settings.limits.for_model(model or embedder.model)
+
+    def check(record: Record, position: int) -> None:
+        counts = limits.count([record.text])
+        if counts.values[0] > limits.max_input_tokens:
+            counts.make_exact()
+            if counts.values[0] > limits.max_input_tokens:
+                raise InputTooLongError(
+                    f"record {record.id} (input {position}) has {counts.values[0]} tokens, over the per-input limit "
+                    f"of {limits.max_input_tokens}; nothing was sent: pass --truncate to cut it, or --chunk-tokens "
+                    "to split it",
+                    index=position,
+                )
+
+    return check

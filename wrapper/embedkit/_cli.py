@@ -2,6 +2,13 @@
 
 Keys come from the environment only (MISTRAL_API_KEY, CORTECS_API_KEY, or the variable `--api-key-env`
 names): a key on the command line would sit in the shell history and the process list.
+
+Each subcommand has one function adding its flags (`_embed_arguments`, `_search_arguments`, ...) and one running
+it (`_embed`, `_search`, ...), tied together by `COMMANDS` at the end of this module: a new flag goes into its
+subcommand's function, so `--help` lists only what applies. The module imports nothing heavy at its top (no
+httpx, numpy, asyncio, sqlite3 or generated models): `embedkit --version` and `--help` must answer at once, so
+each command imports what it needs when it runs, and the few library constants the help quotes are copied here
+(a test checks that they equal the library's).
 """
 
 from __future__ import annotations
@@ -12,45 +19,58 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-import httpx
-
-from ._base import EmbedOptions
-from ._bulk import run_job
-from ._cache import EmbeddingCache
-from ._client import Embedder
-from ._concurrency import DEFAULT_MAXIMUM
 from ._errors import AuthenticationError, CostLimitError, EmbeddingError, InputError, NotFoundError
-from ._extras import MissingDependencyError, raise_missing_extra
-from ._files import (
-    FORMATS,
-    Record,
-    count_records,
-    detect_format,
-    load_embeddings,
-    open_output,
-    read_records,
-    sidecar_path,
-)
-from ._memory import tune_allocator
-from ._policy import DEFAULT_TIMEOUT
-from ._pricing import Cost, Estimate
-from ._services import SERVICES
-from ._similarity import top_k
 from ._version import __version__
+
+if TYPE_CHECKING:
+    import httpx
+
+    from ._base import EmbedOptions
+    from ._bulk import JobSummary
+    from ._cache import EmbeddingCache
+    from ._client import Embedder
+    from ._files import Record
+    from ._pricing import BatchCost, Cost, Estimate
+
+# Library constants the help quotes, copied so that `--help` imports nothing heavy; tests/test_cli.py checks each
+# against its source (_services.SERVICES, _files.FORMATS, _concurrency.DEFAULT_MAXIMUM, _policy.DEFAULT_TIMEOUT,
+# _batch_api.TIMEOUT_HOURS and DEFAULT_TIMEOUT_HOURS).
+SERVICE_NAMES = ("cortecs", "cortecs-serverless", "mistral")
+FILE_FORMATS = ("lines", "jsonl", "csv", "parquet")
+MAX_CONCURRENCY = 32
+DEFAULT_READ_TIMEOUT = 60.0
+# The CLI's own figure for the connect phase when only --timeout is given: the library's.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+BATCH_TIMEOUT_HOURS = (1, 168)
+DEFAULT_BATCH_TIMEOUT_HOURS = 24
 
 EXAMPLES = """examples:
   embedkit embed corpus.txt vectors.parquet                       # one text per line, Mistral, key from MISTRAL_API_KEY
   embedkit embed docs.jsonl out.parquet --text-field body --id-field doc_id --with-text
   cat texts.txt | embedkit embed - out.npy --model codestral-embed --output-dimension 256
-  embedkit embed docs.csv out.parquet --service cortecs --preference speed --eu-native
+  embedkit embed docs.csv routed.parquet --service cortecs --preference speed --eu-native
   embedkit estimate corpus.txt --service cortecs                   # tokens and price, before embedding
   embedkit embed corpus.txt vectors.parquet --max-cost 0.50         # refused if the estimate is over 0.50
   embedkit search out.parquet "how do I reset my password" -k 5
   embedkit serve --port 8000                                      # the local reference server (key: dev-token)
+
+`embedkit COMMAND --help` lists the flags of COMMAND.
+"""
+
+ENVIRONMENT = """environment:
+  MISTRAL_API_KEY              the key for --service mistral (read from the environment only, never a flag: a
+                               flag would sit in the shell history; --api-key-env names another variable)
+  CORTECS_API_KEY              the key for --service cortecs and cortecs-serverless
+  MISTRAL_BASE_URL             the service's URL when --base-url is not given (else https://api.mistral.ai)
+  CORTECS_BASE_URL             likewise for cortecs (else https://api.cortecs.ai/v1)
+  CORTECS_SERVERLESS_BASE_URL  likewise for cortecs-serverless (else https://cortecs.ai)
+"""
+
+RATE_ENVIRONMENT = """  EMBEDKIT_REQUESTS_PER_SECOND, EMBEDKIT_TOKENS_PER_MINUTE, EMBEDKIT_RATE_BUDGET_FILE
+                               defaults of --requests-per-second, --tokens-per-minute, --rate-budget-file
 """
 
 OVERWRITE_HELP = (
@@ -58,8 +78,6 @@ OVERWRITE_HELP = (
     "OUTPUT in place, so rerunning it to resume (same OUTPUT, same cache) needs no --overwrite; rerunning a "
     "finished job does, and reads every text it already embedded back from the cache instead of paying again"
 )
-# The CLI's own figure for the connect phase when only --timeout is given: the library's.
-DEFAULT_CONNECT_TIMEOUT = DEFAULT_TIMEOUT.connect or 10.0
 
 
 def _whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
@@ -101,36 +119,63 @@ def _rate(text: str) -> float:
     return value
 
 
+def _money(text: str) -> float:
+    """An argparse type for an amount of money or a price: a finite number, at least 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"an amount is needed, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite amount of at least 0, got {text!r}")
+    return value
+
+
 POSITIVE = _whole_number(1)
 NON_NEGATIVE = _whole_number(0)
+
+
+def _concurrency(value: str) -> int | None:
+    """`--max-concurrency`: a whole number of requests in flight, or `auto` for the adaptive limit."""
+    return None if value == "auto" else POSITIVE(value)
 
 
 def _bool_flag(group: argparse._ArgumentGroup, name: str, help_text: str) -> None:
     group.add_argument(f"--{name}", dest=name.replace("-", "_"), action=argparse.BooleanOptionalAction, help=help_text)
 
 
-def _client_arguments(parser: argparse.ArgumentParser) -> None:
-    service = parser.add_argument_group("service")
+# --- flag groups shared by several subcommands ----------------------------------------------------------------------
+
+
+def _service_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which service, where, with which key, and how long to wait: every subcommand that calls a service."""
+    service = parser.add_argument_group("service (the key comes from the environment: see below)")
     service.add_argument(
-        "--service", choices=sorted(SERVICES), default="mistral",
+        "--service", choices=SERVICE_NAMES, default="mistral",
         help="cortecs: its current API; cortecs-serverless: its older route; default: %(default)s",
     )  # fmt: skip
     service.add_argument("--base-url", help="default: $MISTRAL_BASE_URL / $CORTECS_BASE_URL, else the service's")
-    service.add_argument("--api-key-env", metavar="VARIABLE", help="read the key from this environment variable")
-    service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
     service.add_argument(
-        "--max-concurrency", type=_concurrency, default=None, metavar="N|auto",
-        help=f"requests in flight at most, or 'auto': as many as raise throughput, up to {DEFAULT_MAXIMUM}; "
-        "default: auto",
+        "--api-key-env", metavar="VARIABLE",
+        help="read the key from this environment variable instead of MISTRAL_API_KEY / CORTECS_API_KEY",
     )  # fmt: skip
+    service.add_argument("--allow-insecure-http", action="store_true", help="allow http:// to another machine")
     service.add_argument("--max-retries", type=NON_NEGATIVE, default=5, help="0: no retry; default: %(default)s")
     service.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS",
-        help=f"seconds to wait for each answer (read, write, pool); default: {DEFAULT_TIMEOUT.read:g}",
+        help=f"seconds to wait for each answer (read, write, pool); default: {DEFAULT_READ_TIMEOUT:g}",
     )  # fmt: skip
     service.add_argument(
         "--connect-timeout", type=_seconds, metavar="SECONDS",
         help=f"seconds to wait for a connection; default: {DEFAULT_CONNECT_TIMEOUT:g}, or --timeout if shorter",
+    )  # fmt: skip
+
+
+def _throughput_arguments(parser: argparse.ArgumentParser) -> None:
+    """Requests in flight and the key's rate limits: for commands that send many requests."""
+    parser.add_argument_group("throughput").add_argument(
+        "--max-concurrency", type=_concurrency, default=None, metavar="N|auto",
+        help=f"requests in flight at most, or 'auto': as many as raise throughput, up to {MAX_CONCURRENCY}; "
+        "default: auto",
     )  # fmt: skip
     rates = parser.add_argument_group("rate limits (the key's, shared by every process using the same cache or file)")
     rates.add_argument(
@@ -145,7 +190,11 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
         "--rate-budget-file", metavar="PATH",
         help="share the limits through this SQLite file (default: the job's cache; $EMBEDKIT_RATE_BUDGET_FILE)",
     )  # fmt: skip
-    request = parser.add_argument_group("request options (each defaults to the service's)")
+
+
+def _request_arguments(parser: argparse.ArgumentParser, title: str) -> None:
+    """The request fields sent with each text (REQUEST_FIELDS): model, Mistral's output shape, cortecs' routing."""
+    request = parser.add_argument_group(title)
     request.add_argument("--model")
     request.add_argument("--output-dimension", type=POSITIVE, help="Mistral: vector size (codestral-embed: up to 3072)")
     request.add_argument("--output-dtype", choices=["float", "int8", "uint8", "binary", "ubinary"], help="Mistral")
@@ -159,46 +208,18 @@ def _client_arguments(parser: argparse.ArgumentParser) -> None:
     request.add_argument("--fallbacks", help="cortecs: comma-separated models to fall back to, in order")
 
 
-def _batch_arguments(parser: argparse.ArgumentParser) -> None:
-    batch = parser.add_argument_group("Mistral batch API (about half the price; minutes to hours; docs/batch.md)")
-    batch.add_argument("--batch-api", action="store_true", help="embed through a batch job, resumably")
-    batch.add_argument(
-        "--batch-retry",
-        choices=["sync", "batch", "none"],
-        default="sync",
-        help="failed lines: embed them synchronously, in one more batch job, or fail; default: %(default)s",
-    )
-    batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
-    from ._batch_api import DEFAULT_TIMEOUT_HOURS, TIMEOUT_HOURS  # the contract's bounds, checked before any upload
-
-    batch.add_argument(
-        "--batch-timeout-hours",
-        type=_whole_number(*TIMEOUT_HOURS),
-        default=DEFAULT_TIMEOUT_HOURS,
-        help=f"the job's timeout_hours, {TIMEOUT_HOURS[0]} to {TIMEOUT_HOURS[1]}; %(default)s",
-    )
-
-
-def _money(text: str) -> float:
-    """An argparse type for an amount of money or a price: a finite number, at least 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"an amount is needed, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite amount of at least 0, got {text!r}")
-    return value
-
-
 def _input_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="a file (.txt lines, .jsonl, .csv, .parquet) or - for standard input")
-
-
-def _reading_arguments(parser: argparse.ArgumentParser) -> None:
+    """INPUT and how to read it: for the commands that read a file of texts."""
+    parser.add_argument(
+        "input", help="a file (.txt lines, .jsonl, .csv, .parquet), a folder or a quoted glob pattern (one text per "
+        "file, its path the id), or - for standard input",
+    )  # fmt: skip
     reading = parser.add_argument_group("input")
-    reading.add_argument("--format", choices=FORMATS, help="default: from the file name (lines for stdin)")
+    reading.add_argument("--format", choices=FILE_FORMATS, help="default: from the file name (lines for stdin)")
     reading.add_argument("--text-field", default="text", help="JSONL/CSV/Parquet text field; default: %(default)s")
     reading.add_argument("--id-field", help="JSONL/CSV/Parquet id field; default: the position in the file")
+    reading.add_argument("--glob", metavar="PATTERN", help="INPUT a folder: its files to read; default: **/* "
+                         "(hidden files skipped)")  # fmt: skip
 
 
 def _cost_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
@@ -211,29 +232,14 @@ def _cost_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
     return cost
 
 
-def _concurrency(value: str) -> int | None:
-    """`--max-concurrency`: a whole number of requests in flight, or `auto` for the adaptive limit."""
-    return None if value == "auto" else POSITIVE(value)
+# --- one function per subcommand, adding its flags --------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="embedkit",
-        description="Embed texts with Mistral AI or cortecs.ai into Parquet or .npy files, and search them.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"embedkit {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    embed = commands.add_parser(
-        "embed", help="embed a file of texts", description="Embed every text of INPUT into OUTPUT, resumably."
-    )
+def _embed_arguments(embed: argparse.ArgumentParser) -> None:
     _input_arguments(embed)
     embed.add_argument(
         "output", help="a .parquet file (id, text hash, vector) or a .npy matrix (with OUTPUT.json: how it was made)"
     )
-    _reading_arguments(embed)
     job = embed.add_argument_group("job")
     job.add_argument("--with-text", action="store_true", help="store each text beside its vector (Parquet)")
     job.add_argument("--normalize", action="store_true", help="unit-length float vectors")
@@ -251,69 +257,176 @@ def _parser() -> argparse.ArgumentParser:
     job.add_argument(
         "--max-input-tokens", type=POSITIVE, default=8192, help="estimated tokens per input; default: %(default)s"
     )
-    _bool_flag(job, "progress", "progress bar (default: when stderr is a terminal)")
-    _batch_arguments(embed)
+    _bool_flag(job, "progress", "progress bar, moved at each batch (default: when stderr is a terminal)")
+    chunks = embed.add_argument_group(
+        "long documents (Parquet output: one row per chunk, with parent_id, chunk_index, char_start, char_end)"
+    )
+    chunks.add_argument(
+        "--chunk-tokens", type=_whole_number(2), metavar="N",
+        help="split each text into chunks of at most N tokens, counted with the model's tokenizer",
+    )  # fmt: skip
+    chunks.add_argument(
+        "--overlap", type=NON_NEGATIVE, default=0, metavar="M", help="tokens neighbouring chunks share; default: 0"
+    )
+    batch = embed.add_argument_group("Mistral batch API (about half the price; minutes to hours; docs/batch.md)")
+    batch.add_argument("--batch-api", action="store_true", help="embed through a batch job, resumably")
+    batch.add_argument(
+        "--batch-retry", choices=["sync", "batch", "none"], default="sync",
+        help="failed lines: embed them synchronously, in one more batch job, or fail; default: %(default)s",
+    )  # fmt: skip
+    batch.add_argument("--poll-interval", type=float, default=10.0, help="seconds between polls; %(default)s")
+    batch.add_argument(
+        "--batch-timeout-hours", type=_whole_number(*BATCH_TIMEOUT_HOURS), default=DEFAULT_BATCH_TIMEOUT_HOURS,
+        help=f"the job's timeout_hours, {BATCH_TIMEOUT_HOURS[0]} to {BATCH_TIMEOUT_HOURS[1]}; %(default)s",
+    )  # fmt: skip
     _cost_arguments(embed).add_argument(
         "--max-cost", type=_money, metavar="AMOUNT",
         help="refuse to start a job estimated above AMOUNT (in the service's currency); from standard input, "
         "which is read once, stop before the first call that would pass it",
     )  # fmt: skip
-    _client_arguments(embed)
+    _request_arguments(embed, "request options (each defaults to the service's)")
+    _service_arguments(embed)
+    _throughput_arguments(embed)
 
-    estimate = commands.add_parser(
-        "estimate", help="count the tokens of a file of texts and price them",
-        description="Count the tokens embedding INPUT would send (minus texts in --cache), and price them.",
-    )  # fmt: skip
+
+def _estimate_arguments(estimate: argparse.ArgumentParser) -> None:
     _input_arguments(estimate)
-    _reading_arguments(estimate)
-    estimate.add_argument("--truncate", action="store_true", help="count over-long inputs cut, instead of failing")
-    estimate.add_argument("--cache", help="a job's cache: texts already in it are not counted")
-    estimate.add_argument("--batch-api", action="store_true", help="price Mistral's batch API (about half)")
+    counting = estimate.add_argument_group("counting")
+    counting.add_argument("--model", help="the model whose tokenizer and price apply; default: the service's")
+    counting.add_argument("--truncate", action="store_true", help="count over-long inputs cut, instead of failing")
+    counting.add_argument("--cache", help="a job's cache: texts already in it are not counted")
+    counting.add_argument("--batch-api", action="store_true", help="price Mistral's batch API (about half)")
     _cost_arguments(estimate)
-    _client_arguments(estimate)
+    _service_arguments(estimate)
 
-    search = commands.add_parser("search", help="find the texts nearest a query", description="Top-k search.")
+
+def _search_arguments(search: argparse.ArgumentParser) -> None:
     search.add_argument("embeddings", help="a file written by `embedkit embed` (.parquet, or .npy with its .npy.json)")
-    search.add_argument("query", help="the text to search for")
+    search.add_argument("query", nargs="?", help="the text to search for (or --id)")
     search.add_argument("-k", type=POSITIVE, default=5, help="how many results; default: %(default)s")
-    _client_arguments(search)
+    search.add_argument("--id", metavar="ID", help="instead of a query: the neighbours of the row with this id")
+    search.add_argument(
+        "--where", action="append", default=[], metavar="COLUMN=VALUE",
+        help="only rows whose COLUMN (id, text, or any column kept from the input) is VALUE; repeat to AND",
+    )  # fmt: skip
+    search.add_argument("--json", action="store_true", help="print the hits as a JSON array, with every column")
+    _request_arguments(search, "request options (read from EMBEDDINGS' metadata; needed only for a file that lacks it)")
+    _service_arguments(search)
 
-    models = commands.add_parser("models", help="list the models a key may use", description="List models.")
+
+def _models_arguments(models: argparse.ArgumentParser) -> None:
     models.add_argument(
         "-l", "--long", action="store_true",
         help="with each model's price per 1M tokens (cortecs': its route's; Mistral's: the dated table) and providers",
     )  # fmt: skip
-    _client_arguments(models)
+    _service_arguments(models)
 
-    commands.add_parser("serve", help="run the local reference server (see `embedkit serve --help`)", add_help=False)
+
+EMBED_DESCRIPTION = """\
+Embed every text of INPUT into OUTPUT (Parquet or .npy), in order, resumably: texts already in the job's cache
+(OUTPUT.cache.sqlite) are not paid for again, so an interrupted job is resumed by running the same command again.
+At the end it prints the rows written, the tokens billed and the cost."""
+EMBED_EXAMPLES = """examples:
+  embedkit embed corpus.txt vectors.parquet                  # one text per line, Mistral, key from MISTRAL_API_KEY
+  embedkit embed docs.jsonl out.parquet --text-field body --id-field doc_id --with-text
+  cat texts.txt | embedkit embed - out.npy --model codestral-embed --output-dimension 256
+  embedkit embed docs.csv routed.parquet --service cortecs --preference speed --eu-native   # key from CORTECS_API_KEY
+  embedkit embed corpus.txt vectors.parquet --max-cost 0.50    # refused if the estimate is over 0.50
+"""
+SEARCH_DESCRIPTION = """\
+Embed QUERY the way EMBEDDINGS was made (the service, model, dimension and options recorded in the Parquet file's
+metadata or beside the .npy matrix in OUTPUT.npy.json), and print the K rows nearest it by cosine similarity, best
+first, one a line: rank, score, id, and the text when the file stores it (embedded
+with text). Float vectors
+only: a file of int8, uint8 or binary codes is refused."""
+SEARCH_EXAMPLES = """examples:
+  embedkit search out.parquet "how do I reset my password" -k 5
+  embedkit search vectors.npy "a question" --model codestral-embed --output-dimension 256   # a .npy with no .json
+"""
+ESTIMATE_DESCRIPTION = """\
+Count the tokens embedding INPUT would send (texts already in --cache excepted) and price them, without sending
+any text: exact with the tokenizer extra for Mistral's models, an upper bound otherwise. Mistral's prices come
+from a dated table, cortecs' from its models route (one request, so a key is needed)."""
+MODELS_DESCRIPTION = """\
+List the ids of the models the key may use, one a line; with --long, each model's price per 1M tokens and, for
+cortecs, the providers that serve it."""
+CACHE_DESCRIPTION = """\
+Inspect or shrink a job's cache (OUTPUT.cache.sqlite, or the file --cache named). `stats` prints its size on disk,
+its rows and vector bytes, and the rows of each service, model and output type it holds; `prune` deletes rows
+(older than --older-than days, of --model, of --base-url; all of them with --all) and gives the space back to the
+disk. Rows deleted are paid for again if embedded again; a resumable job's rows are its progress."""
+CACHE_EXAMPLES = """examples:
+  embedkit cache stats out.parquet.cache.sqlite
+  embedkit cache prune out.parquet.cache.sqlite --older-than 30     # rows written more than 30 days ago
+  embedkit cache prune out.parquet.cache.sqlite --model codestral-embed
+"""
+SERVE_DESCRIPTION = "run the local reference server (needs the `server` extra; see `embedkit serve --help`)"
+
+
+class Command(NamedTuple):
+    """A subcommand: its one-line summary, its --help text, the function adding its flags, the function running it."""
+
+    summary: str
+    description: str
+    epilog: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="embedkit",
+        description="Embed texts with Mistral AI or cortecs.ai into Parquet or .npy files, and search them.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"embedkit {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        subparser = commands.add_parser(
+            name, help=command.summary, description=command.description, epilog=command.epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        command.add_arguments(subparser)
+    # `serve` is parsed by the server's own command (whose --help says `embedkit serve`); listed here for --help.
+    commands.add_parser("serve", help=SERVE_DESCRIPTION, add_help=False)
     return parser
 
 
 def _api_key(args: argparse.Namespace) -> str:
     """The key, from the variable the user named or the service's; the message speaks of flags, not arguments."""
+    from ._security import wrap
+    from ._services import SERVICES
+
     variable = args.api_key_env or SERVICES[args.service].key_variable
     key = os.environ.get(variable)
     if not key:
         hint = "" if args.api_key_env else " (or name another variable with --api-key-env)"
         raise AuthenticationError(f"no API key: set {variable}{hint}")
+    wrap(key, f"${variable}")  # a malformed key is refused here, named by its variable, never printed
     return key
 
 
 def _timeout(args: argparse.Namespace) -> httpx.Timeout:
     # --timeout bounds waiting for an answer; the connect phase keeps the library's shorter default, since a
     # service that does not accept a connection in seconds is down, and waiting a minute to learn it helps no one.
-    answer: float = args.timeout if args.timeout is not None else (DEFAULT_TIMEOUT.read or 60.0)
+    import httpx
+
+    answer: float = args.timeout if args.timeout is not None else DEFAULT_READ_TIMEOUT
     connect: float = args.connect_timeout or min(answer, DEFAULT_CONNECT_TIMEOUT)
     return httpx.Timeout(answer, connect=connect)
 
 
 def _embedder(args: argparse.Namespace, *, cache: EmbeddingCache | None = None) -> Embedder:
+    """The client for `args`; a flag the subcommand does not have takes the library's default."""
+    from ._client import Embedder
+
     return Embedder(
         args.service,
         api_key=_api_key(args),
         base_url=args.base_url,
         allow_insecure_http=args.allow_insecure_http,
-        max_concurrency=args.max_concurrency,
+        max_concurrency=getattr(args, "max_concurrency", None),
         max_retries=args.max_retries,
         timeout=_timeout(args),
         batch_size=getattr(args, "batch_size", 512),
@@ -321,9 +434,9 @@ def _embedder(args: argparse.Namespace, *, cache: EmbeddingCache | None = None) 
         max_input_tokens=getattr(args, "max_input_tokens", 8192),
         cache=cache,
         progress=False,
-        requests_per_second=args.requests_per_second,
-        tokens_per_minute=args.tokens_per_minute,
-        rate_budget=args.rate_budget_file,
+        requests_per_second=getattr(args, "requests_per_second", None),
+        tokens_per_minute=getattr(args, "tokens_per_minute", None),
+        rate_budget=getattr(args, "rate_budget_file", None),
     )
 
 
@@ -335,12 +448,12 @@ LIST_FIELDS = ("allowed_providers", "fallbacks")  # comma-separated on the comma
 
 def _options(args: argparse.Namespace, stored: dict[str, Any] | None = None) -> EmbedOptions:
     options: dict[str, Any] = {k: v for k, v in (stored or {}).items() if k in REQUEST_FIELDS and v is not None}
-    given = {name: getattr(args, name) for name in REQUEST_FIELDS if name not in LIST_FIELDS}
+    given = {name: getattr(args, name, None) for name in REQUEST_FIELDS if name not in LIST_FIELDS}
     options.update({name: value for name, value in given.items() if value is not None})
     for name in LIST_FIELDS:
-        if getattr(args, name):
+        if getattr(args, name, None):
             options[name] = [item.strip() for item in getattr(args, name).split(",") if item.strip()]
-    return cast(EmbedOptions, options)
+    return cast("EmbedOptions", options)
 
 
 @contextlib.contextmanager
@@ -352,25 +465,43 @@ def _job_cache(path: str | None) -> Iterator[EmbeddingCache | None]:
     if path is None:
         yield None
         return
+    from ._cache import EmbeddingCache
+
     created = not Path(path).exists()
     cache = EmbeddingCache(path)
     try:
         yield cache
     except BaseException:
-        empty = created and len(cache) == 0
+        try:
+            empty = created and len(cache) == 0
+        except EmbeddingError:  # a cache that cannot be read now: kept, and the run's own error is the one raised
+            empty = False
         cache.close()
-        if empty:
+        if empty and not _batch_recorded(path):  # a batch job's record, with no row yet, is what resumes it
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(path + suffix).unlink(missing_ok=True)
         raise
     cache.close()
 
 
+def _batch_recorded(path: str) -> bool:
+    from ._batch_job import batch_recorded
+
+    return batch_recorded(path)
+
+
 def _embed(args: argparse.Namespace) -> int:
     # The command owns its process, which is a bulk job: the allocator setting a library must not impose is
     # this process's to choose (see `tune_allocator`), made before the job allocates its first buffer.
+    from ._bulk import long_input_check, run_job
+    from ._chunking import Chunking, chunk_records, job_counter
+    from ._files import check_output, detect_format, open_output, read_records, scan_input
+    from ._memory import tune_allocator
+
     tune_allocator()
     cache_path = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
+    # Before anything is paid for: the output can be written, and is not the input.
+    check_output(args.output, input_path=args.input, overwrite=True)
     if Path(args.output).exists() and not args.overwrite:
         reuse = " (texts in its cache are not paid for again)" if cache_path else ""
         raise InputError(f"{args.output} exists; pass --overwrite to replace it{reuse}")
@@ -378,31 +509,65 @@ def _embed(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.max_cost is not None and args.batch_api:
         raise InputError("--max-cost applies to synchronous jobs; estimate a batch job with `embedkit estimate`")
+    chunking = Chunking(args.chunk_tokens, args.overlap) if args.chunk_tokens else None
+    if args.overlap and chunking is None:
+        raise InputError("--overlap applies to chunks: pass --chunk-tokens too", argument="overlap")
+    if chunking is not None and args.batch_api:
+        raise InputError("--chunk-tokens is not supported with --batch-api yet: embed the chunks synchronously")
     with _job_cache(cache_path) as cache, _embedder(args, cache=cache) as embedder:
+        counter = job_counter(embedder, chunking, options.get("model")) if chunking is not None else None
+        # The whole input is read once before anything is sent: a bad record, or one too long to send, is refused
+        # before the texts ahead of it are paid for (standard input, read once, is checked as it goes).
+        check = None if args.truncate or chunking else long_input_check(embedder, options.get("model"))
+        scan = scan_input(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob,
+                          check=check)  # fmt: skip
         _load_prices(args, embedder)
         budget = _budget(args, embedder, fmt, options) if args.max_cost is not None else None
         # The file records every request field, so that `search` embeds its query exactly as the rows were.
         metadata = {"service": args.service, **options, "model": options.get("model", embedder.model)}
         if args.normalize:
             metadata["normalize"] = True
-        records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
-        output = open_output(args.output, with_text=args.with_text, metadata=metadata)
+        if chunking is not None:
+            metadata["chunking"] = {"max_tokens": chunking.max_tokens, "overlap": chunking.overlap}
+        records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob)
+        if counter is not None and chunking is not None:
+            records = chunk_records(records, counter, chunking)
+        output = open_output(args.output, with_text=args.with_text, metadata=metadata, columns=scan.columns,
+                             chunked=chunking is not None)  # fmt: skip
         show = sys.stderr.isatty() if args.progress is None else args.progress
-        if args.batch_api:
-            _embed_in_batch(args, embedder, fmt, cache, options, show)
+        batch = _embed_in_batch(args, embedder, fmt, cache, options, show) if args.batch_api else None
         summary = run_job(
-            embedder, records, output, window=args.window, total=count_records(args.input, fmt) if show else None,
-            options=EmbedOptions(**options, normalize=args.normalize, truncate=args.truncate), progress=show,
+            embedder, records, output, window=args.window, total=scan.texts if show and not chunking else None,
+            options=cast("EmbedOptions", {**options, "normalize": args.normalize, "truncate": args.truncate}),
+            progress=show,
             # One round of batches a call: the pipe stays full, and an interrupted job stops within two rounds.
-            step=(args.max_concurrency or DEFAULT_MAXIMUM) * args.batch_size, before_call=budget,
+            step=(args.max_concurrency or MAX_CONCURRENCY) * args.batch_size, before_call=budget,
         )  # fmt: skip
     spent = f"; cost {summary.cost}" if summary.cost is not None else "; cost unknown (no price for the model)"
+    billed = summary.usage.total_tokens
+    if batch is not None:
+        billed += batch.tokens
+        spent = _batch_spent(summary, batch)
+    damaged = cache.dropped if cache is not None else 0
+    dropped = f", {damaged} damaged cache rows dropped and embedded again" if damaged else ""
     print(
-        f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, "
-        f"{summary.usage.total_tokens} tokens billed){spent}",
+        f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, {billed} tokens billed"
+        f"{dropped}){spent}",
         file=sys.stderr,
     )
     return 0
+
+
+def _batch_spent(summary: JobSummary, batch: BatchCost) -> str:
+    """The final line's cost of a --batch-api run: the batch job's, plus what lines it failed cost synchronously."""
+    if batch.batch is None or summary.cost is None:
+        return "; cost unknown (no price for the model: pass --price-per-million)"
+    # Both in USD: the batch API is Mistral's, priced from its table (or --price-per-million).
+    synchronous = f" + {summary.cost.amount:.6g} USD synchronously" if summary.cost.amount else ""
+    return (
+        f"; cost {batch.batch + summary.cost.amount:.6g} USD ({batch.batch:.6g} USD for {batch.tokens} tokens through "
+        f"the batch API{synchronous})"
+    )
 
 
 def _load_prices(args: argparse.Namespace, embedder: Embedder) -> None:
@@ -420,6 +585,8 @@ def _file_estimate(
     price: float | None, window: int = 4096,
 ) -> Estimate:  # fmt: skip
     """The estimate of a whole file, counted a window at a time (memory stays bounded), priced once."""
+    from dataclasses import replace
+
     total: Estimate | None = None
     for start in range(0, 1 << 62, window):
         chunk = [record.text for _, record in zip(range(window), records, strict=False)]
@@ -452,6 +619,8 @@ def _budget(
     A file is estimated whole before anything is sent. Standard input can be read only once, so there each call
     is estimated before it is sent, and the job stops before the first one that would pass the limit.
     """
+    from ._files import read_records
+
     limit: float = args.max_cost
 
     def refuse(estimate: Estimate, what: str, after: str = "") -> CostLimitError:
@@ -469,7 +638,7 @@ def _budget(
         return estimate
 
     if args.input != "-":
-        records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
+        records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob)
         whole = priced(_file_estimate(embedder, iter(records), options, truncate=args.truncate, batch=False,
                                       price=args.price_per_million))  # fmt: skip
         if whole.cost is not None and whole.cost.amount > limit:
@@ -478,7 +647,7 @@ def _budget(
     spent: list[Cost] = []
 
     def before_call(chunk: list[Record]) -> None:
-        call_options = cast(EmbedOptions, {**options, "truncate": args.truncate})
+        call_options = cast("EmbedOptions", {**options, "truncate": args.truncate})
         part = priced(embedder.estimate([r.text for r in chunk], price_per_million=args.price_per_million,
                                         **call_options))  # fmt: skip
         assert part.cost is not None
@@ -495,12 +664,15 @@ def _budget(
 
 
 def _estimate(args: argparse.Namespace) -> int:
+    from ._cache import EmbeddingCache
+    from ._files import detect_format, read_records
+
     fmt = detect_format(args.input, args.format)
     options = _options(args)
     cache = EmbeddingCache(args.cache) if args.cache else None
     try:
         with _embedder(args, cache=cache) as embedder:
-            records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field)
+            records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob)
             estimate = _file_estimate(embedder, iter(records), options, truncate=args.truncate,
                                       batch=args.batch_api, price=args.price_per_million)  # fmt: skip
     finally:
@@ -517,10 +689,14 @@ def _embed_in_batch(
     cache: EmbeddingCache | None,
     options: EmbedOptions,
     show: bool,
-) -> None:
-    """Fill the cache through Mistral's batch API (resuming an unfinished job); the bulk job then writes from it."""
-    from ._batch_job import run_batch
-    from ._errors import BatchJobError
+) -> BatchCost:
+    """Fill the cache through Mistral's batch API (resuming an unfinished job); the bulk job then writes from it.
+
+    Returns what the batch job cost: the bulk job that follows reads its rows from the cache and pays nothing for
+    them, so the run's final line must add this, or it would report the batch job's work as free.
+    """
+    from ._batch_job import describe, raise_for, run_batch
+    from ._files import read_records
     from ._pricing import cost
 
     if cache is None:
@@ -531,7 +707,7 @@ def _embed_in_batch(
     for round_number in range(1, rounds + 1):
         outcome = run_batch(
             embedder,
-            lambda: read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field),
+            lambda: read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob),
             store,
             overrides=dict(options),
             truncate=args.truncate,
@@ -541,51 +717,112 @@ def _embed_in_batch(
             progress=show,
         )
         tokens += outcome.tokens
-        if outcome.job_id is not None:
-            print(f"batch job {outcome.job_id}: {outcome.status}, {outcome.inputs} inputs embedded, "
-                  f"{len(outcome.failures)} lines failed", file=sys.stderr)  # fmt: skip
         if not outcome.failures:
+            if outcome.job_id is not None:
+                print(describe(outcome), file=sys.stderr)
             break
         if args.batch_retry == "none" or (args.batch_retry == "batch" and round_number == rounds):
-            first = outcome.failures[0]
-            raise BatchJobError(
-                f"{len(outcome.failures)} request lines failed in batch job {outcome.job_id} (first: "
-                f"{first.custom_id}: {first.message}); rerun with --batch-retry sync to embed them synchronously",
-                failures=outcome.failures,
-            )
-    print(f"batch cost: {cost(tokens, options.get('model', embedder.model), price=args.price_per_million).describe()}",
-          file=sys.stderr)  # fmt: skip
+            raise_for(outcome, args.batch_retry)  # the job's failed and missing lines, named; nothing paid again
+        then = "one more batch job for them" if args.batch_retry == "batch" else "embedding them synchronously"
+        print(f"{describe(outcome)}: {then} (--batch-retry {args.batch_retry})", file=sys.stderr)
+    spent = cost(tokens, options.get("model", embedder.model), price=args.price_per_million)
+    print(f"batch cost: {spent.describe()}", file=sys.stderr)
+    return spent
 
 
 def _search(args: argparse.Namespace) -> int:
-    stored = load_embeddings(args.embeddings)
-    if not stored.metadata and args.model is None:
-        raise InputError(
-            f"{args.embeddings} does not say how it was made (no {sidecar_path(args.embeddings).name}); pass the "
-            "--model (and --output-dimension, --service) it was embedded with"
-        )
+    import json
+
+    import numpy as np
+
+    from ._files import load_embeddings, search_matrix, sidecar_path
+    from ._similarity import nearest
+
+    if (args.query is None) == (args.id is None):
+        raise InputError("search takes a QUERY text or --id ID (the neighbours of a row): one of the two")
+    stored = load_embeddings(args.embeddings, vectors=False)
     dtype = stored.metadata.get("output_dtype") or "float"
-    if dtype != "float" or stored.vectors.dtype.kind != "f":
-        kind = f"output_dtype={dtype!r}" if dtype != "float" else f"{stored.vectors.dtype} values"
+    matrix, unit = search_matrix(args.embeddings) if dtype == "float" else (stored.vectors, False)
+    if dtype != "float" or matrix.dtype.kind != "f":
+        kind = f"output_dtype={dtype!r}" if dtype != "float" else f"{matrix.dtype} values"
         measure = "Hamming distance" if dtype in ("binary", "ubinary") else "a quantization-aware measure"
         raise InputError(
             f"{args.embeddings} holds {kind} codes, which cosine search would score meaninglessly (it needs "
             f"{measure}, not supported yet); embed with --output-dtype float to search"
         )
-    # The query must be embedded by the service (and, below, the model and options) the file was made with.
-    args.service = stored.metadata.get("service", args.service)
-    with _embedder(args) as embedder:
-        query = embedder.embed(args.query, **_options(args, stored.metadata)).vectors
-    if query.shape[1] != stored.vectors.shape[1]:
-        raise InputError(
-            f"the query has {query.shape[1]} dimensions but {args.embeddings} has {stored.vectors.shape[1]}: "
-            "search with the model and --output-dimension the file was made with"
-        )
-    indices, scores = top_k(query, stored.vectors, k=args.k)
-    for rank, (index, score) in enumerate(zip(indices[0], scores[0], strict=True), 1):
+    rows = _where(stored, args.where) if args.where else None
+    exclude = None
+    if args.id is not None:
+        exclude = next((i for i, identifier in enumerate(stored.ids) if identifier == args.id), None)
+        if exclude is None:
+            raise InputError(f"{args.embeddings} has no row with id {args.id!r}", argument="id")
+        query = np.asarray(matrix[exclude], dtype=np.float32)
+        if not np.isfinite(query).all() or not query.any():
+            raise InputError(f"row {args.id!r} of {args.embeddings} is zero or not finite: it has no neighbours")
+    else:
+        if not stored.metadata and args.model is None:
+            raise InputError(
+                f"{args.embeddings} does not say how it was made (no {sidecar_path(args.embeddings).name}); pass "
+                "the --model (and --output-dimension, --service) it was embedded with"
+            )
+        # The query must be embedded by the service (and, below, the model and options) the file was made with.
+        args.service = stored.metadata.get("service", args.service)
+        with _embedder(args) as embedder:
+            query = embedder.embed(args.query, **_options(args, stored.metadata)).vectors[0]
+        if query.shape[0] != matrix.shape[1]:
+            raise InputError(
+                f"the query has {query.shape[0]} dimensions but {args.embeddings} has {matrix.shape[1]}: "
+                "search with the model and --output-dimension the file was made with"
+            )
+    indices, scores = nearest(query, matrix, k=args.k, unit=unit, rows=rows, exclude=exclude)
+    if args.json:
+        hits = [_hit(stored, int(index), rank, float(score))
+                for rank, (index, score) in enumerate(zip(indices, scores, strict=True), 1)]  # fmt: skip
+        print(json.dumps(hits, ensure_ascii=False, default=str))
+        return 0
+    for rank, (index, score) in enumerate(zip(indices, scores, strict=True), 1):
         text = f"  {stored.texts[index]}" if stored.texts else ""
         print(f"{rank}. {score:.4f}  {stored.ids[index]}{text}")
     return 0
+
+
+def _cell(value: Any) -> str:
+    """A stored value as `--where` compares it: its text, with JSON's spelling of booleans and null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _where(stored: Any, conditions: list[str]) -> Any:
+    """The rows of `stored` meeting every COLUMN=VALUE condition, as row indices."""
+    import numpy as np
+
+    columns: dict[str, list[Any]] = {"id": stored.ids, **({"text": stored.texts} if stored.texts else {}),
+                                     **stored.columns}  # fmt: skip
+    keep = np.ones(len(stored.ids), dtype=bool)
+    for condition in conditions:
+        name, equals, wanted = condition.partition("=")
+        if not equals or not name:
+            raise InputError(f"--where needs COLUMN=VALUE, got {condition!r}", argument="where")
+        if name not in columns:
+            raise InputError(f"--where {condition}: no column {name!r} (columns: {', '.join(columns)})",
+                             argument="where")  # fmt: skip
+        keep &= np.fromiter((_cell(value) == wanted for value in columns[name]), dtype=bool, count=len(keep))
+    return np.flatnonzero(keep)
+
+
+def _hit(stored: Any, index: int, rank: int, score: float) -> dict[str, Any]:
+    """One search hit for --json: rank, score, id, the text when stored, and every other column (bytes as hex)."""
+    hit: dict[str, Any] = {"rank": rank, "score": round(score, 6), "id": stored.ids[index]}
+    if stored.texts:
+        hit["text"] = stored.texts[index]
+    for name, values in stored.columns.items():
+        if name != "text_sha256":
+            value = values[index]
+            hit[name] = value.hex() if isinstance(value, bytes) else value
+    return hit
 
 
 def _models(args: argparse.Namespace) -> int:
@@ -601,8 +838,10 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-def _server_main() -> Callable[[list[str] | None], int]:
+def _server_main() -> Callable[..., int]:
     # The reference server ships in the wheel, its dependencies (uvicorn, jsonschema-rs, PyYAML) in the `server` extra.
+    from ._extras import raise_missing_extra
+
     try:
         from embedkit_server._cli import main
     except ModuleNotFoundError as error:
@@ -611,12 +850,108 @@ def _server_main() -> Callable[[list[str] | None], int]:
 
 
 def _serve(argv: list[str]) -> int:
+    from ._extras import MissingDependencyError
+
     try:
         serve = _server_main()
     except MissingDependencyError as error:
         print(f"embedkit: {error}", file=sys.stderr)
         return 1
-    return int(serve(argv))
+    return int(serve(argv, prog="embedkit serve"))
+
+
+def reference_server(argv: list[str] | None = None) -> int:
+    """The `reference-server` command: the server's own CLI, or one line naming the extra when it is missing.
+
+    Its entry point is here, not in `embedkit_server`, so that a plain install (no `server` extra) prints how to
+    get the server instead of a traceback from importing it.
+    """
+    from ._extras import MissingDependencyError
+
+    try:
+        serve = _server_main()
+    except MissingDependencyError as error:
+        print(f"reference-server: {error}", file=sys.stderr)
+        return 1
+    return int(serve(sys.argv[1:] if argv is None else argv))
+
+
+def _cache_arguments(cache: argparse.ArgumentParser) -> None:
+    actions = cache.add_subparsers(dest="cache_action", required=True, metavar="ACTION")
+    stats = actions.add_parser("stats", help="what the cache holds, and its size", description=CACHE_DESCRIPTION)
+    stats.add_argument("cache", metavar="CACHE", help="the cache file")
+    stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    prune = actions.add_parser("prune", help="delete rows and give the space back", description=CACHE_DESCRIPTION)
+    prune.add_argument("cache", metavar="CACHE", help="the cache file")
+    prune.add_argument("--older-than", type=float, metavar="DAYS", help="rows written more than DAYS days ago")
+    prune.add_argument("--model", help="rows asked of this model or served by it")
+    prune.add_argument("--base-url", help="rows of this service (however its address is spelled)")
+    prune.add_argument("--all", action="store_true", help="every row (needed when no other filter is given)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def _cache(args: argparse.Namespace) -> int:
+    """`embedkit cache stats|prune`: an existing cache only (a missing file is not created to be inspected)."""
+    import dataclasses
+    import json
+
+    from ._cache import EmbeddingCache
+
+    if not Path(args.cache).is_file():
+        raise InputError(f"no cache at {args.cache}: name a job's cache file (OUTPUT.cache.sqlite or its --cache)")
+    cache = EmbeddingCache(args.cache)
+    try:
+        if args.cache_action == "prune":
+            if args.older_than is not None and (not math.isfinite(args.older_than) or args.older_than < 0):
+                raise InputError(f"--older-than must be a number of days, at least 0, got {args.older_than}")
+            if args.older_than is None and args.model is None and args.base_url is None and not args.all:
+                raise InputError("prune needs a filter (--older-than, --model, --base-url), or --all for every row")
+            before = cache.stats().file_bytes
+            deleted = cache.prune(
+                older_than=None if args.older_than is None else args.older_than * 86400,
+                model=args.model, base_url=args.base_url,
+            )  # fmt: skip
+            after = cache.stats()
+            print(
+                f"deleted {deleted} rows from {args.cache}: {after.rows} left, "
+                f"{_megabytes(before)} -> {_megabytes(after.file_bytes)} on disk"
+            )
+            return 0
+        stats = cache.stats()
+    finally:
+        cache.close()
+    if args.json:
+        print(json.dumps({**dataclasses.asdict(stats), "path": str(stats.path)}))
+        return 0
+    print(
+        f"{args.cache}: {_megabytes(stats.file_bytes)} on disk, {stats.rows} rows, "
+        f"{_megabytes(stats.vector_bytes)} of vectors"
+    )
+    for space in stats.namespaces:
+        fields = space.namespace
+        what = " ".join(
+            str(fields[name])
+            for name in ("service", "base_url", "model", "output_dtype", "output_dimension")
+            if fields.get(name) is not None
+        ) or str(fields)
+        served = ", ".join(f"{model}: {count}" for model, count in sorted(space.served_models.items()))
+        print(f"  {what}: {space.rows} rows, {_megabytes(space.vector_bytes)} (served by {served})")
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "embed": Command("embed a file of texts", EMBED_DESCRIPTION, f"{EMBED_EXAMPLES}\n{ENVIRONMENT}{RATE_ENVIRONMENT}",
+                     _embed_arguments, _embed),
+    "search": Command("find the rows nearest a query", SEARCH_DESCRIPTION, f"{SEARCH_EXAMPLES}\n{ENVIRONMENT}",
+                      _search_arguments, _search),
+    "estimate": Command("count the tokens of a file of texts and price them", ESTIMATE_DESCRIPTION, ENVIRONMENT,
+                        _estimate_arguments, _estimate),
+    "models": Command("list the models a key may use", MODELS_DESCRIPTION, ENVIRONMENT, _models_arguments, _models),
+    "cache": Command("inspect or prune a job's cache", CACHE_DESCRIPTION, CACHE_EXAMPLES, _cache_arguments, _cache),
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -626,7 +961,7 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(argv[1:])
     args = _parser().parse_args(argv)
     try:
-        return {"embed": _embed, "estimate": _estimate, "search": _search, "models": _models}[args.command](args)
+        return COMMANDS[args.command].run(args)
     except (EmbeddingError, TypeError, ValueError, OSError) as error:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from types import TracebackType
 from typing import TYPE_CHECKING, Unpack
 
@@ -12,7 +14,7 @@ import httpx
 
 from ._base import BaseEmbedder, EmbedOptions
 from ._batching import Batch
-from ._body import Received
+from ._body import Received, answer_limit
 from ._core import Call, logger
 from ._errors import NotFoundError
 from ._http import new_sync_client
@@ -40,6 +42,9 @@ class Embedder(BaseEmbedder[httpx.Client]):
 
     _threads: ThreadPoolExecutor | None = None
     _interrupted = False
+    # The stop events of the calls not yet returned: close() sets them, so a call running in another thread (a bulk
+    # job's, when Ctrl-C reached the main thread) ends its waits at once instead of holding the exit.
+    _stops: weakref.WeakSet[threading.Event] | None = None
 
     def _new_http(self, limits: httpx.Limits) -> httpx.Client:
         return new_sync_client(self._settings.timeout, limits)
@@ -49,9 +54,17 @@ class Embedder(BaseEmbedder[httpx.Client]):
 
         Inputs are checked before anything is sent (an empty string or a non-string raises `InputError` naming
         its index; an input over the per-input token limit raises `InputTooLongError` unless `truncate=True`).
-        Options: see `EmbedOptions`.
+        Options: see `EmbedOptions`; with `chunking`, a `ChunkedResult` whose rows are the chunks (see `_chunking`).
         """
+        chunking = options.pop("chunking", None)
+        if chunking is not None:
+            plan = self._chunk_plan(texts, chunking, options)
+            return plan.result(self.embed(plan.texts, **options), normalize=bool(options.get("normalize")))
         call = self._start(texts, options)
+        with _POOL_CREATION:
+            if self._stops is None:
+                self._stops = weakref.WeakSet()
+            self._stops.add(call.stopped)
         pending = iter(call.batches)
         lock = threading.Lock()
 
@@ -84,7 +97,10 @@ class Embedder(BaseEmbedder[httpx.Client]):
             self._interrupted = True
             call.progress.close()
             raise
-        return self._priced(call.result())
+        result = call.result()
+        with _POOL_CREATION:
+            self._stops.discard(call.stopped)
+        return self._priced(result)
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the client's life: the same threads serve every call, so a long job does not spread its
@@ -101,7 +117,8 @@ class Embedder(BaseEmbedder[httpx.Client]):
             lambda: request,
             lambda received: call.answer(received.response, batch, received.content),
             stopped=call.stopped,
-            read=call.buffers.receive,
+            # Bounded by the largest answer this batch can get (an endless or bomb body stops there).
+            read=partial(call.buffers.receive, limit=answer_limit(len(batch), call.matrix.width)),
             give=call.buffers.give,
         )
         if outcome.step is Step.SPLIT:
@@ -201,6 +218,11 @@ class Embedder(BaseEmbedder[httpx.Client]):
         if self._transport.closed:
             return
         self._transport.close()
+        with _POOL_CREATION:
+            running = list(self._stops or ())
+        for stop in running:  # calls still running (in other threads): they stop now, sending nothing more
+            stop.set()
+            self._interrupted = True
         if self._threads is not None:
             # After an interrupt, the requests still on the wire are not waited for: they end with the process.
             self._threads.shutdown(wait=not self._interrupted, cancel_futures=True)

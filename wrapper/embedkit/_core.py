@@ -7,6 +7,7 @@ batches, rows and numbering.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -23,7 +24,7 @@ import numpy as np
 
 from ._batching import Batch, BatchLimits, check_texts, fit, plan
 from ._body import BodyBuffers
-from ._cache import Cached, EmbeddingCache, text_key
+from ._cache import Cached, EmbeddingCache, service_identity, text_key
 from ._concurrency import DEFAULT_MAXIMUM, ConcurrencyLimit
 from ._decode import VALUE_DTYPES, DecodedBatch, OutputMatrix, decode_into, expected_width
 from ._errors import (
@@ -37,12 +38,12 @@ from ._errors import (
     ResponseValidationError,
 )
 from ._guard import TICKET, Ticket
-from ._options import REQUEST_FIELDS, Options, check_bool, check_int, unknown_option
+from ._options import DEFAULT_CALL_FIELDS, REQUEST_FIELDS, Options, check_bool, check_int, check_options, unknown_option
 from ._policy import DEFAULT_TIMEOUT, Outcome, RetryPolicy, Step, after_error_status, short
 from ._progress import Progress
 from ._ratebudget import LocalBackend, RateBudget, RateLimits, budget_name
 from ._result import EmbeddingResult, Usage
-from ._security import APIKey, check_transport
+from ._security import APIKey, check_transport, wrap
 from ._services import SERVICES, Service
 from ._similarity import normalize
 
@@ -78,7 +79,13 @@ def _timeout(value: Any) -> httpx.Timeout:
             f"timeout must be a positive, finite number of seconds (or an httpx.Timeout), got {value!r}",
             argument="timeout",
         )
+    if value > MAX_TIMEOUT:  # the socket layer cannot hold more (1e308 raised a bare OverflowError)
+        raise InputError(f"timeout must be at most {MAX_TIMEOUT:g} seconds, got {value!r}", argument="timeout")
     return httpx.Timeout(float(value))
+
+
+# The longest timeout a socket accepts on every platform with room to spare: about 11 days.
+MAX_TIMEOUT = 1e6
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,9 @@ class Settings:
     # Whether the client made the budget (from a path, or its settings), so its close() closes it; one passed in
     # as a RateBudget is its owner's to close (other clients may be using it).
     owns_budget: bool = True
+    # Call behaviour every call gets unless it says otherwise (DEFAULT_CALL_FIELDS, given to the constructor).
+    normalize: bool = False
+    truncate: bool = False
 
     @classmethod
     def resolve(
@@ -130,18 +140,24 @@ class Settings:
                 f"service must be one of {', '.join(sorted(SERVICES))}, got {service!r}", argument="service"
             )
         definition = SERVICES[service]
-        if api_key is None:
-            from_environment = os.environ.get(definition.key_variable)
-            api_key = APIKey(from_environment) if from_environment else None
+        if api_key is None and os.environ.get(definition.key_variable):
+            # Not held in a local of this frame: a malformed key's error leaves none behind (see `wrap`).
+            api_key = wrap(os.environ[definition.key_variable], f"${definition.key_variable}")
         if api_key is None or not api_key.reveal():
             raise AuthenticationError(f"no API key: pass api_key=... or set {definition.key_variable}")
         if base_url is not None and not isinstance(base_url, str):
             raise InputError(f"base_url must be a string, got {type(base_url).__name__}", argument="base_url")
         url = (base_url or os.environ.get(definition.base_url_variable) or definition.default_base_url).rstrip("/")
         check_transport(url, allow_insecure_http=check_bool("allow_insecure_http", allow_insecure_http))
+        behaviour = check_options(
+            {k: v for k, v in options.items() if k in DEFAULT_CALL_FIELDS}, allowed=DEFAULT_CALL_FIELDS,
+            where=f"{definition.name} client",
+        )  # fmt: skip
+        options = {k: v for k, v in options.items() if k not in DEFAULT_CALL_FIELDS}
         unknown = sorted(set(options) - set(REQUEST_FIELDS))
         if unknown:
-            valid = [*REQUEST_FIELDS, *CONSTRUCTOR_ARGUMENTS]
+            # Only what this service takes: a cortecs routing option suggested to a Mistral client would be refused.
+            valid = ["model", *definition.options, *DEFAULT_CALL_FIELDS, *CONSTRUCTOR_ARGUMENTS]
             raise unknown_option(unknown[0], valid, f"{definition.name} client")
         defaults = Options().merged(options)
         definition.check(defaults)
@@ -176,6 +192,8 @@ class Settings:
             cache=cache,
             budget=budget,
             owns_budget=not isinstance(rate_budget, RateBudget),
+            normalize=behaviour.get("normalize", False),
+            truncate=behaviour.get("truncate", False),
         )
 
     def concurrency_limit(self) -> ConcurrencyLimit:
@@ -277,6 +295,8 @@ class Call:
     hit_rows: np.ndarray[Any, np.dtype[np.intp]] = field(default_factory=lambda: np.zeros(0, np.intp))
     hit_keys: list[bytes] = field(default_factory=list)
     hits_served: str | None = None
+    # Inputs identical to an earlier one, not sent: their output rows, and the rows they copy (None: there are none).
+    copies: tuple[np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.intp]]] | None = None
     # The model the fresh answers named (None: none named one), once the first is recorded; the call's rows are
     # all of one served model (see `one_served_model`).
     served: str | None = None
@@ -328,6 +348,13 @@ class Call:
             hit[hits] = True
             pending = [text for text, was_hit in zip(checked, hit, strict=True) if not was_hit]
             keys = [key for key, was_hit in zip(all_keys, hit, strict=True) if not was_hit]
+        # Identical texts are sent once: `sent` are the output rows of the texts sent, and each copy's row is
+        # filled from its first occurrence's (`copies`) when the call ends.
+        sent, copies = first_occurrences(checked, hits)
+        if copies is not None:
+            pending = [checked[int(row)] for row in sent]
+            if settings.cache is not None:
+                keys = [all_keys[int(row)] for row in sent]
         counts = limits.count(pending)
         if settings.budget.limits.tokens_per_minute is not None:
             # Spent from a tokens/min budget: reserving by a bound (3-4x the exact count for prose) would pace the
@@ -338,9 +365,12 @@ class Call:
         call = cls(settings, checked, options, normalize, Progress(len(checked), len(batches), show))
         call.batches, call.pending, call.pending_keys, call.namespace = batches, pending, keys, namespace
         call.limits, call.hit_rows, call.hit_keys, call.hits_served = limits, hits, hit_keys, served
-        # Without hits, batches are consecutive rows and decode in place; with hits, rows are scattered.
-        positions = (~np.isin(np.arange(len(checked)), hits)).nonzero()[0] if len(hits) else None
+        # Without hits or copies, batches are consecutive rows and decode in place; with them, rows are scattered.
+        positions = sent if copies is not None or len(hits) else None
         call.matrix = OutputMatrix(len(checked), value_dtype, width, positions)
+        call.copies = copies
+        if copies is not None:
+            call.progress.advance(len(copies[0]))
         if len(hits):
             call.matrix.fill(hits, hit_rows)
             call.cached = len(hits)
@@ -409,6 +439,7 @@ class Call:
 
     def record(self, batch: Batch, decoded: DecodedBatch) -> None:
         """A batch's rows are in the matrix: count its usage, note its provider, advance the progress bar."""
+        decoded = self.scrubbed(decoded)
         assert decoded.rows is not None
         self.one_served_model(batch, decoded)
         fallback = self.fallback_model(decoded)
@@ -425,6 +456,19 @@ class Call:
             if decoded.provider and decoded.provider not in self.providers:
                 self.providers.append(decoded.provider)
             self.progress.advance(len(batch))
+        self.progress.note(self.settings.budget.pace)  # the limit learned (or given), on the progress line
+
+    def scrubbed(self, decoded: DecodedBatch) -> DecodedBatch:
+        """The answer's names with the key masked.
+
+        A service echoing the key in `model` or `provider` (raw, percent-encoded or base64) must not get it into
+        the result, the cache or a message.
+        """
+        key = self.settings.key
+        model, provider = key.scrub(decoded.model), None if decoded.provider is None else key.scrub(decoded.provider)
+        if model == decoded.model and provider == decoded.provider:
+            return decoded
+        return dataclasses.replace(decoded, model=model, provider=provider)
 
     def one_served_model(self, batch: Batch, decoded: DecodedBatch) -> None:
         """Keep every row of the call from one served model: re-fetch the cache hits, or refuse a mixed call.
@@ -501,6 +545,15 @@ class Call:
         asked = self.options.model or self.settings.service.default_model
         return None if decoded.model == asked else decoded.model
 
+    def fill_copies(self) -> None:
+        """Give each repeated input the row of its first occurrence (done where that one is done)."""
+        if self.copies is None or self.matrix.array is None:
+            return
+        rows, sources = self.copies
+        with self._lock:
+            self.matrix.array[rows] = self.matrix.array[sources]
+            self.matrix.completed[rows] = self.matrix.completed[sources]
+
     def fail(self, error: BaseException) -> None:
         """Keep a batch's final error; the clients stop starting batches once there is one."""
         with self._lock:
@@ -512,6 +565,7 @@ class Call:
         if self._timer is not None:
             self._timer.cancel()
         self.progress.close()
+        self.fill_copies()
         if self.errors:
             first = self.errors[0]
             for other in self.errors[1:]:
@@ -538,6 +592,35 @@ class Call:
             cached=self.cached,
             encodings=dict(self.encodings),
         )
+
+
+def first_occurrences(
+    texts: list[str], hits: np.ndarray[Any, np.dtype[np.intp]]
+) -> tuple[
+    np.ndarray[Any, np.dtype[np.intp]],
+    tuple[np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.intp]]] | None,
+]:
+    """The rows to send (not a cache hit, and the first of identical texts), and the copies: (rows, their sources).
+
+    A text repeated within one call is paid for once; the copies are None when no text is repeated.
+    """
+    is_hit = np.zeros(len(texts), dtype=bool)
+    is_hit[hits] = True
+    first: dict[str, int] = {}
+    sent: list[int] = []
+    rows: list[int] = []
+    sources: list[int] = []
+    for row, text in enumerate(texts):
+        if is_hit[row]:
+            continue
+        seen = first.setdefault(text, row)
+        if seen == row:
+            sent.append(row)
+        else:
+            rows.append(row)
+            sources.append(seen)
+    copies = (np.array(rows, dtype=np.intp), np.array(sources, dtype=np.intp)) if rows else None
+    return np.array(sent, dtype=np.intp), copies
 
 
 def usable_hits(
@@ -570,7 +653,8 @@ def cache_namespace(settings: Settings, options: Options) -> str:
     """
     parts: dict[str, Any] = {
         "service": settings.service.family or settings.service.name,
-        "base_url": settings.base_url,
+        # The service it reaches, not how its address was spelled (`localhost` and `127.0.0.1` share rows).
+        "base_url": service_identity(settings.base_url),
         "model": options.model or settings.service.default_model,
         "output_dimension": options.output_dimension,
         "output_dtype": options.output_dtype or "float",

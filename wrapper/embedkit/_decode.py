@@ -29,6 +29,7 @@ import orjson
 import pybase64
 
 from ._batching import Batch
+from ._body import MAX_WIDTH
 from ._errors import APIConnectionError, ResponseValidationError
 from ._result import Usage
 
@@ -76,6 +77,15 @@ class OutputMatrix:
         """Where to decode the rows of `batch` (checking `width` against the call's); `commit` them after."""
         with self._lock:
             if self.array is None:
+                if not self.asked_width and width > MAX_WIDTH:
+                    # Refused before the matrix (rows x width) is allocated: 100,000 rows of a 2,000,000-wide answer
+                    # would ask for 800 GB.
+                    first, last = self.input_index(batch.start), self.input_index(batch.stop - 1)
+                    raise ResponseValidationError(
+                        f"vectors for inputs {first}-{last} have {width:,} values, wider than any embeddings model "
+                        f"({MAX_WIDTH:,} at most); refused",
+                        index=first,
+                    )
                 self.width = width
                 self.array = np.empty((self.rows, width), self.dtype)
             elif width != self.width:
@@ -214,13 +224,20 @@ def _arrays_into(arrays: list[Any], rows: np.ndarray[Any, Any], numbering: _Batc
     rows[...] = values
 
 
+def _opens_array(content: bytes | memoryview) -> bool:
+    """Whether the first `"embedding"` key of the body holds an array (the fast path's shape)."""
+    found = _EMBEDDING_KEY.search(content, 0, 4096)
+    return found is not None and found.group(1) == b"["
+
+
 def decode_into(content: bytes | memoryview, batch: Batch, matrix: OutputMatrix) -> DecodedBatch:
     """Check a 200 body against its batch and write its vectors into the matrix rows of that batch.
 
     `content` may be a view of a buffer reused for the next body: nothing returned refers to it.
     """
-    key = _EMBEDDING_KEY.search(content, 0, 4096) if simdjson is not None else None
-    if key is not None and key.group(1) == b"[":
+    # Only the opening bracket is kept: a `re.Match` over a memoryview cannot repr itself, and a traceback
+    # recorder (`capture_locals=True`) reprs every local of this frame.
+    if simdjson is not None and _opens_array(content):
         fast = _float_arrays_into(content, batch, matrix)
         if fast is not None:
             return _finite(fast, _Batch(batch, matrix), matrix)

@@ -130,6 +130,26 @@ class RateLimitError(APIStatusError):
     """429: too many requests or tokens; retried by default, raised when retries ran out."""
 
 
+class QuotaExhaustedError(RateLimitError):
+    """429 with `x-ratelimit-remaining-tokens-month: 0`: the key's monthly quota is spent; raised at once.
+
+    Not retried: the quota renews in days, not seconds, and no pacing helps. `partial` keeps the rows done.
+    """
+
+
+class RetryAfterTooLongError(RateLimitError):
+    """A retryable answer (429, 503) asking to wait longer than `RetryPolicy.max_retry_after`; raised at once.
+
+    `retry_after` is the wait asked for, in seconds. A job would otherwise sleep for hours (or forever) on one
+    header; `partial` keeps the rows done, and a rerun (with a cache) sends only the rest. A `RateLimitError`
+    whatever the status, so code that handles the service's "not now" in one place catches it.
+    """
+
+    def __init__(self, message: str, *, retry_after: float, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
 class InvalidRequestError(APIStatusError):
     """400 or 422: the service refused the request; `details` holds its validation errors, if any."""
 
@@ -191,6 +211,42 @@ class ClosedError(EmbeddingError, RuntimeError):
     """
 
 
+class CacheError(EmbeddingError):
+    """The cache file cannot be used: `path` names it, the message says what is wrong and the way out.
+
+    Raised when the cache is opened (before anything is paid for) wherever the problem shows then: a directory or
+    a missing directory, a file that is not SQLite or is cut short, one that cannot be written, one locked.
+    """
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class CacheCorruptError(CacheError):
+    """The cache file is damaged (or is not a cache at all): delete it, or use another, or none."""
+
+
+class CacheLockedError(CacheError):
+    """Another process holds the cache's lock for longer than the wait: wait for it, or use another file."""
+
+
+class InvalidAPIKeyError(InputError, AuthenticationError):
+    """A key that cannot be sent as it is (whitespace or control characters, often from a CRLF `.env` file).
+
+    Found when the client is made, so nothing is sent; the message says what is wrong and where, never the key.
+    Also an `AuthenticationError`, as a missing key is.
+    """
+
+    def __init__(self, message: str, *, argument: str = "api_key") -> None:
+        InputError.__init__(self, message, argument=argument)
+        self.message, self.status, self.request_id, self.attempts = message, None, None, 1
+        self.body = self.code = self.type = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class ResponseValidationError(APIError):
     """The service answered with something that is not what was asked (count, index, dimension, bytes, values).
 
@@ -210,6 +266,18 @@ class LineFailure:
     custom_id: str | None
     status: int | None
     message: str
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """A 200 whose body grew past a multiple of the largest answer the request could get; its reading stopped there.
+
+    `limit` is that bound in bytes. An endless chunked body or a compression bomb would otherwise grow the client
+    to gigabytes; no answer to the request can be that large, so it is refused (never retried), not parsed.
+    """
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
 
 
 class BatchJobError(APIError):

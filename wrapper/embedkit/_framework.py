@@ -38,8 +38,10 @@ class FrameworkClients:
         self._owns_cache = isinstance(cache, str | Path)
         self._cache = EmbeddingCache(cache) if isinstance(cache, str | Path) else cache
         self._normalize = normalize
+        # Off unless asked (`progress=True`): a framework embeds in calls of its own, often one text at a time.
+        self._progress = settings.pop("progress", False)
         # Built now so that a missing key or a bad option fails at construction, not at the first embedding.
-        self.embedder = Embedder(service, cache=self._cache, progress=False, **settings)
+        self.embedder = Embedder(service, cache=self._cache, progress=self._progress, **settings)
         self._service = service
         # The key is kept only inside the clients (masked); an injected httpx.Client serves the sync client alone.
         self._async_settings = {k: v for k, v in settings.items() if k not in ("api_key", "http_client")}
@@ -62,7 +64,7 @@ class FrameworkClients:
                 self._service,
                 api_key=self.embedder._settings.key.reveal(),
                 cache=self._cache,
-                progress=False,
+                progress=self._progress,
                 **self._async_settings,
             )
             self._async = (loop, client)

@@ -72,10 +72,10 @@ class Guard:
         ticket = _ticket(request)
         return self.budget.acquire(ticket.tokens, deadline=ticket.deadline, stopped=stopped)
 
-    async def admit_async(self, request: dict[str, Any]) -> None:
-        """`admit` for asyncio."""
+    async def admit_async(self, request: dict[str, Any], stopped: threading.Event | None = None) -> bool:
+        """`admit` for asyncio (False: the call stopped meanwhile)."""
         ticket = _ticket(request)
-        await self.budget.acquire_async(ticket.tokens, deadline=ticket.deadline)
+        return await self.budget.acquire_async(ticket.tokens, deadline=ticket.deadline, stopped=stopped)
 
     @contextlib.contextmanager
     def watch(self, request: dict[str, Any]) -> Iterator[None]:

@@ -13,13 +13,16 @@ import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from embedkit_generated.models.embedding_dtype import EMBEDDING_DTYPE_VALUES, EmbeddingDtype
 from embedkit_generated.models.encoding_format import ENCODING_FORMAT_VALUES, EncodingFormat
 from embedkit_generated.models.preference import PREFERENCE_VALUES, Preference
 
 from ._errors import InputError, UnknownOptionError
+
+if TYPE_CHECKING:
+    from ._chunking import Chunking
 
 # Far above any model's dimension (codestral-embed: at most 3072), low enough that a typo such as 10**30 is
 # refused by name instead of surfacing as a numpy allocation error.
@@ -34,7 +37,8 @@ class EmbedOptions(TypedDict, total=False):
     `allow_zero_data_retention`, `enable_model_fallback`, `fallbacks`; all `encoding_format` (base64 unless set).
     Call behaviour: `normalize` (unit-length float rows), `truncate` (cut over-long inputs instead of raising),
     `progress` (force the progress bar on or off), `deadline` (seconds the whole call may take: past it, a
-    `DeadlineExceededError` carrying the rows that finished).
+    `DeadlineExceededError` carrying the rows that finished), `chunking` (split long inputs into chunks of
+    tokens, one row per chunk, optionally pooled per document: see `_chunking.Chunking`).
     """
 
     model: str
@@ -52,6 +56,7 @@ class EmbedOptions(TypedDict, total=False):
     truncate: bool
     progress: bool
     deadline: float
+    chunking: Chunking | int
 
 
 @dataclass(frozen=True)
@@ -79,7 +84,15 @@ class Options:
 
 REQUEST_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Options))
 CALL_FIELDS = ("normalize", "truncate", "progress", "deadline")
+# Call behaviour a client also takes as its default for every call (`Embedder.mistral(truncate=True)`): what the
+# framework adapters, which make every call themselves, need to set once.
+DEFAULT_CALL_FIELDS = ("normalize", "truncate")
 EMBED_FIELDS: tuple[str, ...] = REQUEST_FIELDS + CALL_FIELDS
+
+
+def call_fields(service_options: Iterable[str]) -> tuple[str, ...]:
+    """The options a call to a service taking `service_options` (besides the model) accepts, for error messages."""
+    return ("model", *sorted(service_options), *CALL_FIELDS)
 
 
 def unknown_option(name: str, valid: Iterable[str], where: str) -> UnknownOptionError:
@@ -87,7 +100,9 @@ def unknown_option(name: str, valid: Iterable[str], where: str) -> UnknownOption
     valid = sorted(valid)
     close = difflib.get_close_matches(name, valid, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return UnknownOptionError(f"{where} has no option {name!r}{hint} Valid options: {', '.join(valid)}", argument=name)
+    return UnknownOptionError(
+        f"{where} has no option {name!r}{hint or '.'} Valid options: {', '.join(valid)}", argument=name
+    )
 
 
 def _choice(name: str, value: Any, allowed: Iterable[str]) -> str:
@@ -155,12 +170,18 @@ def _check_one(name: str, value: Any) -> Any:
     return check_bool(name, value)
 
 
-def check_options(options: Mapping[str, Any], *, allowed: Sequence[str], where: str = "embed()") -> dict[str, Any]:
-    """`options` checked and normalised (None values dropped: they mean "the default"), or an `InputError`."""
+def check_options(
+    options: Mapping[str, Any], *, allowed: Sequence[str], where: str = "embed()", suggest: Iterable[str] | None = None
+) -> dict[str, Any]:
+    """`options` checked and normalised (None values dropped: they mean "the default"), or an `InputError`.
+
+    `suggest`: the names an unknown option's error lists, when fewer than `allowed` apply (a client's service
+    takes only some request fields: the rest are refused later, by name, with the service's own message).
+    """
     checked = {}
     for name, value in options.items():
         if name not in allowed:
-            raise unknown_option(name, allowed, where)
+            raise unknown_option(name, allowed if suggest is None else suggest, where)
         if value is not None:
             checked[name] = _check_one(name, value)
     return checked

@@ -5,8 +5,18 @@ connection failures, timeouts, and 200 answers whose body is damaged (a dropped 
 Never retried: any other 4xx, which would only fail again, and a well-formed answer that encodes wrong
 vectors (`ResponseValidationError`). Split and resent: a batch the service finds too large (413; 400 with
 Mistral's code 3210 or OpenAI's `context_length_exceeded`; or their wordings). Waits grow exponentially with
-full jitter; a valid `retry-after-ms` or `Retry-After` header is honoured instead (clamped to the policy's
-`max_retry_after`), and the total time spent waiting is capped, so a call always ends.
+full jitter; a valid `retry-after-ms` or `Retry-After` header is honoured instead, and the total time spent waiting
+is capped, so a call always ends.
+
+A 429 is the service answering "not now", not failing: it is retried whatever `max_retries` and `max_total_wait`
+say (neither counts it; but `max_retries=0` still sends each request once), for up to `max_rate_limited_wait` of
+429 waits per request (a key refused for ten minutes on end is not being paced: it is refused), while the shared
+rate budget learns the pace the service allows (`_ratebudget.py`), so a job under any rate limit finishes. Only
+failures of the service to answer (timeouts, dropped connections, 5xx) spend the retries, and the error then names
+the settings that bound them. Two 429s are not waited for at all: one whose
+`x-ratelimit-remaining-tokens-month` is 0 (`QuotaExhaustedError`: the quota renews in days) and one whose wait
+exceeds `max_retry_after` (`RetryAfterTooLongError`, naming the wait; 60 s by default, as openai-python treats
+longer waits as not retryable); a wait that long from a 5xx ends the request the same way.
 
 Error bodies are read in every shape the services are reported to send (third-party reports, each kept with its
 public source and date in the repository's `tests/fixtures/reported/`): Mistral's `{object, message, type, param,
@@ -41,7 +51,9 @@ from ._errors import (
     InvalidRequestError,
     ModelNotFoundError,
     NotFoundError,
+    QuotaExhaustedError,
     RateLimitError,
+    RetryAfterTooLongError,
     ServerError,
 )
 from ._security import APIKey
@@ -82,8 +94,11 @@ def is_retryable_status(status: int) -> bool:
 class RetryPolicy:
     """How often and how long to retry; `max_retries=0` sends each request once.
 
-    `max_delay` caps the policy's own backoff; `max_retry_after` caps a wait the service asks for (a header of
-    hours would otherwise stall a job); `max_total_wait` caps all the waits of one request together.
+    `max_delay` caps the policy's own backoff; `max_retry_after` bounds a wait the service asks for: a longer one
+    ends the request at once with `RetryAfterTooLongError` (a header of hours would otherwise stall a job);
+    `max_total_wait` caps all the waits of one request together. 429s count against neither `max_retries` nor
+    `max_total_wait` (see the module's docstring); `max_rate_limited_wait` bounds their waits instead, and
+    `max_retries=0` sends every request once, 429 or not.
     """
 
     max_retries: int = 5
@@ -94,6 +109,7 @@ class RetryPolicy:
     # How long to look for what a create whose answer was lost may have made (see _transport.py): longer than the
     # service takes to commit an upload or a job.
     confirm_window: float = 30.0
+    max_rate_limited_wait: float = 600.0
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -101,7 +117,8 @@ class RetryPolicy:
             raise InputError(
                 f"max_retries must be a whole number of at least 0, got {self.max_retries!r}", argument="max_retries"
             )
-        for name in ("initial_delay", "max_delay", "max_total_wait", "max_retry_after", "confirm_window"):
+        for name in ("initial_delay", "max_delay", "max_total_wait", "max_retry_after", "confirm_window",
+                     "max_rate_limited_wait"):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise InputError(f"{name} must be a finite number of seconds, at least 0, got {value!r}", argument=name)
@@ -109,7 +126,7 @@ class RetryPolicy:
     def delay(self, retry: int, asked: float | None) -> float:
         """Seconds to wait before retry number `retry` (1-based): what the service asked, else jittered backoff."""
         if asked is not None:
-            return min(asked, self.max_retry_after)
+            return min(asked, self.max_retry_after)  # a longer wait never gets here (see `next_wait`)
         ceiling = min(self.max_delay, self.initial_delay * 2 ** (retry - 1))
         return self._random.uniform(0, ceiling)
 
@@ -121,12 +138,23 @@ class Attempts:
     policy: RetryPolicy
     count: int = 0
     waited: float = 0.0
+    # Attempts answered 429: retried, but not counted against `max_retries` nor their waits against
+    # `max_total_wait` (the service is answering; the rate budget paces the next ones).
+    rate_limited: int = 0
+    rate_limited_waited: float = 0.0
 
-    def next_wait(self, asked: float | None) -> float | None:
+    def next_wait(self, asked: float | None, *, rate_limited: bool = False) -> float | None:
         """The wait before the next attempt, or None when retries or the wait budget are spent."""
-        if self.count > self.policy.max_retries:
+        if rate_limited and self.policy.max_retries > 0:
+            wait = self.policy.delay(self.rate_limited + 1, asked)
+            if self.rate_limited_waited + wait > self.policy.max_rate_limited_wait:
+                return None
+            self.rate_limited += 1
+            self.rate_limited_waited += wait
+            return wait
+        if self.count - self.rate_limited > self.policy.max_retries:
             return None
-        wait = self.policy.delay(self.count, asked)
+        wait = self.policy.delay(self.count - self.rate_limited, asked)
         if self.waited + wait > self.policy.max_total_wait:
             return None
         self.waited += wait
@@ -206,6 +234,8 @@ def after_exception(error: httpx.HTTPError) -> Outcome:
 def after_error_status(response: httpx.Response, key: APIKey) -> Outcome:
     """An answer with an error status: split the batch, retry after a wait, or fail."""
     error = status_error(response, key)
+    if isinstance(error, QuotaExhaustedError):
+        return Outcome(Step.FAIL, error)
     if isinstance(error, InvalidRequestError) and is_too_large(error):
         return Outcome(Step.SPLIT, error)
     if is_retryable_status(response.status_code):
@@ -239,13 +269,61 @@ def load_signal(outcome: Outcome | None) -> Signal:
 
 
 def next_wait(outcome: Outcome, attempts: Attempts) -> float:
-    """Seconds to wait before retrying, or the outcome's error (with the attempt count) when retries are spent."""
-    assert outcome.error is not None
-    wait = None if outcome.step is Step.FAIL else attempts.next_wait(outcome.asked_wait)
+    """Seconds to wait before retrying, or the outcome's error (with the attempt count) when retries are spent.
+
+    A wait asked beyond `max_retry_after` is `RetryAfterTooLongError` at once; retries spent on a service that
+    does not answer name the settings that bound them.
+    """
+    error = outcome.error
+    assert error is not None
+    policy = attempts.policy
+    asked = outcome.asked_wait
+    if outcome.step is not Step.FAIL and asked is not None and asked > policy.max_retry_after:
+        too_long = retry_after_too_long(error, asked, policy.max_retry_after)
+        too_long.attempts = attempts.count
+        raise too_long
+    rate_limited = isinstance(error, RateLimitError)
+    wait = None if outcome.step is Step.FAIL else attempts.next_wait(asked, rate_limited=rate_limited)
     if wait is None:
-        outcome.error.attempts = attempts.count
-        raise outcome.error
+        error.attempts = attempts.count
+        if outcome.step is not Step.FAIL and rate_limited and policy.max_retries > 0:
+            error.add_note(
+                f"the service answered 429 for {attempts.rate_limited_waited:.0f} s of waits: "
+                f"RetryPolicy(max_rate_limited_wait={policy.max_rate_limited_wait:g}) bounds them; raise it, or "
+                "give the key's limits (requests_per_second=, tokens_per_minute=) to pace below them"
+            )
+        elif outcome.step is not Step.FAIL:
+            error.add_note(
+                f"gave up after {attempts.count - attempts.rate_limited} attempts without a usable answer and "
+                f"{attempts.waited:.1f} s of waits: RetryPolicy(max_retries={policy.max_retries}, "
+                f"max_total_wait={policy.max_total_wait:g}) bounds them (Embedder(retry=RetryPolicy(...)), "
+                "max_retries=, or --max-retries); raise them to wait longer for the service"
+            )
+        raise error
     return wait
+
+
+def retry_after_too_long(error: APIError, asked: float, bound: float) -> RetryAfterTooLongError:
+    """The error for an answer asking to wait `asked` seconds, beyond the policy's `bound`."""
+    fields: dict[str, Any] = {}
+    if isinstance(error, APIStatusError):
+        fields = {"status": error.status, "request_id": error.request_id, "body": error.body, "code": error.code,
+                  "type": error.type}  # fmt: skip
+    return RetryAfterTooLongError(
+        f"{error.message}: the service asks to wait {_duration(asked)} before retrying, longer than "
+        f"RetryPolicy(max_retry_after={bound:g}) allows; try again later, or raise max_retry_after to wait",
+        retry_after=asked,
+        **fields,
+    )
+
+
+def _duration(seconds: float) -> str:
+    """A wait as people read it: seconds, and hours or days when long."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 86400:
+        return f"{seconds:.0f} s ({seconds / 3600:.1f} h)"
+    return f"{seconds:.0f} s ({seconds / 86400:.0f} days)"
 
 
 # --- reading error bodies ------------------------------------------------------------------------------------------
@@ -364,6 +442,14 @@ def status_error(response: httpx.Response, key: APIKey) -> APIStatusError:
     else:
         read = read_error_body(body)
     message = short(read.message or response.reason_phrase or f"HTTP {status}", key)
+    if 300 <= status < 400:
+        # httpx follows no redirect here: the key is never sent where the caller did not point it.
+        target = response.headers.get("location")
+        moved = f" to {short(target, key, 200)}" if target else ""
+        message = (
+            f"{message}: the service redirected{moved}, which is not followed (the key goes only to the base URL "
+            "given); if the service has moved, set base_url to where it now is"
+        )
     kind = STATUS_ERRORS.get(status, ServerError if status >= 500 else APIStatusError)
     unknown_model = (read.code in MODEL_CODES or read.type in MODEL_CODES) or (
         status in (400, 404) and bool(MODEL_WORDING.search(message))
@@ -380,4 +466,12 @@ def status_error(response: httpx.Response, key: APIKey) -> APIStatusError:
     }
     if issubclass(kind, InvalidRequestError):
         return kind(message, details=scrub_value(read.details, key), **fields)
+    if status == 429 and response.headers.get("x-ratelimit-remaining-tokens-month", "").strip() == "0":
+        limit = response.headers.get("x-ratelimit-limit-tokens-month")
+        of = f" of {short(limit, key, 40)} tokens" if limit else ""
+        return QuotaExhaustedError(
+            f"{message}: the key's monthly quota{of} is spent (x-ratelimit-remaining-tokens-month: 0); not retried, "
+            "as it renews in days: raise the quota with the service, or use another key",
+            **fields,
+        )
     return kind(message, **fields)

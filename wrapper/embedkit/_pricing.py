@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._errors import ResponseValidationError
+
 PRICES_AS_OF = "2026-10-01"
 # USD per 1M input tokens, synchronous API (assumed; see the module docstring).
 PRICES_PER_MILLION: dict[str, float] = {
@@ -46,7 +48,8 @@ class Price:
     source: str
 
     def of(self, tokens: int) -> Cost:
-        """What `tokens` input tokens cost at this price."""
+        """What `tokens` input tokens cost at this price (a negative count, a service's wrong `usage`, is refused)."""
+        _check_tokens(tokens)
         amount = tokens / 1_000_000 * self.per_million
         basis = f"{tokens} tokens at {self.per_million:g} {self.currency} per 1M ({self.source})"
         return Cost(amount, self.currency, basis)
@@ -67,6 +70,12 @@ class Cost:
         if other.currency != self.currency:
             raise ValueError(f"cannot add {other.currency} to {self.currency}")
         return Cost(self.amount + other.amount, self.currency, "sum of " + _without_count(self.basis))
+
+
+def _check_tokens(tokens: int) -> None:
+    """Refuse a negative token count: it comes from a service's `usage`, and would be priced as a refund."""
+    if tokens < 0:
+        raise ResponseValidationError(f"the service's usage counts {tokens} tokens: a negative count is not priced")
 
 
 def _without_count(basis: str) -> str:
@@ -138,6 +147,7 @@ class BatchCost:
 
 def cost(tokens: int, model: str, *, price: float | None = None) -> BatchCost:
     """The cost of a batch job's `tokens` of `model`, at `price` per million if given, else the table's."""
+    _check_tokens(tokens)
     per_million = price if price is not None else price_per_million(model)
     if per_million is None:
         return BatchCost(tokens, None, None, None)

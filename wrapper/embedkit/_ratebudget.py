@@ -20,6 +20,18 @@ and starts their refill at its end, so the requests that were waiting resume spa
 little jitter is added to each pause and each wait behind it. A pause also cancels the reservations made before it
 (a generation number tells), so nobody who was already waiting sends during it.
 
+Limits are learned, not only configured. With none given, the budget learns the service's pace from its answers,
+into the shared state, so every worker of the key paces to it: `x-ratelimit-limit-tokens-minute` sets the tokens
+per minute, `x-ratelimit-limit-req-minute` (or `-req-second`) the requests per second, and a 429 that is not about
+tokens teaches a request rate where no header gave one (the first: one request per `Retry-After`, Mistral's free
+tier being about 1 request/s; each later burst of 429s, at most one a second: 30% slower, but never slower than
+the rate the service answered over the last second or more, which it evidently allows (so 429s a service sends at
+random, not for a limit, do not stall the job); each answered request: 1% faster, up to what a header said).
+Until the first answer of a key is seen, its first request goes alone and the others wait for it
+(at most `PROBE_WAIT`): a burst of a whole window into a key limited to 1 request/s would be refused but for one.
+A limit given (`requests_per_second=`, `tokens_per_minute=`) always wins over a learned one. A request that can
+never fit the tokens per minute (given or learned) is an `InputError` at once, not a wait forever.
+
 The state lives behind one of three back ends: `LocalBackend` (a lock; the clients of one process share it by
 key and URL), `FileBackend` (a row of a SQLite table, updated in `BEGIN IMMEDIATE` transactions: every process on
 the machine using the file), `ActorBackend` (a Dask actor holding a `LocalBackend`: every worker of a cluster).
@@ -65,6 +77,10 @@ from typing import Any, Protocol
 
 from ._errors import ClosedError, DeadlineExceededError, InputError
 
+# Below these, a wait for one request would be hours (and 1e-300 would overflow a sleep): a typo, not a limit.
+MIN_REQUESTS_PER_SECOND = 1 / 3600
+MIN_TOKENS_PER_MINUTE = 1.0
+
 # How much the buckets hold: half a second of each limit (at least one request). Less than the service's own
 # bucket (a second of requests, a minute of tokens) by design: the first request of a burst may reach the service
 # later than the others (a new connection), squeezing the burst there; the difference absorbs that.
@@ -80,6 +96,21 @@ HEADROOM = 0.98
 DEFAULT_PAUSE = 1.0
 # The longest pause a budget may be set to take (`RateBudget(max_pause=...)`; a longer Retry-After is cut to it).
 MAX_PAUSE = 120.0
+# Learning: how long the other senders wait for the first answer of a key (its limits still unknown), and how often
+# they look; a 429's first guess when it says nothing (Mistral's free tier: about 1 request/s); the slowest rate a
+# 429 can teach; the slowdown after a burst of 429s and the speed-up after each request answered.
+PROBE_WAIT = 2.0
+PROBE_POLL = 0.02
+DEFAULT_LEARNED_RATE = 1.0
+MIN_LEARNED_RATE = 1 / 60
+DECREASE = 0.7
+INCREASE = 1.01
+# At most one slowdown per this many seconds (or the 429's Retry-After, if longer); the answered rate is measured
+# over windows at least this long.
+LESSON_SPACING = 1.0
+# A learned request rate is paced a little further under (with HEADROOM, 95% of it): a service's bucket of one
+# request a second has no room for a request sent 20 ms early after one sent 20 ms late (a busy thread, the GIL).
+LEARNED_HEADROOM = 0.97
 # How far ahead of the clock a stored moment can be: a pause (at most MAX_PAUSE) and its jitter. A moment further
 # ahead was read on another clock (a file from a previous boot, a clock that jumped): clamped, never waited for.
 WINDOW = MAX_PAUSE + MAX_JITTER
@@ -102,6 +133,12 @@ class RateLimits:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
                 raise InputError(f"{name} must be a positive, finite number, got {value!r}", argument=name)
+            least = MIN_REQUESTS_PER_SECOND if name == "requests_per_second" else MIN_TOKENS_PER_MINUTE
+            if value < least:
+                raise InputError(
+                    f"{name} must be at least {least:.6g} (a request would wait hours, or overflow), got {value!r}",
+                    argument=name,
+                )
 
     @property
     def enabled(self) -> bool:
@@ -130,6 +167,47 @@ class BudgetState:
     tokens_updated: float
     paused_until: float = 0.0
     generation: int = 0
+    # What was learned from the answers (see the module's docstring): whether one was seen (1) yet, until when the
+    # first request is alone in flight, the learned requests/s (0: none) and the most a header allows (0: none said),
+    # the learned tokens/min (0: none), and the moment before which a 429 teaches nothing more (the same burst).
+    observed: int = 0
+    probe_until: float = 0.0
+    learned_rps: float = 0.0
+    ceiling_rps: float = 0.0
+    learned_tpm: float = 0.0
+    learned_at: float = 0.0
+    # Requests answered (not 429) since `accepted_since`, and the rate measured over the last full window.
+    accepted: int = 0
+    accepted_since: float = 0.0
+    accepted_rps: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an answer says about the limits, read from its status and headers (see `RateBudget.observe`)."""
+
+    status: int
+    cost: int
+    # Requests per second and tokens per minute a header gave as the key's limits (None: not said).
+    requests_limit: float | None = None
+    tokens_limit: float | None = None
+    charged: int | None = None
+    remaining: int | None = None
+    asked: float | None = None
+
+    @property
+    def token_limited(self) -> bool:
+        """A 429 about tokens: the service says fewer remain this minute than the request costs."""
+        return self.remaining is not None and self.remaining < max(1, self.cost)
+
+
+def effective(limits: RateLimits, state: BudgetState) -> RateLimits:
+    """The limits to pace to: each one given, else the one learned (None where neither is known)."""
+    requests = limits.requests_per_second or (state.learned_rps * LEARNED_HEADROOM) or None
+    tokens = limits.tokens_per_minute or state.learned_tpm or None
+    if requests == limits.requests_per_second and tokens == limits.tokens_per_minute:
+        return limits
+    return RateLimits(requests, tokens)
 
 
 def _capacities(limits: RateLimits) -> tuple[float, float]:
@@ -172,6 +250,9 @@ def clamp(state: BudgetState, now: float) -> None:
     another time namespace, or by a clock that stepped back (a test's). Waiting for them could stall every sender
     for hours; emptying (not filling) the buckets keeps from a burst into a key that may have been spent meanwhile.
     """
+    state.probe_until = min(state.probe_until, now + PROBE_WAIT)
+    state.learned_at = min(state.learned_at, now + WINDOW)
+    state.accepted_since = min(state.accepted_since, now)
     if max(state.requests_updated, state.tokens_updated, state.paused_until) <= now + WINDOW:
         return
     # Empty, and no queue either: reservations made on the other clock mean nothing on this one.
@@ -187,11 +268,24 @@ def reserve(
     """Reserve one request of `cost` tokens: (seconds to wait before sending, the reservation's generation).
 
     `held` is the generation of a reservation already made: still valid, it is waited for already (0 s). A wait
-    longer than `max_wait` is not reserved at all: (None, generation). Changes `state` in place.
+    longer than `max_wait` is not reserved at all: (None, generation). While the first request of a key whose limits
+    are unknown is in flight, nothing is reserved: (seconds to look again, -1). Changes `state` in place.
     """
     if held is not None and held == state.generation:
         return 0.0, held
     clamp(state, now)
+    limits = effective(limits, state)
+    if limits.tokens_per_minute is not None and cost > limits.tokens_per_minute:
+        raise never_fits(cost, limits.tokens_per_minute, learned=limits.tokens_per_minute == state.learned_tpm)
+    if not limits.enabled and not state.observed:
+        paused = max(0.0, state.paused_until - now)
+        if state.probe_until <= now and not paused:
+            state.probe_until = now + PROBE_WAIT  # this request goes first, alone
+            return 0.0, state.generation
+        wait = max(paused, min(PROBE_POLL, state.probe_until - now))
+        if max_wait is not None and wait > max_wait:
+            return None, state.generation
+        return wait, -1
     _refill(state, limits, now)
     requests, tokens = state.requests, state.tokens
     if limits.requests_per_second is not None:
@@ -226,11 +320,74 @@ def pause(state: BudgetState, seconds: float, now: float) -> None:
     state.generation += 1
 
 
+def never_fits(cost: int, tokens_per_minute: float, *, learned: bool) -> InputError:
+    """The error for a request larger than a whole minute of tokens: no wait would ever let it through."""
+    source = "learned from the service's x-ratelimit-limit-tokens-minute" if learned else "tokens_per_minute"
+    return InputError(
+        f"a request of {cost} tokens can never fit a budget of {tokens_per_minute:g} tokens/min ({source}): "
+        f"raise tokens_per_minute, or lower max_batch_tokens to at most {max(1, math.floor(tokens_per_minute))}",
+        argument="tokens_per_minute",
+    )
+
+
+def learn(state: BudgetState, limits: RateLimits, answer: Answer, now: float) -> None:
+    """Learn the key's limits from an answer (see the module's docstring); a 429's pause is `pause`'s."""
+    clamp(state, now)
+    first = not state.observed
+    # When the first request was sent (its answer is this one, most likely): the service's bucket refills from then.
+    probe_sent = min(now, state.probe_until - PROBE_WAIT) if state.probe_until else now
+    state.observed = 1
+    state.probe_until = 0.0
+    if answer.requests_limit is not None:
+        state.ceiling_rps = answer.requests_limit
+        if not state.learned_rps or state.learned_rps > answer.requests_limit:
+            if not state.learned_rps:
+                # The requests sent before the limit was known spent the service's bucket: start it empty then.
+                state.requests = min(state.requests, 0.0)
+                state.requests_updated = max(state.paused_until, probe_sent) if first else now
+            state.learned_rps = answer.requests_limit
+    if answer.tokens_limit is not None:
+        state.learned_tpm = answer.tokens_limit  # what remains of the minute caps the bucket (`correct`, below)
+    if answer.status != 429:
+        _count_answered(state, now)
+    if answer.status == 429 and not answer.token_limited:
+        if now >= state.learned_at:  # once per burst: the 429s of requests sent together teach one lesson
+            if state.learned_rps:
+                rate = max(state.learned_rps * DECREASE, state.accepted_rps)
+            elif answer.asked:
+                rate = 1 / answer.asked
+            else:
+                rate = DEFAULT_LEARNED_RATE
+            if state.ceiling_rps:
+                rate = min(rate, state.ceiling_rps)
+            state.learned_rps = max(MIN_LEARNED_RATE, rate)
+            if first:
+                state.requests, state.requests_updated = 0.0, max(state.requests_updated, now)
+            state.learned_at = now + max(answer.asked or 0.0, LESSON_SPACING)
+    elif answer.status < 400 and state.learned_rps and (not state.ceiling_rps or state.learned_rps < state.ceiling_rps):
+        state.learned_rps = min(state.ceiling_rps or math.inf, state.learned_rps * INCREASE)
+    refund = answer.cost - answer.charged if answer.charged is not None and answer.status < 400 else 0
+    if refund or answer.remaining is not None:
+        correct(state, effective(limits, state), now, refund, answer.remaining)
+
+
+def _count_answered(state: BudgetState, now: float) -> None:
+    """One more request answered: the answered rate is measured over windows of at least `LESSON_SPACING`."""
+    if not state.accepted_since:
+        state.accepted_since = now
+    state.accepted += 1
+    elapsed = now - state.accepted_since
+    if elapsed >= LESSON_SPACING:
+        state.accepted_rps = state.accepted / elapsed
+        state.accepted, state.accepted_since = 0, now
+
+
 def correct(state: BudgetState, limits: RateLimits, now: float, refund: int, remaining: int | None) -> None:
     """Give back what was reserved but not charged (`refund`; negative: more was charged), then cap the tokens.
 
     The cap is what the service says remains (`remaining`), never raised to it.
     """
+    limits = effective(limits, state)
     if limits.tokens_per_minute is None:
         return
     clamp(state, now)
@@ -255,6 +412,12 @@ class Backend(Protocol):
 
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
+
+    def learn(self, limits: RateLimits, answer: Answer) -> None:
+        """See `learn`."""
+
+    def peek(self) -> BudgetState:
+        """A copy of the state as it is now (for the progress line and tests)."""
 
     @property
     def blocking(self) -> bool:
@@ -303,6 +466,15 @@ class LocalBackend:
         with self._lock:
             correct(self._state, limits, self._now(), refund, remaining)
 
+    def learn(self, limits: RateLimits, answer: Answer) -> None:
+        """See `learn`."""
+        with self._lock:
+            learn(self._state, limits, answer, self._now())
+
+    def peek(self) -> BudgetState:
+        """A copy of the state."""
+        return self.state
+
     def close(self) -> None:
         """Refuse further steps; it holds nothing else (the process's shared ones are never closed by a client)."""
         with self._lock:
@@ -317,7 +489,7 @@ class LocalBackend:
 
 # Named anew (the first version's `rate_budget` held wall-clock times and one refill moment): an older embedkit
 # sharing the file keeps its own table rather than misreading this one's monotonic times, or this one its.
-FILE_TABLE = "rate_budget_monotonic"
+FILE_TABLE = "rate_budget_learned"
 FILE_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {FILE_TABLE} (
     name TEXT PRIMARY KEY,
@@ -326,10 +498,22 @@ CREATE TABLE IF NOT EXISTS {FILE_TABLE} (
     requests_updated REAL NOT NULL,
     tokens_updated REAL NOT NULL,
     paused_until REAL NOT NULL,
-    generation INTEGER NOT NULL
+    generation INTEGER NOT NULL,
+    observed INTEGER NOT NULL,
+    probe_until REAL NOT NULL,
+    learned_rps REAL NOT NULL,
+    ceiling_rps REAL NOT NULL,
+    learned_tpm REAL NOT NULL,
+    learned_at REAL NOT NULL,
+    accepted INTEGER NOT NULL,
+    accepted_since REAL NOT NULL,
+    accepted_rps REAL NOT NULL
 )
 """
-_COLUMNS = "requests, tokens, requests_updated, tokens_updated, paused_until, generation"
+_COLUMNS = (
+    "requests, tokens, requests_updated, tokens_updated, paused_until, generation, observed, probe_until, "
+    "learned_rps, ceiling_rps, learned_tpm, learned_at, accepted, accepted_since, accepted_rps"
+)
 
 
 class FileBackend:
@@ -389,9 +573,11 @@ class FileBackend:
                 ).fetchone()
                 state = BudgetState(*row) if row else fresh_state(now)
                 result = change(state, now)  # each change clamps moments stored on another clock first
+                values = astuple(state)
+                marks = ", ".join("?" * (len(values) + 1))
                 connection.execute(
-                    f"INSERT OR REPLACE INTO {FILE_TABLE} (name, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                    (self.name, *astuple(state)),
+                    f"INSERT OR REPLACE INTO {FILE_TABLE} (name, {_COLUMNS}) VALUES ({marks})",  # noqa: S608
+                    (self.name, *values),
                 )
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -411,6 +597,15 @@ class FileBackend:
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
         self._step(lambda state, now: correct(state, limits, now, refund, remaining))
+
+    def learn(self, limits: RateLimits, answer: Answer) -> None:
+        """See `learn`."""
+        self._step(lambda state, now: learn(state, limits, answer, now))
+
+    def peek(self) -> BudgetState:
+        """A copy of the state (one read transaction; the row is written back unchanged)."""
+        found: BudgetState = self._step(lambda state, now: BudgetState(**vars(state)))
+        return found
 
     def close(self) -> None:
         """Close this process's connection, once (idempotent); then every step raises `ClosedError`.
@@ -445,6 +640,14 @@ class BudgetActor:
     def correct(self, limits: RateLimits, refund: int, remaining: int | None) -> None:
         """See `correct`."""
         self._local.correct(limits, refund, remaining)
+
+    def learn(self, limits: RateLimits, answer: Answer) -> None:
+        """See `learn`."""
+        self._local.learn(limits, answer)
+
+    def peek(self) -> BudgetState:
+        """See `Backend.peek`."""
+        return self._local.peek()
 
 
 class ActorBackend:
@@ -485,9 +688,51 @@ class ActorBackend:
         """See `correct`."""
         self._handle().correct(limits, refund, remaining).result()
 
+    def learn(self, limits: RateLimits, answer: Answer) -> None:
+        """See `learn`."""
+        self._handle().learn(limits, answer).result()
+
+    def peek(self) -> BudgetState:
+        """See `Backend.peek`."""
+        found: BudgetState = self._handle().peek().result()
+        return found
+
     def close(self) -> None:
         """Refuse further steps through this handle; the actor lives on (other jobs of the key may share it)."""
         self._closed = True
+
+
+def _header_number(headers: Mapping[str, str], name: str) -> float | None:
+    """A header's positive, finite number (None: absent or unusable)."""
+    value = headers.get(name)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def read_answer(status: int, headers: Mapping[str, str], cost: int, asked: float | None) -> Answer:
+    """What an answer's status and `x-ratelimit-*` headers say about the key's limits.
+
+    Requests: `x-ratelimit-limit-req-second`, else `x-ratelimit-limit-req-minute` / 60 (reported for api.mistral.ai,
+    mistralai/client-ts#169). Tokens: `x-ratelimit-limit-tokens-minute`. Values a `RateLimits` would refuse are
+    ignored (a header of 1e-300 must not stall every worker of the key).
+    """
+    requests = _header_number(headers, "x-ratelimit-limit-req-second")
+    if requests is None and (per_minute := _header_number(headers, "x-ratelimit-limit-req-minute")) is not None:
+        requests = per_minute / 60
+    if requests is not None and requests < MIN_REQUESTS_PER_SECOND:
+        requests = None
+    tokens = _header_number(headers, "x-ratelimit-limit-tokens-minute")
+    if tokens is not None and tokens < MIN_TOKENS_PER_MINUTE:
+        tokens = None
+    return Answer(
+        status, cost, requests, tokens, _header_int(headers, "x-ratelimit-tokens-query-cost"),
+        _header_int(headers, "x-ratelimit-remaining-tokens-minute"), asked,
+    )  # fmt: skip
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -603,8 +848,13 @@ class RateBudget:
             elif stopped.wait(wait):
                 return False
 
-    async def acquire_async(self, tokens: int, *, deadline: float | None = None) -> None:
-        """`acquire` for asyncio: waits without blocking the event loop."""
+    async def acquire_async(
+        self, tokens: int, *, deadline: float | None = None, stopped: threading.Event | None = None
+    ) -> bool:
+        """`acquire` for asyncio: waits without blocking the event loop; False if `stopped` was set meanwhile.
+
+        The event is looked at every `STOP_POLL` seconds of a wait, so a stopped call ends its waits at once.
+        """
         held: int | None = None
         while True:
             if self.backend.blocking:
@@ -612,8 +862,17 @@ class RateBudget:
             else:
                 wait, held = self._reserve(tokens, held, deadline)
             if wait <= 0:
-                return
-            await asyncio.sleep(wait)
+                return True
+            if stopped is None:
+                await asyncio.sleep(wait)
+                continue
+            ends = time.monotonic() + wait
+            while (left := ends - time.monotonic()) > 0:
+                if stopped.is_set():
+                    return False
+                await asyncio.sleep(min(left, STOP_POLL))
+            if stopped.is_set():
+                return False
 
     def _reserve(self, tokens: int, held: int | None, deadline: float | None) -> tuple[float, int]:
         self._check_open()
@@ -639,19 +898,34 @@ class RateBudget:
         `asked` is the wait the answer asked for (the policy reads `Retry-After`/`retry-after-ms`).
         """
         self._check_open()
-        if status == 429:
+        quota_spent = status == 429 and _header_int(headers, "x-ratelimit-remaining-tokens-month") == 0
+        if status == 429 and not quota_spent:
+            # Not for a spent monthly quota: the others should meet its error at once, not wait behind a pause.
             self.pause(asked if asked is not None else DEFAULT_PAUSE)
-            return
-        if self.limits.tokens_per_minute is None:
-            return
-        charged = _header_int(headers, "x-ratelimit-tokens-query-cost")
-        remaining = _header_int(headers, "x-ratelimit-remaining-tokens-minute")
-        if charged is None and remaining is None:
-            return
-        refund = tokens - charged if charged is not None and status < 400 else 0
-        if refund or remaining is not None:
-            self.backend.correct(self.limits, refund, remaining)
+        self.backend.learn(self.limits, read_answer(status, headers, tokens, asked))
 
+    def pace(self) -> str | None:
+        """The limits this budget paces to, for a progress line: "1 req/s, 500,000 tok/min (learned)"; None: none.
+
+        A learned rate is shown as learned, before the headroom it is paced with.
+        """
+        self._check_open()
+        state = self.backend.peek()
+        requests = self.limits.requests_per_second or state.learned_rps or None
+        tokens = self.limits.tokens_per_minute or state.learned_tpm or None
+        parts = []
+        if requests is not None:
+            parts.append(f"{requests:.3g} req/s")
+        if tokens is not None:
+            parts.append(f"{tokens:,.0f} tok/min")
+        if not parts:
+            return None
+        learned = (requests, tokens) != (self.limits.requests_per_second, self.limits.tokens_per_minute)
+        return ", ".join(parts) + (" (learned)" if learned else "")
+
+
+# The longest single sleep of an async wait: how soon a stop is noticed (threads wait on the event itself).
+STOP_POLL = 0.05
 
 # The process's budgets by name (key and URL), never by limits: see the module's docstring.
 _REGISTRY: dict[str, LocalBackend] = {}

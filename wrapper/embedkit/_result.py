@@ -33,7 +33,19 @@ class Usage:
 
     @classmethod
     def from_json(cls, usage: Mapping[str, Any]) -> Usage:
-        """Read a response's `usage` object (integers only; anything else is not a counter)."""
+        """Read a response's `usage` object (integers only; anything else is not a counter).
+
+        A negative count is a wrong answer, not a counter: summed and priced, it would read as a refund.
+        """
+        # Any negative number, an integer or not (a parser may read an integer past 64 bits as a float).
+        negative = next(
+            (name for name, value in usage.items() if isinstance(value, int | float) and not isinstance(value, bool)
+             and value < 0), None,
+        )  # fmt: skip
+        if negative is not None:
+            from ._errors import ResponseValidationError
+
+            raise ResponseValidationError(f"the answer's usage counts {negative} = {usage[negative]}: a negative count")
         counters = {k: v for k, v in usage.items() if isinstance(v, int) and not isinstance(v, bool)}
         return cls(
             counters.pop("prompt_tokens", 0),

@@ -302,8 +302,7 @@ class Transport(Generic[HttpClient]):
         stopped: threading.Event | None,
     ) -> Outcome | None:
         assert isinstance(self.http, httpx.AsyncClient)
-        await self.guard.admit_async(request)
-        if stopped is not None and stopped.is_set():
+        if not await self.guard.admit_async(request, stopped) or (stopped is not None and stopped.is_set()):
             return None
         permit = await self.limit.acquire_async()
         outcome: Outcome | None = None

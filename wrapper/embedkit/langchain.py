@@ -40,7 +40,9 @@ class EmbedkitEmbeddings(Embeddings):
     `MISTRAL_API_KEY` / `CORTECS_API_KEY`), `base_url`, `model`, `max_concurrency`, `max_retries`, `timeout`,
     `batch_size`, `max_batch_tokens`, and the request options of the service (`output_dimension`,
     `preference`, `allowed_providers`, `eu_native`, ...). `cache` (a path or an `EmbeddingCache`) serves the
-    sync and async paths, queries included. `normalize=True` returns unit-length vectors. LangChain wants lists
+    sync and async paths, queries included. `normalize=True` returns unit-length vectors; `truncate=True` cuts a
+    text over the model's input limit instead of failing (LangChain's splitters rarely count Mistral's tokens);
+    `progress=True` shows a bar that moves at each batch of a call of several batches. LangChain wants lists
     of floats, so only `output_dtype="float"` is accepted; for quantized vectors use `Embedder` and
     `embedkit.hamming_top_k`. Close it (`close()`, `await aclose()`, or `with`) to release connections and cache.
     """
@@ -51,9 +53,13 @@ class EmbedkitEmbeddings(Embeddings):
         *,
         cache: EmbeddingCache | str | Path | None = None,
         normalize: bool = False,
+        truncate: bool = False,
+        progress: bool = False,
         **settings: Any,
     ) -> None:
-        self._clients = FrameworkClients(service, cache=cache, normalize=normalize, settings=settings)
+        self._clients = FrameworkClients(
+            service, cache=cache, normalize=normalize, settings={**settings, "truncate": truncate, "progress": progress}
+        )
 
     def __repr__(self) -> str:
         return f"EmbedkitEmbeddings({self.embedder!r})"

@@ -43,7 +43,9 @@ class EmbedkitEmbedding(BaseEmbedding):
     `service` is "mistral" or "cortecs"; every other keyword goes to the embedkit client (`api_key`, else
     `MISTRAL_API_KEY` / `CORTECS_API_KEY`; `base_url`, `model`, `max_concurrency`, `max_retries`, `timeout`,
     the service's request options). `cache` (a path or an `EmbeddingCache`) serves texts and queries, sync and
-    async. `normalize=True` returns unit-length vectors; only `output_dtype="float"` is accepted (LlamaIndex
+    async. `normalize=True` returns unit-length vectors; `truncate=True` cuts a text over the model's input limit
+    instead of failing; `progress=True` shows embedkit's bar, moved at each batch of a call of several batches
+    (LlamaIndex's own `show_progress` counts its chunks instead). Only `output_dtype="float"` is accepted (LlamaIndex
     wants lists of floats). Close it (`close()`, `await aclose()`) to release connections and cache.
     """
 
@@ -57,11 +59,15 @@ class EmbedkitEmbedding(BaseEmbedding):
         *,
         cache: EmbeddingCache | str | Path | None = None,
         normalize: bool = False,
+        truncate: bool = False,
+        progress: bool = False,
         embed_batch_size: int = LARGEST_LLAMAINDEX_BATCH,
         callback_manager: CallbackManager | None = None,
         **settings: Any,
     ) -> None:
-        clients = FrameworkClients(service, cache=cache, normalize=normalize, settings=settings)
+        clients = FrameworkClients(
+            service, cache=cache, normalize=normalize, settings={**settings, "truncate": truncate, "progress": progress}
+        )
         # The fields LlamaIndex records and serialises: never the key, which stays masked inside the clients.
         fields: dict[str, Any] = {"model_name": clients.model, "service": service, "normalize": normalize,
                                   "embed_batch_size": embed_batch_size}  # fmt: skip
