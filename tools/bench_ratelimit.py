@@ -170,6 +170,13 @@ def corpus_tokens(texts: int) -> int:
     return sum(COUNTER.count(corpus(texts), MODEL))
 
 
+def token_file(directory: Path) -> Path:
+    """The servers' keys in a file, one a line: a key on the command line is shown by `ps` (the server warns)."""
+    path = directory / "server-tokens"
+    path.write_text(f"{TOKEN}\n{WARM_UP}\n", encoding="utf-8")
+    return path
+
+
 class LimitedServer:
     """A fresh reference server limited to `limit` tokens a minute, warmed up and with the key's minute spent."""
 
@@ -178,7 +185,7 @@ class LimitedServer:
 
         self.output = directory / f"server-{time.monotonic_ns()}.out"
         command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--tokens-per-minute", str(limit),
-                   "--token", TOKEN, "--token", WARM_UP]  # fmt: skip
+                   "--token-file", str(token_file(directory))]  # fmt: skip
         self.process = ServerProcess(command, output=self.output)
         self.limit = limit
         self.spent = {"requests": 0, "tokens": 0}
@@ -398,7 +405,7 @@ def request_rate_run(kind: str, name: str, texts: int, limit: float, directory: 
 
     output = directory / f"server-{time.monotonic_ns()}.out"
     command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--requests-per-second", f"{limit:g}",
-               "--token", TOKEN, "--token", WARM_UP]  # fmt: skip
+               "--token-file", str(token_file(directory))]  # fmt: skip
     server = ServerProcess(command, output=output)
     finished, report = True, None
     with server as url:
