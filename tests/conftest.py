@@ -156,3 +156,24 @@ def _each_test_meets_services_afresh() -> Any:
 
     with _ratebudget._REGISTRY_LOCK:
         _ratebudget._REGISTRY.clear()
+
+
+@pytest.fixture
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reference server's development key as MISTRAL_API_KEY, and no MISTRAL_BASE_URL, for in-process CLI runs."""
+    from embedkit_server import DEV_TOKEN
+
+    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)
+    monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
+    """`embedkit ARGUMENTS` run in this process: its exit status, standard output and standard error."""
+    from embedkit import _cli
+
+    try:
+        status = _cli.main(list(arguments))
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err

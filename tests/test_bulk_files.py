@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli as run
 from embedkit import Embedder, EmbeddingCache, InputError, ResponseValidationError
 from embedkit._bulk import _WindowWriter, run_job
 from embedkit._files import (
@@ -233,23 +234,6 @@ def test_vectors_of_the_reference_server_are_what_the_job_wrote(tmp_path: Path, 
 
 
 # --- the CLI: refused before the first request --------------------------------------------------------------------
-
-
-@pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)
-    monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    from embedkit import _cli
-
-    try:
-        status = _cli.main(list(arguments))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_the_cli_refuses_before_the_first_request(

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import run_cli as run
 from embedkit import InputError
 from embedkit._files import ParquetOutput, Record, load_embeddings, search_matrix
 from embedkit._similarity import nearest, top_k
@@ -101,25 +102,6 @@ def test_load_embeddings_gives_the_other_columns(tmp_path: Path) -> None:
 
 
 # --- the CLI: a 50,000-token document embedded in chunks, metadata kept, found by a sentence from its middle -----
-
-
-@pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch) -> None:
-    from embedkit_server import DEV_TOKEN
-
-    monkeypatch.setenv("MISTRAL_API_KEY", DEV_TOKEN)
-    monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    from embedkit import _cli
-
-    try:
-        status = _cli.main(list(arguments))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def test_a_50000_token_document_embeds_in_chunks_keeps_its_metadata_and_is_found_by_a_sentence_from_its_middle(
