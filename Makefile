@@ -69,3 +69,5 @@ demo: $(STAMP)  ## The main job: start the reference server, embed demo/corpus.j
 
 bench: $(STAMP)  ## Benchmarks vs the naive floor and the openai/mistralai SDKs; writes docs/bench.md and docs/bench.png.
 	$(BIN)/python tools/bench.py $(ARGS)
+	@# Search speed (issue 21): 100k rows exact and through the index; its section goes after bench.py's report.
+	$(BIN)/python tools/bench_search.py --append docs/bench.md

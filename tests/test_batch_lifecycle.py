@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import signal
 import sqlite3
 import subprocess
@@ -378,3 +379,122 @@ def test_the_cli_ends_a_forgotten_job_by_batch_retry_none_and_batch(tmp_path: Pa
     assert retried.returncode == 0, retried.stderr
     assert created == 2, "one job forgotten, one more for --batch-retry batch"
     assert np.load(output).shape == (6, 1024)
+
+
+def _cli_outage(tmp_path: Path, seed: int, interrupt: bool) -> tuple[subprocess.CompletedProcess[str], int, int, int]:
+    """`embed --batch-api` through a poll outage of 503s (then, with `interrupt`, Ctrl-C during it and a rerun):
+    (the run that finished, the jobs the server made, the jobs its list route shows, the uploads)."""
+    texts = [f"outage cli text {seed} {i}" for i in range(12)]
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n")
+    output, cache = tmp_path / "out.npy", tmp_path / "out.npy.cache.sqlite"
+    faults = FaultPlan(rate=0.0, seed=seed, kinds=("503",), retry_after_ms=10)
+    with BackgroundServer(config(seed=seed, rate=3, faults=faults)) as server:
+        command = [sys.executable, "-m", "embedkit", "embed", str(tmp_path / "in.txt"), str(output), "--batch-api",
+                   "--poll-interval", "0.1", "--base-url", server.url, "--batch-size", "2", "--max-retries", "1",
+                   "--no-progress"]  # fmt: skip
+        job = subprocess.Popen(command, env=ENV, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while _recorded_job(cache) is None:
+            assert job.poll() is None, "the CLI finished before the outage"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        faults.rate = 1.0  # every request (only polls now) answers 503, far longer than one poll's retries
+        outage_ends = time.monotonic() + 4.0
+        if interrupt:
+            time.sleep(1.5)
+            job.send_signal(signal.SIGINT)
+            _, stderr = job.communicate(timeout=60)
+            assert job.returncode == 130, stderr
+            assert _recorded_job(cache) is not None, "the job record outlives Ctrl-C during the outage"
+        time.sleep(max(0.0, outage_ends - time.monotonic()))
+        faults.rate = 0.0
+        if interrupt:
+            finished_run = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300, check=False)
+        else:
+            _, stderr = job.communicate(timeout=300)
+            finished_run = subprocess.CompletedProcess(command, job.returncode, "", stderr)
+        with client(server) as embedder:
+            listed = len(list(embedder.batch.jobs()))
+            expected = embedder.embed(texts).vectors
+        created, uploads = server.app.batch.created, server.app.files.uploads
+    assert finished_run.returncode == 0, finished_run.stderr
+    assert "Traceback" not in finished_run.stderr
+    assert "12 inputs embedded" in finished_run.stderr
+    assert np.array_equal(np.load(output), expected), "every row, right, in input order"
+    return finished_run, created, listed, uploads
+
+
+@pytest.mark.parametrize(("seed", "interrupt"), [(2312, False), (2313, True)])
+def test_the_cli_rides_out_a_poll_outage_of_503s_and_never_submits_a_second_job(
+    seed: int, interrupt: bool, tmp_path: Path
+) -> None:
+    """issue 23: after a 20 s outage of 503s on the poll (or Ctrl-C while polling), the job record was deleted with
+    the "empty" cache, and the rerun submitted a SECOND job: paid twice."""
+    _, created, listed, uploads = _cli_outage(tmp_path, seed, interrupt)
+    assert (created, listed, uploads) == (1, 1, 1), "one job and one upload, whatever the outage did"
+
+
+class _StuckJob:
+    """A service whose one batch job stays RUNNING with total_requests 0 forever; it counts the polls."""
+
+    def __init__(self) -> None:
+        self.polls = 0
+        self.job_id = "6f1c3e0a-2d4b-4c59-9a7e-0b1f2c3d4e5f"
+
+    def answer(self, method: str, path: str, body: Any) -> Any:
+        from replay import Answer
+
+        self.polls += 1
+        return Answer(200, {"id": self.job_id, "object": "batch", "input_files": [], "endpoint": "/v1/embeddings",
+                            "model": "mistral-embed", "errors": [], "status": "RUNNING", "created_at": 0,
+                            "total_requests": 0, "completed_requests": 0, "succeeded_requests": 0,
+                            "failed_requests": 0})  # fmt: skip
+
+
+@pytest.mark.parametrize(("seed", "seconds"), [(2314, 3.0), (2315, 6.0)])
+def test_a_job_that_stays_running_with_total_0_is_polled_with_backoff_and_ends_at_its_deadline(
+    seed: int, seconds: float
+) -> None:
+    """issue 23: a job that stayed RUNNING with total 0 was polled 827 times in 45 s."""
+    from replay import ReplayServer
+
+    stuck = _StuckJob()
+    interval = random.Random(seed).uniform(0.005, 0.02)
+    with ReplayServer(stuck.answer) as replay, client(replay) as embedder:
+        started = time.monotonic()
+        with pytest.raises(BatchJobError, match="still RUNNING") as caught:
+            embedder.batch.wait(stuck.job_id, poll_interval=interval, timeout=seconds)
+        took = time.monotonic() - started
+    assert stuck.job_id in str(caught.value)
+    assert took <= seconds + 0.5, "it ends by its deadline"
+    # Doubling from `interval` while nothing changes: about log2(seconds / interval) polls, not seconds / interval.
+    bound = math.ceil(math.log2(seconds / interval)) + 3
+    assert stuck.polls <= bound, f"{stuck.polls} polls in {took:.1f} s (a fixed interval: {seconds / interval:.0f})"
+
+
+def test_a_cache_locked_by_another_process_during_the_run_is_a_typed_error_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """issue 23: a locked cache gave a raw sqlite3 traceback after 63 s; the batch run's own steps too."""
+    import embedkit._batch_job as batch_job
+    from embedkit import CacheLockedError
+
+    monkeypatch.setattr(batch_job, "LOCK_WAIT_SECONDS", 0.3)
+    texts = [f"locked run text {i}" for i in range(3)]
+    path = tmp_path / "c.sqlite"
+    with BackgroundServer(config(seed=2316)) as server, client(server, path) as embedder:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # taken after the cache was opened: the run's first write waits for it
+        try:
+            started = time.monotonic()
+            with pytest.raises(CacheLockedError) as caught:
+                run(embedder, texts)
+            took = time.monotonic() - started
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        created = server.app.batch.created
+    assert str(path) in str(caught.value)
+    assert "wait" in str(caught.value)
+    assert took < 10
+    assert created == 0, "nothing submitted"

@@ -27,7 +27,8 @@ def test_the_benchmark_runs_and_reports_every_client_and_target(tmp_path: Path) 
     for client in ("embedkit (float JSON, defaults)", "fixed 32", "adaptive / best", "0 ms", "20 ms"):
         assert client in report, client
     # 6 base64-path targets, 4 float-path ones, 1 per latency above 0, 2 for the instant server, 2 for start-up.
-    # ... and 1 for the server's memory under concurrent uploads.
-    assert report.count("| yes |") + report.count("| no |") == 6 + 4 + 1 + 2 + 2 + 1
+    # ... 1 for the server's memory under concurrent uploads, and 1 for the Parquet job's memory against the .npy's.
+    assert report.count("| yes |") + report.count("| no |") == 6 + 4 + 1 + 2 + 2 + 1 + 1
+    assert "Parquet job peak RSS" in report
     assert "`embedkit --version`" in report
     assert (tmp_path / "bench.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

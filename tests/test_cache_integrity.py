@@ -1,5 +1,6 @@
 """The cache (issues 21 and 23): keyed by the service not its spelling, one request per distinct text, no larger
-than its vectors, every row checked on read, and a file it cannot use a typed error before anything is paid.
+than the .npy of its vectors, every row checked on read, and a file it cannot use a typed error before anything is
+paid.
 
 Every damage scenario ends with zero wrong rows: either the vectors the service computes (damaged rows dropped
 and embedded again), or a `CacheError` naming the file and the way out. Each scenario draws from its own seed.
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 from embedkit import CacheCorruptError, CacheError, CacheLockedError, Embedder, EmbeddingCache
-from embedkit._cache import service_identity
+from embedkit._cache import DEFLATED, NARROWED, checksum, decode_row, encode_rows, service_identity, text_key
 from embedkit_server import DEV_TOKEN, BackgroundServer
 from embedkit_server._embeddings import compute_vectors
 
@@ -159,16 +160,24 @@ def test_an_estimate_counts_repeated_texts_once(server: Any) -> None:
 def test_rows_hold_the_dtypes_own_bytes_and_no_text(
     server: Any, tmp_path: Path, dtype: str, width: int, itemsize: int
 ) -> None:
-    """issue 21: 100k texts gave a 469 MB cache. A row is its vector's bytes, the text's hash and a little more."""
+    """issue 21: 100k texts gave a 469 MB cache. A row is its vector (at most its bytes), the text's hash, a little."""
     texts = texts_for(2104, 1500)
     path = tmp_path / "c.sqlite"
     with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=path, output_dtype=dtype) as embedder:
         embedder.embed(texts)
     checkpoint(path)
     with sqlite3.connect(path) as connection:
-        lengths = {row[0] for row in connection.execute("SELECT LENGTH(data) FROM vectors")}
+        stored = connection.execute("SELECT MAX(LENGTH(data)), MIN(codec), MAX(codec) FROM vectors").fetchone()
     connection.close()
-    assert lengths == {width * itemsize}
+    assert stored[0] <= width * itemsize
+    if dtype == "float":  # the reference server's values are float16 values, as Mistral's are: narrowed, deflated
+        assert stored[1:] == (NARROWED | DEFLATED, NARROWED | DEFLATED)
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=path, output_dtype=dtype) as embedder:
+        again = embedder.embed(texts)
+    assert again.cached == len(texts)
+    assert again.vectors.dtype.itemsize == itemsize
+    if dtype == "float":
+        assert np.array_equal(again.vectors, expected(texts)), "read back bit for bit"
     content = path.read_bytes()
     assert texts[7].encode() not in content, "the text itself is never stored"
     assert b"mistral-embed" in content
@@ -178,19 +187,113 @@ def test_rows_hold_the_dtypes_own_bytes_and_no_text(
     assert len(content) <= vector_bytes * 1.12 + len(texts) * 160 + 8 * 65536
 
 
+def test_the_cache_of_a_job_is_no_larger_than_its_npy_output(server: Any, tmp_path: Path) -> None:
+    """issue 21: the cache must be at most as large as the output. 2,000 rows of 1,024 float32s, from the CLI."""
+    corpus = tmp_path / "in.txt"
+    corpus.write_text("\n".join(texts_for(2114, 2000)) + "\n")
+    output, cache = tmp_path / "out.npy", tmp_path / "out.npy.cache.sqlite"
+    done = run_cli("embed", str(corpus), str(output), "--base-url", server.url)
+    assert done.returncode == 0, done.stderr
+    checkpoint(cache)
+    assert cache.stat().st_size <= output.stat().st_size
+    assert cache.stat().st_size <= 0.6 * output.stat().st_size, "float16 values (as Mistral's are) take half or less"
+
+
+def test_full_precision_float32_rows_are_no_larger_than_their_npy(tmp_path: Path) -> None:
+    """Rows whose values are not float16 values (another service, another model) still fit in the .npy's size."""
+    rng = np.random.default_rng(2115)
+    rows = rng.standard_normal((2000, 1024)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    path, matrix = tmp_path / "c.sqlite", tmp_path / "rows.npy"
+    keys = [text_key(str(i)) for i in range(len(rows))]
+    cache = EmbeddingCache(path)
+    try:
+        for start in range(0, len(rows), 128):  # as a job commits them: a batch at a time
+            cache.put_many("n", keys[start : start + 128], rows[start : start + 128])
+        found = cache.get_many("n", keys)
+    finally:
+        cache.close()
+    assert np.array_equal(
+        np.frombuffer(b"".join(found[key].data for key in keys), np.float32).reshape(rows.shape), rows
+    )
+    checkpoint(path)
+    np.save(matrix, rows)
+    assert path.stat().st_size <= matrix.stat().st_size
+
+
+def test_every_kind_of_row_is_stored_losslessly() -> None:
+    """Narrowing is bit for bit (NaN, signed zeros, infinities, subnormals, values float16 cannot hold)."""
+    rng = np.random.default_rng(2116)
+    half_values = rng.standard_normal((4, 256)).astype(np.float16).astype(np.float32)
+    specials = np.array([[np.nan, -0.0, np.inf, -np.inf, 6e-8, 1e-30, 70000.0, 0.1]], np.float32)
+    half_specials = np.array([[np.nan, -0.0, np.inf, -np.inf, 6e-8, 0.0, 65504.0, 0.5]], np.float16).astype(np.float32)
+    for rows in (
+        half_values, specials, half_specials, rng.standard_normal((3, 1024)).astype(np.float32),
+        rng.integers(-128, 128, (3, 1024)).astype(np.int8), rng.integers(0, 256, (3, 128)).astype(np.uint8),
+        np.zeros((2, 1024), np.float32), rng.standard_normal((2, 64)),
+    ):  # fmt: skip
+        for row, (codec, stored) in zip(rows, encode_rows(rows), strict=True):
+            assert len(stored) <= row.nbytes
+            assert decode_row(rows.dtype.str, rows.shape[1], codec, stored) == row.tobytes()
+    assert all(codec & NARROWED for codec, _ in encode_rows(half_values))
+    assert not encode_rows(specials)[0][0] & NARROWED, "1e-30 and 70000 are not float16 values"
+    assert encode_rows(half_specials)[0][0] & NARROWED
+
+
+def test_a_cache_of_the_previous_layout_is_read_and_its_rows_made_compact(server: Any, tmp_path: Path) -> None:
+    """A cache written before rows were compact (no codec column, the dtype's own bytes) serves its rows as they
+    are; a row written again takes its compact form. Seed 2117."""
+    texts = texts_for(2117, 60)
+    path = tmp_path / "previous.sqlite"
+    fill(server.url, path, texts)
+    with sqlite3.connect(path) as connection:  # back to the previous layout: raw rows, their checksums, no codec
+        rows = connection.execute("SELECT text_sha256 FROM vectors").fetchall()
+        raw = {text_key(text): row.tobytes() for text, row in zip(texts, expected(texts), strict=True)}
+        for (key,) in rows:
+            connection.execute(
+                "UPDATE vectors SET data = ?, checksum = ? WHERE text_sha256 = ?",
+                [raw[key], checksum(key, raw[key]), key],  # codec 0: the checksum the previous layout gave
+            )
+        connection.execute("ALTER TABLE vectors DROP COLUMN codec")
+    connection.close()
+    before = server.app.inputs_embedded
+    with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, cache=path) as embedder:
+        result = embedder.embed(texts)
+    assert (result.cached, server.app.inputs_embedded - before) == (60, 0)
+    assert np.array_equal(result.vectors, expected(texts))
+    with sqlite3.connect(path) as connection:
+        (namespace,) = connection.execute("SELECT name FROM namespaces").fetchone()
+    connection.close()
+    cache = EmbeddingCache(path)
+    try:  # ten rows written again (as a call that re-embeds them would): in their compact form now
+        cache.put_many(namespace, [text_key(t) for t in texts[:10]], expected(texts[:10]))
+    finally:
+        cache.close()
+    with sqlite3.connect(path) as connection:
+        codecs = connection.execute("SELECT codec, COUNT(*) FROM vectors GROUP BY codec ORDER BY codec").fetchall()
+    connection.close()
+    assert codecs == [(None, 50), (NARROWED | DEFLATED, 10)]
+    assert wrong_rows(server.url, path, texts) == (0, 0)
+
+
 # --- integrity of rows ---------------------------------------------------------------------------------------------
 
 
 def vector_offsets(path: Path, texts: list[str], rng: random.Random, count: int) -> list[tuple[int, int]]:
-    """Where `count` of the stored vectors start in the file, with their lengths."""
+    """Where `count` of the stored vectors start in the file, with their lengths (as stored: compact)."""
     content = path.read_bytes()
     chosen = rng.sample(range(len(texts)), count)
-    rows = expected([texts[i] for i in chosen])
+    with sqlite3.connect(path) as connection:
+        stored = [
+            connection.execute("SELECT data FROM vectors WHERE text_sha256 = ?", [text_key(texts[i])]).fetchone()[0]
+            for i in chosen
+        ]
+    connection.close()
     found = []
-    for row in rows:
-        at = content.find(row.tobytes())
+    for data in stored:
+        at = content.find(data)
         assert at > 0
-        found.append((at, row.nbytes))
+        found.append((at, len(data)))
     return found
 
 

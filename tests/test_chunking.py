@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_cli
 from embedkit import AsyncEmbedder, Embedder, InputError
 from embedkit._chunking import ChunkedResult, Chunking, chunk_records, split_text
 from embedkit._files import Record
@@ -138,3 +141,55 @@ def test_chunk_records_carry_the_parent_its_columns_and_the_span() -> None:
         assert record.char_start is not None
         assert record.char_end is not None
         assert text[record.char_start : record.char_end] == record.text
+
+
+def test_the_cli_pools_chunks_into_one_row_per_document_with_its_columns(
+    local: BackgroundServer, embedder: Embedder, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: None
+) -> None:
+    """`embed --chunk-tokens N --pool`: one row per document, its id, text and columns, the library's pooled vector.
+
+    A window of 2 rows cuts documents' chunks across windows: a document is pooled whole all the same.
+    """
+    import pyarrow.parquet as pq
+
+    documents = [document(1800, seed=21), "a short one", document(900, seed=22)]
+    corpus = tmp_path / "in.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": t, "lang": f"l{i}"}) + "\n"
+                              for i, t in enumerate(documents)))  # fmt: skip
+    pooled = embedder.embed(documents, chunking=Chunking(300, 30, pool=True), normalize=True).vectors
+    chunks = len(embedder.embed(documents, chunking=Chunking(300, 30)).chunks)
+    common = ["--base-url", local.url, "--chunk-tokens", "300", "--overlap", "30", "--pool", "--normalize"]
+    status, _, err = run_cli(capsys, "embed", str(corpus), str(tmp_path / "out.parquet"), "--id-field", "id",
+                             "--with-text", "--window", "2", "--batch-size", "3", *common)  # fmt: skip
+    assert status == 0, err
+    assert f"wrote 3 rows pooled from {chunks} chunks" in err
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.column("id").to_pylist() == ["d0", "d1", "d2"]
+    assert table.column("text").to_pylist() == documents
+    assert table.column("lang").to_pylist() == ["l0", "l1", "l2"], "the document's columns are kept"
+    assert "parent_id" not in table.column_names, "rows are documents, not chunks"
+    vectors = np.array(table.column("vector").to_pylist(), dtype=np.float32)
+    assert np.allclose(vectors, pooled, atol=1e-5)
+    status, _, err = run_cli(capsys, "embed", str(corpus), str(tmp_path / "out.npy"), "--text-field", "text", *common)
+    assert status == 0, err
+    assert np.allclose(np.load(tmp_path / "out.npy"), pooled, atol=1e-5), "a .npy holds pooled rows too"
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [([], "--pool averages a text's chunks: pass --chunk-tokens too"),
+     (["--chunk-tokens", "300", "--output-dtype", "int8"], "--pool needs float vectors")],
+)  # fmt: skip
+def test_pool_without_chunks_or_float_vectors_is_refused_before_anything_is_sent(
+    local: BackgroundServer, tmp_path: Path, capsys: pytest.CaptureFixture[str], key: None, flags: list[str],
+    message: str,
+) -> None:  # fmt: skip
+    corpus = tmp_path / "in.txt"
+    corpus.write_text("one text\nanother\n")
+    before = local.app.inputs_embedded
+    status, _, err = run_cli(capsys, "embed", str(corpus), str(tmp_path / "out.npy"), "--base-url", local.url,
+                             "--pool", *flags)  # fmt: skip
+    assert status != 0
+    assert message in err
+    assert local.app.inputs_embedded == before
+    assert not (tmp_path / "out.npy").exists()

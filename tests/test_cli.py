@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT
+from conftest import run_cli as run
 from embedkit import Embedder, _cli
 from embedkit._bulk import run_job
 from embedkit._files import NpyOutput, Record
@@ -34,16 +35,6 @@ def key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CORTECS_API_KEY", DEV_TOKEN)
     for variable in ("MISTRAL_BASE_URL", "CORTECS_BASE_URL"):
         monkeypatch.delenv(variable, raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    """`embedkit ARGUMENTS` in this process: (exit status, stdout, stderr)."""
-    try:
-        status = _cli.main(list(arguments))
-    except SystemExit as exit_:
-        status = int(exit_.code or 0)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def leftovers(directory: Path, stem: str) -> list[str]:

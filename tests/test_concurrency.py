@@ -13,19 +13,23 @@ import asyncio
 import heapq
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from embedkit import AsyncEmbedder, Embedder, RetryPolicy
 from embedkit._concurrency import (
+    BODY_GAIN,
     DEFAULT_GAIN,
     DEFAULT_INITIAL,
     DEFAULT_MAXIMUM,
     DEFAULT_STARTUP_GAIN,
+    MIN_BODIES,
     ConcurrencyLimit,
     Permit,
     Signal,
+    answer_arrived,
 )
 from embedkit._errors import APITimeoutError, RateLimitError, ServerError
 from embedkit._policy import Outcome, Step, load_signal
@@ -37,8 +41,10 @@ class Clock:
 
     def __init__(self) -> None:
         self.now = 0.0
+        self.step = 0.0  # how far each reading moves it on (0: only the test moves it)
 
     def __call__(self) -> float:
+        self.now += self.step
         return self.now
 
 
@@ -337,6 +343,150 @@ def test_a_cancelled_async_wait_gives_its_slot_back() -> None:
         assert limit.try_acquire() is not None
 
     asyncio.run(scenario())
+
+
+# --- answers held at once (issue 22: the float path's peak RSS) -------------------------------------------------------
+
+
+def test_bodies_held_at_once_are_gain_times_the_knee_of_the_clients_own_stage() -> None:
+    limit, clock = limit_with_clock()
+    assert limit.bodies == limit.limit  # nothing measured yet: no bound beyond the limit
+    # An instant service and a client whose CPU is the bottleneck: one answer at a time, its headers 10 ms after
+    # sending, its body read and decoded in 5 ms.
+    for _ in range(20):
+        permit = limit.try_acquire()
+        assert permit is not None
+        clock.now += 0.010
+        limit.hold(permit)
+        clock.now += 0.005
+        limit.release(permit, Signal.SUCCESS)
+    assert limit.min_rtt == pytest.approx(0.010)  # up to the headers: the round trip
+    assert limit.min_decode == pytest.approx(0.005)  # the body's reading and decoding
+    assert BODY_GAIN * limit.max_rate * limit.min_decode < MIN_BODIES
+    assert limit.bodies == MIN_BODIES < limit.limit
+    # A far service whose bodies take long to arrive (0.2 s of a 0.5 s cycle): the bound is above what the stage
+    # holds at the limit, so it does not slow the transfers down.
+    far, clock = limit_with_clock()
+    for _ in range(3):
+        permits = fill(far)
+        clock.now += 0.3
+        for permit in permits:
+            far.hold(permit, wait=0.0)
+        clock.now += 0.2
+        for permit in permits:
+            far.release(permit, Signal.SUCCESS)
+    assert far.bodies >= 2 * far.limit * 0.2 / 0.5 - 1
+
+
+def test_a_body_waits_for_a_slot_and_the_wait_is_not_the_services_round_trip() -> None:
+    limit, clock = limit_with_clock()
+    # Learn a client whose CPU is the bottleneck (one answer at a time), so that only MIN_BODIES are read at once.
+    for _ in range(20):
+        permit = limit.try_acquire()
+        assert permit is not None
+        clock.now += 0.010
+        limit.hold(permit)
+        clock.now += 0.001
+        limit.release(permit, Signal.SUCCESS)
+    assert limit.bodies == MIN_BODIES
+    permits = fill(limit)
+    assert len(permits) > MIN_BODIES + 1
+    for permit in permits[:MIN_BODIES]:
+        assert limit.hold(permit)
+    assert limit.holding == MIN_BODIES
+    # A third answer's headers are in: it waits (here: gives up after `wait`, as an attempt past its deadline does).
+    clock.now += 0.002
+    assert not limit.hold(permits[MIN_BODIES], wait=0.0)
+    assert permits[MIN_BODIES].answer.headers == pytest.approx(clock.now)
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(limit.hold(permits[MIN_BODIES])))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # blocked: both slots are taken
+    clock.now += 0.5
+    limit.release(permits[0], Signal.SUCCESS)
+    waiter.join(5)
+    assert got == [True]
+    assert limit.holding == MIN_BODIES
+    # Its round trip ends at its headers, not after the wait for a slot (0.5 s later).
+    rtt = limit.min_rtt
+    clock.now += 0.001
+    limit.release(permits[MIN_BODIES], Signal.SUCCESS)
+    assert limit.min_rtt == rtt
+    for permit in permits[1:MIN_BODIES] + permits[MIN_BODIES + 1 :]:
+        limit.release(permit, Signal.SUCCESS)
+    assert limit.holding == 0
+
+
+def test_a_fixed_limit_and_a_thread_outside_any_request_never_wait_for_a_body_slot() -> None:
+    fixed = ConcurrencyLimit.fixed(4)
+    permits = fill(fixed)
+    assert all(fixed.hold(permit, wait=0.0) for permit in permits)
+    assert answer_arrived(0.0)  # no request of this thread: nothing to hold
+    # A thread's request binds it to its limit from `acquire` to `release`, and no longer.
+    limit, _ = limit_with_clock()
+    permit = limit.acquire()
+    assert permit is not None
+    assert answer_arrived(0.0)
+    assert permit.answer.holding
+    limit.release(permit, Signal.SUCCESS)
+    assert limit.holding == 0
+    assert answer_arrived(0.0)
+    assert not permit.answer.holding
+
+
+def test_an_answer_that_gets_no_body_slot_before_the_attempts_deadline_is_a_read_timeout() -> None:
+    import httpx
+    from embedkit._guard import Guard, Ticket
+    from embedkit._http import new_sync_client
+    from embedkit._ratebudget import RateBudget, RateLimits
+
+    limit, clock = limit_with_clock()
+    for _ in range(20):  # a client whose CPU is the bottleneck: MIN_BODIES answers read at once
+        permit = limit.try_acquire()
+        assert permit is not None
+        clock.now += 0.010
+        limit.hold(permit)
+        clock.now += 0.001
+        limit.release(permit, Signal.SUCCESS)
+    busy = [limit.try_acquire() for _ in range(MIN_BODIES)]
+    assert all(permit is not None and limit.hold(permit, wait=0.0) for permit in busy)
+    clock.step = 0.25  # the limit's clock moves on whenever it is read: the wait for a slot ends within a few polls
+    guard = Guard(RateBudget.in_process(RateLimits(), "body-slot-test"), limit=None)
+    with BackgroundServer(ServerConfig()) as server, new_sync_client(httpx.Timeout(10), httpx.Limits()) as client:
+        request: dict[str, Any] = {"extensions": {"embedkit.ticket": Ticket(0, time.monotonic() + 1.0)}}
+        permit = limit.acquire()
+        assert permit is not None
+        with guard.watch(request), pytest.raises(httpx.ReadTimeout):
+            client.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {DEV_TOKEN}"})
+        limit.release(permit, Signal.OVERLOAD)
+        assert limit.holding == MIN_BODIES  # the timed-out answer took no slot
+        # Outside an attempt the same client reads at once.
+        assert client.get(f"{server.url}/v1/models", headers={"Authorization": f"Bearer {DEV_TOKEN}"}).is_success
+
+
+def test_against_an_instant_service_few_answers_are_held_and_every_vector_arrives() -> None:
+    """Loopback: the sync client's HTTP layer holds bodies back; the rows are the ones a sequential client gets."""
+    held: list[int] = []
+    with BackgroundServer(ServerConfig()) as server:
+        with Embedder.mistral(base_url=server.url, api_key=DEV_TOKEN, batch_size=16, progress=False) as embedder:
+            limit = embedder._limit
+            hold = limit.hold
+
+            def watched(permit: Permit, wait: float | None = None) -> bool:
+                taken = hold(permit, wait)
+                held.append(limit.holding)
+                return taken
+
+            limit.hold = watched  # type: ignore[method-assign]
+            vectors = embedder.embed(TEXTS).vectors
+            assert limit.holding == 0
+        with Embedder.mistral(
+            base_url=server.url, api_key=DEV_TOKEN, batch_size=16, progress=False, max_concurrency=1
+        ) as sequential:
+            expected = sequential.embed(TEXTS).vectors
+    assert len(held) >= len(TEXTS) // 16
+    assert (vectors == expected).all()
 
 
 # --- loopback: the reference server -----------------------------------------------------------------------------------

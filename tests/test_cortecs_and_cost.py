@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ROOT, assert_conforms
+from conftest import run_cli as run
 from embedkit import (
     Embedder,
     EmbeddingCache,
@@ -22,7 +23,6 @@ from embedkit import (
     NotFoundError,
     UnknownOptionError,
     UnsupportedError,
-    _cli,
 )
 from embedkit._pricing import PRICES_PER_MILLION
 from embedkit_server import DEV_TOKEN, BackgroundServer
@@ -214,12 +214,6 @@ def test_cached_texts_are_not_counted(local: BackgroundServer, tmp_path: Path) -
 
 
 # --- the CLI ------------------------------------------------------------------------------------------------------
-
-
-def run(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, str, str]:
-    status = _cli.main(list(arguments))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 @pytest.fixture(autouse=True)

@@ -315,3 +315,34 @@ def test_float16_precision_vectors_stay_unit_length_even_for_texts_of_few_featur
     shorter = truncate(compute_vectors("codestral-embed", 3072, ["hello world"])[0], 256)
     assert np.array_equal(shorter, shorter.astype(np.float16).astype(np.float32))
     assert abs(np.linalg.norm(shorter.astype(np.float64)) - 1) < 5e-6
+
+
+# --- issue 22: what the float path's client costs besides decoding ---------------------------------------------------
+
+
+def test_a_plain_http_client_never_loads_the_tls_certificates_and_an_https_one_loads_them_once(
+    monkeypatch: pytest.MonkeyPatch, servers: tuple[str, str, str]
+) -> None:
+    """Loading the system's CA certificates cost 20-30 ms of CPU per client, a tenth of the float scenario's floor:
+    a client of a plain-http service (a local gateway) makes no TLS context; one of an https service makes it at
+    its first request, with the environment's settings (`SSL_CERT_FILE`), as httpx would, and keeps it."""
+    import httpx
+    from embedkit._http import new_sync_client
+
+    made: list[bool] = []
+    create = httpx.create_ssl_context
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(kwargs.get("trust_env", True))
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    _, floats, _ = servers
+    assert embed(floats).vectors.shape == (len(TEXTS), 1024)
+    assert made == []
+    with new_sync_client(httpx.Timeout(5), httpx.Limits()) as client:
+        for _ in range(2):  # nothing listens at port 9: the connection is refused after the context is made
+            with pytest.raises(httpx.ConnectError):
+                client.get("https://127.0.0.1:9/")
+        assert client.get(f"{floats}/v1/models").status_code in (200, 401)
+    assert made == [True]

@@ -104,3 +104,24 @@ def test_without_limits_no_rate_headers_are_sent(server: Any) -> None:
     answer = post(server, "dev-token")
     assert answer.status_code == 200
     assert not [name for name in answer.headers if name.startswith("x-ratelimit")]
+
+
+def test_without_request_headers_the_limit_shows_only_as_429s_with_a_whole_second_retry_after() -> None:
+    # The service Mistral's documented headers describe: token headers only; its requests/s only by its 429s.
+    limits = RateLimits(requests_per_second=0.5, tokens_per_minute=10**6, request_headers=False)
+    with BackgroundServer(ServerConfig(tokens=("k1",), rate_limits=limits)) as server:
+        answers = [post(server, "k1") for _ in range(2)]
+    assert [answer.status_code for answer in answers] == [200, 429]
+    for answer in answers:
+        assert not [name for name in answer.headers if name.startswith("x-ratelimit") and "-req-" in name]
+        assert answer.headers["x-ratelimit-limit-tokens-minute"] == "1000000"
+    refused = answers[1]
+    assert refused.headers["retry-after"] == "2"
+    assert "retry-after-ms" not in refused.headers
+
+
+def test_the_no_request_headers_flag_reaches_the_limits() -> None:
+    from embedkit_server._cli import _parser
+
+    assert _parser("reference-server").parse_args(["--no-request-headers"]).no_request_headers
+    assert not _parser("reference-server").parse_args([]).no_request_headers

@@ -14,6 +14,7 @@ import random
 import string
 import subprocess
 import sys
+import time
 import traceback
 import uuid
 from pathlib import Path
@@ -286,3 +287,132 @@ def test_a_models_route_echoing_the_key_gets_it_into_no_model_card() -> None:
     assert key not in shown
     assert quote(key, safe="") not in shown
     assert shown.count("***") >= 6
+
+
+# --- the batch path scrubs what the service sends back, as the synchronous path does ---------------------------------
+
+
+def echoed_forms(key: str) -> dict[str, str]:
+    """The key as a service might echo it: raw, percent-encoded, and in base64 (as in a Basic or Bearer header)."""
+    return {
+        "raw": key,
+        "percent": quote(key, safe=""),
+        "base64": base64.b64encode(f"Bearer {key}".encode()).decode(),
+    }
+
+
+def assert_key_free(key: str, *texts: str) -> None:
+    encoded = base64.b64encode(f"Bearer {key}".encode()).decode()
+    for number, text in enumerate(texts):
+        for name, form in (("raw", key), ("percent-encoded", quote(key, safe="")), ("base64", encoded[8:-4])):
+            if form in text:  # said without the text: the report must not show the key either
+                pytest.fail(f"text {number} holds the key ({name})")
+
+
+def echo_into_batch_job(server: Any, job_id: str, key: str) -> None:
+    """Make the finished job echo `key`: in one output line's `model`, in other lines' error messages, in the job's
+    model and errors (each form in its own place)."""
+    import orjson
+
+    deadline = time.monotonic() + 60
+    while server.app.batch.get(job_id)["status"] != "SUCCESS":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    forms = echoed_forms(key)
+    job = server.app.batch._jobs[job_id]
+    path = server.app.files.get(job.output_file).path
+    lines = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    lines.sort(key=lambda line: line["custom_id"])
+    lines[0]["response"]["body"]["model"] = f"mistral-embed-{forms['raw']}"
+    lines[1]["response"] = {"status_code": 400, "body": {"message": f"bad key {forms['percent']}", "code": "x"}}
+    lines[2]["response"] = None
+    lines[2]["error"] = {"message": "x" * 490 + f" header {forms['base64']}", "code": "y"}  # over the 500 cut
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    with server.app.batch._lock:
+        job.model = f"mistral-embed-{forms['percent']}"
+        job.errors = [{"message": f"your key {forms['raw']} / {forms['base64']}", "count": 1}]
+        job.metadata = {**(job.metadata or {}), "echo": forms["raw"]}
+
+
+@pytest.mark.parametrize("seed", [2346, 2347])
+def test_a_batch_job_echoing_the_key_gets_it_into_no_result_error_or_job(
+    seed: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    from embedkit import BatchJobError
+    from embedkit_server import BackgroundServer, BatchSettings, ServerConfig
+
+    key = key_for(seed)
+    caplog.set_level(logging.DEBUG)
+    config = ServerConfig(tokens=(key,), batch=BatchSettings(requests_per_second=0, seed=seed))
+    with (
+        BackgroundServer(config) as server,
+        Embedder.mistral(base_url=server.url, api_key=key, batch_size=1, max_retries=0) as embedder,
+    ):
+        job = embedder.batch.submit([f"echo text {seed} {i}" for i in range(5)])
+        echo_into_batch_job(server, job.id, key)
+        seen = embedder.batch.status(job)
+        listed = [found for found in embedder.batch.jobs() if found.id == job.id]
+        with pytest.raises(BatchJobError) as raised:
+            embedder.batch.fetch(job)
+    error = raised.value
+    failures = " ".join(f"{failure!r}" for failure in error.failures)
+    assert len(error.failures) == 2
+    assert all(len(failure.message) <= 500 for failure in error.failures)
+    assert "***" in failures
+    assert_key_free(
+        key, repr(seen), repr(listed), str(error), repr(error), failures, embedkit_locals(error), caplog.text
+    )
+    assert "***" in repr(seen.errors)
+    assert "***" in str(seen.model)
+    assert seen.metadata["echo"] == "***"
+
+
+def test_the_cli_batch_path_prints_and_caches_no_echoed_key(tmp_path: Path) -> None:
+    from embedkit_server import BackgroundServer, BatchSettings, ServerConfig
+
+    key = key_for(2348)
+    source = tmp_path / "in.txt"
+    source.write_text("".join(f"cli echo text {i}\n" for i in range(5)))
+    output, cache = tmp_path / "out.npy", tmp_path / "out.npy.cache.sqlite"
+    config = ServerConfig(tokens=(key,), batch=BatchSettings(requests_per_second=0, seed=2348))
+    with BackgroundServer(config) as server:
+        command = [
+            sys.executable,
+            "-m",
+            "embedkit",
+            "embed",
+            str(source),
+            str(output),
+            "--batch-api",
+            "--poll-interval",
+            "0.05",
+            "--batch-size",
+            "1",
+            "--base-url",
+            server.url,
+            "--no-progress",
+        ]
+        environment = {**os.environ, "MISTRAL_API_KEY": key}
+        child = subprocess.Popen([*command, "--batch-retry", "none"], env=environment, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
+        deadline = time.monotonic() + 120
+        while not server.app.batch.created:
+            assert child.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        (job_id,) = list(server.app.batch._jobs)
+        echo_into_batch_job(server, job_id, key)
+        out, errors = child.communicate(timeout=300)
+        refused = child.returncode
+        retried = subprocess.run([*command, "--batch-retry", "sync"], env=environment, capture_output=True,
+                                 text=True, timeout=300, check=False)  # fmt: skip
+    assert refused == 1, errors
+    assert "2 lines failed" in errors
+    assert "***" in errors
+    assert retried.returncode == 0, retried.stderr
+    import sqlite3
+
+    with sqlite3.connect(cache) as connection:
+        stored = repr(connection.execute("SELECT * FROM batch_lines").fetchall())
+        served = repr(connection.execute("SELECT DISTINCT served_model FROM vectors").fetchall())
+    assert_key_free(key, out, errors, retried.stdout, retried.stderr, stored, served)

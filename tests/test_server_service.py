@@ -6,6 +6,7 @@ time; memory is measured with tracemalloc (the server runs in this process), nev
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import time
@@ -498,3 +499,299 @@ def test_the_upload_memory_benchmark_stores_every_upload_and_reports_its_target(
     assert "| server peak RSS (VmHWM) |" in report
     assert "reproduce: `python tools/bench_server.py --upload-mb 4 --texts 0`" in report
     assert [what for what, _, _ in targets] == ["server peak RSS ≤ 1.5x the largest upload (3 concurrent)"]
+
+
+# --- organisations from the command line ---------------------------------------------------------------------------
+
+
+def test_the_command_groups_keys_into_organisations_from_a_file_without_a_key_on_the_command_line(
+    tmp_path: Path,
+) -> None:
+    import sys
+
+    from embedkit_server import ServerProcess
+
+    keys = ("org-key-alpha-2318", "org-key-beta-2318", "outsider-key-2318")
+    organisations = tmp_path / "organisations.txt"
+    organisations.write_text(f"# one organisation a line\n\n{keys[0]}   {keys[1]}\n", encoding="utf-8")
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text(keys[2] + "\n", encoding="utf-8")
+    output = tmp_path / "out.txt"
+    command = [sys.executable, "-m", "embedkit", "serve", "--organisations-file", str(organisations),
+               "--token-file", str(tokens), "--files-dir", str(tmp_path / "files"),
+               "--batch-requests-per-second", "0"]  # fmt: skip
+    server = ServerProcess(command, output=output)
+    with server, client(server, keys[0]) as a, client(server, keys[1]) as b, client(server, keys[2]) as c:
+        file_id = a.post("/v1/files", files={"file": ("a.jsonl", LINES)}).json()["id"]
+        job = b.post(
+            "/v1/batch/jobs",
+            json={"input_files": [file_id], "model": "mistral-embed", "endpoint": "/v1/embeddings"},
+        )
+        assert job.status_code == 200, "a key of the organisation makes a job over its partner's file"
+        assert finished(a, job.json()["id"])["status"] == "SUCCESS", "and its partner sees the job"
+        assert b.get(f"/v1/files/{file_id}/content").content == LINES
+        assert file_id in [f["id"] for f in b.get("/v1/files").json()["data"]]
+        assert c.get(f"/v1/files/{file_id}").status_code == 404
+        assert c.get(f"/v1/batch/jobs/{job.json()['id']}").status_code == 404
+        assert c.get("/v1/files").json()["total"] == 0
+        development = httpx.get(server.url + "/v1/models", headers={"Authorization": f"Bearer {DEV_TOKEN}"})
+        assert development.status_code == 401, "keys were given: the development key is not accepted"
+    printed = output.read_text(encoding="utf-8")
+    assert "3 key(s) given" in printed
+    assert not any(key in printed for key in keys), "no key is printed"
+
+
+def test_an_organisations_file_that_names_a_key_twice_is_refused_without_printing_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from embedkit_server import _cli
+
+    secret = "secret-key-2319"
+    organisations = tmp_path / "organisations.txt"
+    organisations.write_text(f"{secret} k2\n# comment\nk3 {secret}\n", encoding="utf-8")
+    assert _cli.main(["--organisations-file", str(organisations), "--port", "0"]) == 2
+    error = capsys.readouterr().err
+    assert "line 3 names a key already in line 1" in error
+    assert secret not in error
+    organisations.write_text("# nothing\n\n", encoding="utf-8")
+    assert _cli.main(["--organisations-file", str(organisations), "--port", "0"]) == 2
+    assert "holds no organisation" in capsys.readouterr().err
+    assert _cli.main(["--organisations-file", str(tmp_path / "missing.txt"), "--port", "0"]) == 2
+    assert "cannot read --organisations-file" in capsys.readouterr().err
+
+
+def test_organisations_and_send_timeouts_are_in_the_help() -> None:
+    from embedkit_server import _cli
+
+    text = _cli._parser().format_help()
+    for flag in ("--organisations-file", "--send-timeout", "--send-min-rate"):
+        assert flag in text
+
+
+# --- uploads in progress count against the storage bound -----------------------------------------------------------
+
+KIB = 1024
+FORM_HEAD = b'--B\r\nContent-Disposition: form-data; name="file"; filename="f.jsonl"\r\n\r\n'
+FORM_TAIL = b"\r\n--B--\r\n"
+
+
+def _upload_content(kib: int) -> bytes:
+    return (b"z" * 1023 + b"\n") * kib
+
+
+def _open_upload(port: int, content: bytes, sent: int) -> socket.socket:
+    """An upload on a raw connection whose body is sent up to `sent` bytes of its file's content, then held."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    length = len(FORM_HEAD) + len(content) + len(FORM_TAIL)
+    connection.sendall(
+        b"POST /v1/files HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + DEV_TOKEN.encode() + b"\r\n"
+        b"Content-Type: multipart/form-data; boundary=B\r\nContent-Length: %d\r\n\r\n" % length
+    )
+    connection.sendall(FORM_HEAD + content[:sent])
+    return connection
+
+
+def _answer(connection: socket.socket, deadline: float) -> tuple[int, bytes]:
+    """The status and body of one answer on a raw connection (its Content-Length read)."""
+    received = b""
+    while b"\r\n\r\n" not in received or len(received) < _answer_length(received):
+        connection.settimeout(max(0.01, deadline - time.monotonic()))
+        piece = connection.recv(65536)
+        assert piece, f"closed before an answer: {received[:200]!r}"
+        received += piece
+    head, _, body = received.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def _answer_length(received: bytes) -> int:
+    head, _, _ = received.partition(b"\r\n\r\n")
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(head) + 4 + int(value)
+    return len(received)
+
+
+def _wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+def test_uploads_in_progress_count_against_the_storage_bound_and_free_it_when_abandoned(tmp_path: Path) -> None:
+    # Before: bytes counted only once an upload was whole, so many concurrent uploads, each within the bound, could
+    # fill the disk past it before any finished.
+    config = fast(max_file_bytes=1024 * KIB, max_files_bytes=2048 * KIB, files_dir=tmp_path / "files")
+    content = _upload_content(900)
+    with BackgroundServer(config) as server:
+        store = server.app.files
+        held = 800 * KIB
+        a = _open_upload(server.port, content, held)
+        b = _open_upload(server.port, content, held)
+        _wait_for(lambda: store.used >= 2 * held - 200, 10, f"both uploads counted as they stream: {store.used}")
+        assert store.uploads == 0, "neither is finished"
+
+        # A third, which alone fits every bound, would pass the storage bound with the two in progress.
+        c = _open_upload(server.port, _upload_content(600), 0)
+        c.sendall(_upload_content(600) + FORM_TAIL)
+        status, body = _answer(c, time.monotonic() + 10)
+        c.close()
+        assert status == 413, body
+        assert orjson.loads(body)["message"].startswith("File storage is full"), "the full store's answer"
+        assert store.uploads == 0
+        _wait_for(lambda: store.used < 2 * held + 10 * KIB, 5, "the refused upload holds nothing")
+        assert len(list(store.directory.iterdir())) == 2, "its partial file was removed; the two in progress stay"
+
+        # One in progress is abandoned (its client disconnects): what it held is free again, and its file gone.
+        a.close()
+        _wait_for(lambda: store.used < held + 10 * KIB, 10, f"the abandoned upload was released: {store.used}")
+        _wait_for(lambda: len(list(store.directory.iterdir())) == 1, 5, "its partial file was removed")
+
+        # The other finishes, and is counted once, at its size.
+        b.sendall(content[held:] + FORM_TAIL)
+        status, body = _answer(b, time.monotonic() + 10)
+        b.close()
+        assert status == 200, body
+        assert store.used == len(content)
+
+        # The room the abandoned upload held is there for the next.
+        answer = httpx.post(server.url + "/v1/files", files={"file": ("d.jsonl", content)},
+                            headers={"Authorization": f"Bearer {DEV_TOKEN}"}, timeout=30)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        assert store.used == 2 * len(content)
+        assert store.uploads == 2
+        assert sorted(path.name.startswith(".partial-") for path in store.directory.iterdir()) == [False, False]
+
+
+def test_a_refused_upload_frees_its_reservation_and_the_bound_holds_under_many_concurrent_uploads(
+    tmp_path: Path,
+) -> None:
+    rng = random.Random(2320)
+    limit = 1024 * KIB
+    config = fast(max_file_bytes=512 * KIB, max_files_bytes=limit, files_dir=tmp_path / "files")
+    sizes = [rng.randint(100, 400) for _ in range(8)]
+    with BackgroundServer(config) as server:
+        store = server.app.files
+        uploads = [_open_upload(server.port, _upload_content(size), 0) for size in sizes]
+        peak = 0
+        # Sent in turns of 32 KiB each, every upload in progress at once, the store's count watched between turns.
+        for offset in range(0, max(sizes) * KIB, 32 * KIB):
+            for connection, size in zip(uploads, sizes, strict=True):
+                piece = _upload_content(size)[offset : offset + 32 * KIB]
+                with contextlib.suppress(OSError):  # refused and closed by the server: the store was full
+                    connection.sendall(piece + (FORM_TAIL if offset + 32 * KIB >= size * KIB else b""))
+            time.sleep(0.01)
+            peak = max(peak, store.used)
+        statuses = []
+        for connection in uploads:
+            try:
+                statuses.append(_answer(connection, time.monotonic() + 10)[0])
+            except (AssertionError, OSError):
+                statuses.append(0)  # closed after its 413
+            connection.close()
+        stored = [stored for stored in store if not stored.deleted]
+        assert peak <= limit
+        assert store.used <= limit
+        assert 200 in statuses, statuses
+        assert any(status != 200 for status in statuses), statuses
+        assert statuses.count(200) == len(stored)
+        _wait_for(lambda: store.used == sum(s.bytes for s in stored), 5, "only the stored files are counted")
+        assert sum(s.bytes for s in stored) <= limit
+
+
+# --- slow readers --------------------------------------------------------------------------------------------------
+
+
+def _stored_file(server: Any, size: int) -> str:
+    """A file of `size` bytes uploaded (streamed a MiB at a time, never held whole)."""
+    piece = b"r" * (2**20 - 1) + b"\n"
+    answer = httpx.post(
+        server.url + "/v1/files", content=_form(iter([piece] * (size // 2**20))), headers=UPLOAD_HEADERS, timeout=60
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+def _download_request(file_id: str) -> bytes:
+    return (f"GET /v1/files/{file_id}/content HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer {DEV_TOKEN}\r\n\r\n").encode()  # fmt: skip
+
+
+def test_a_client_that_never_reads_its_download_is_cut_off_and_others_are_served_meanwhile(tmp_path: Path) -> None:
+    # Before: a client that asked for a large file and read nothing (or 1 byte/s) held the connection, the
+    # application's task and a MiB of the file in the server for ever.
+    size = 32 * 2**20
+    config = fast(send_timeout=0.5, files_dir=tmp_path / "files")
+    with BackgroundServer(config) as server:
+        file_id = _stored_file(server, size)
+        with client(server) as http:
+            small = http.post("/v1/files", files={"file": ("small.jsonl", LINES)}).json()["id"]
+        stalled = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window it offers
+        stalled.settimeout(10)
+        stalled.connect(("127.0.0.1", server.port))
+        stalled.sendall(_download_request(file_id))
+        started = time.monotonic()
+        # Meanwhile the server answers others, at once.
+        with client(server) as http:
+            for _ in range(3):
+                asked = time.monotonic()
+                assert http.get("/v1/models").status_code == 200
+                assert http.get(f"/v1/files/{small}/content").content == LINES
+                assert time.monotonic() - asked < 2
+        closed = server._server.config.http_protocol_class.closed  # type: ignore[attr-defined]
+        _wait_for(lambda: closed.get("send") == 1, 10, f"the silent reader was not cut off: {closed}")
+        held = time.monotonic() - started
+        _wait_for(lambda: not server._server.server_state.connections, 5, "its connection is gone from the server")
+        # What the client gets now is what the kernels had buffered, then the end: not the whole file.
+        received = 0
+        stalled.settimeout(0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                piece = stalled.recv(1 << 20)
+            except (TimeoutError, ConnectionResetError):
+                break
+            if not piece:
+                break
+            received += len(piece)
+        stalled.close()
+    assert held < 5, f"held {held:.1f} s with a 0.5 s send timeout"
+    assert received < size, "the download was cut, not completed"
+
+
+def test_a_slow_but_steady_reader_gets_its_whole_download(tmp_path: Path) -> None:
+    size = 4 * 2**20
+    config = fast(send_timeout=1.0, send_min_rate=50_000, files_dir=tmp_path / "files")
+    with BackgroundServer(config) as server:
+        file_id = _stored_file(server, size)
+        reader = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # Not much smaller: on loopback (a 64 KiB segment) a window that never opens a whole segment leaves the
+        # sender to the kernel's zero-window probes, stalls of the kernel's own, not of the reader.
+        reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        reader.settimeout(10)
+        reader.connect(("127.0.0.1", server.port))
+        reader.sendall(_download_request(file_id))
+        received = b""
+        deadline = time.monotonic() + 30
+        while b"\r\n\r\n" not in received or len(received) < _answer_length(received):
+            assert time.monotonic() < deadline, f"{len(received)} bytes in 30 s"
+            received += reader.recv(64 * KIB)
+            time.sleep(0.01)  # a few MB/s, far above 50 KB/s; each pause far below the 1 s timeout
+        reader.close()
+        closed = server._server.config.http_protocol_class.closed  # type: ignore[attr-defined]
+    assert received.startswith(b"HTTP/1.1 200 ")
+    assert len(received.partition(b"\r\n\r\n")[2]) == size
+    assert closed.get("send") is None
+
+
+def test_the_batch_memory_benchmark_runs_a_job_over_a_file_of_one_byte_lines_and_reports_its_target() -> None:
+    import bench_server
+
+    lines, targets = bench_server.batch_memory(1)  # tiny: 524,288 lines in seconds; nothing is judged
+    report = "\n".join(lines)
+    assert "a batch job over a 1 MiB file of one-byte lines (524,288 lines)" in report
+    assert "| server peak RSS (VmHWM) |" in report
+    assert "reproduce: `python tools/bench_server.py --texts 0 --upload-mb 0 --batch-file-mb 1`" in report
+    assert [what for what, _, _ in targets] == ["server RSS growth < 0.5x the input file (a batch job over 1 MiB)"]

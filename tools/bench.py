@@ -420,6 +420,14 @@ def scenario_memory(
     targets.append(
         ("peak RSS ≤ 1.3x the output matrix", big["rss_mb"] <= 1.3 * matrix_mb, f"{big['rss_mb'] / matrix_mb:.2f}x")
     )
+    # The CLI job into Parquet against the same job into .npy (issue 21), as tools/bench_memory.py measures it.
+    import bench_memory
+
+    jobs = bench_memory.measure(args.memory_texts, repeat=args.repeat)
+    lines.append(f"| `embedkit embed` peak RSS, .npy / Parquet (median of {args.repeat}; tools/bench_memory.py) | "
+                 f"{jobs.npy_peak:.0f} / {jobs.parquet_peak:.0f} |")  # fmt: skip
+    targets.append((f"Parquet job peak RSS ≤ {bench_memory.TARGET}x the .npy job's", jobs.ratio <= bench_memory.TARGET,
+                    f"{jobs.ratio:.2f}x"))  # fmt: skip
 
 
 # --- issue 11: the float path, and concurrency that finds its level; each scenario is a function ---------------------

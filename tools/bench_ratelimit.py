@@ -15,9 +15,13 @@ client's DEFAULT settings (no limit given) against a reference server limited to
 (`--requests-per-second`), beside langchain-mistralai's `MistralAIEmbeddings` run the same way (its defaults) when it
 is installed. Measured: the requests answered per second, from the first admitted to the last as the server saw them,
 over the limit (n answers span n - 1 intervals), the share of requests answered 429, and the failures. Targets
-(embedkit): no failure, at least 90% of the limit, at most 5% of requests answered 429.
+(embedkit): no failure, at least 90% of the limit, at most 5% of requests answered 429. Each limit is run twice for
+embedkit: once with the server's request headers (`x-ratelimit-limit-req-minute`), and once "429s only, no request
+header" (`--no-request-headers`: the server sends only its token headers, as Mistral's documented ones are, and
+says its request limit by nothing but 429s with a whole-second `Retry-After`), so the rate is learned from 429s.
+`--request-batch-size` makes more, smaller requests of the same texts (the steady state, not the first seconds).
 
-    python tools/bench_ratelimit.py [--texts 100000] [--seconds 60] [--request-texts 5000]
+    python tools/bench_ratelimit.py [--texts 100000] [--seconds 60] [--request-texts 5000] [--request-batch-size N]
 """
 
 from __future__ import annotations
@@ -99,10 +103,11 @@ def mistral_child(url: str, texts: list[str], limit: int, budget_file: str) -> i
 
 
 def embedkit_defaults_child(url: str, texts: list[str], limit: int, budget_file: str) -> int:
-    """Embedkit with its defaults: no limit given, so it learns the server's."""
+    """Embedkit with its defaults: no limit given, so it learns the server's (`limit` > 0: texts per request)."""
     from embedkit import Embedder
 
-    with Embedder.mistral(base_url=url, api_key=TOKEN, progress=False) as embedder:
+    batching = {"batch_size": limit} if limit > 0 else {}
+    with Embedder.mistral(base_url=url, api_key=TOKEN, progress=False, **batching) as embedder:
         embedder.embed(texts)
     return 0
 
@@ -387,6 +392,8 @@ class RateRun:
     seconds: float
     failures: int
     finished: bool = True
+    # Whether the server said its request limit in headers (False: only by 429s, `--no-request-headers`).
+    headers: bool = True
 
     def ratio(self) -> float:
         """Requests answered per second over the run (n answers, n - 1 intervals), over the limit."""
@@ -398,14 +405,28 @@ class RateRun:
         return self.refused / self.requests if self.requests else 1.0
 
 
-def request_rate_run(kind: str, name: str, texts: int, limit: float, directory: Path, timeout: float) -> RateRun:
-    """One process of `kind` embedding `texts` texts against a fresh server limited to `limit` requests/s."""
+# The token limit of the "429s only" servers: far above what the runs spend (it never refuses), there so that their
+# answers carry the token headers a service that tells no request limit still sends.
+UNBINDING_TOKENS_PER_MINUTE = 100_000_000
+
+
+def request_rate_run(
+    kind: str, name: str, texts: int, limit: float, directory: Path, timeout: float, *, headers: bool = True,
+    batch_size: int = 0,
+) -> RateRun:  # fmt: skip
+    """One process of `kind` embedding `texts` texts against a fresh server limited to `limit` requests/s.
+
+    `headers=False`: the server tells its request limit only by 429s (`--no-request-headers`); `batch_size` > 0:
+    embedkit sends that many texts a request (0: its default batching).
+    """
     from embedkit_server import ServerProcess
     from embedkit_server._runner import read_stats
 
     output = directory / f"server-{time.monotonic_ns()}.out"
     command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--requests-per-second", f"{limit:g}",
                "--token-file", str(token_file(directory))]  # fmt: skip
+    if not headers:
+        command += ["--no-request-headers", "--tokens-per-minute", str(UNBINDING_TOKENS_PER_MINUTE)]
     server = ServerProcess(command, output=output)
     finished, report = True, None
     with server as url:
@@ -414,7 +435,7 @@ def request_rate_run(kind: str, name: str, texts: int, limit: float, directory: 
                         headers={"Authorization": f"Bearer {WARM_UP}"})  # fmt: skip
         child = subprocess.Popen(  # noqa: S603
             [sys.executable, __file__, "--child", kind, "--url", url, "--texts", str(texts), "--part", "-1",
-             "--limit", "0", "--budget-file", ""],
+             "--limit", str(batch_size), "--budget-file", ""],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         launched = time.time()
@@ -434,43 +455,56 @@ def request_rate_run(kind: str, name: str, texts: int, limit: float, directory: 
     # counting) is not the rate limit's; a run killed at the time limit counts from launch to kill.
     window = float(stats.get("admitted_span", 0.0)) if finished and report else stopped - launched
     failures = report["failures"] if report else 1
-    return RateRun(name, limit, stats["requests"] - 1, stats["refused"], window, failures, finished)
+    return RateRun(name, limit, stats["requests"] - 1, stats["refused"], window, failures, finished, headers)
+
+
+EMBEDKIT_DEFAULTS = "embedkit (defaults)"
+# The rows whose server tells its request limit only by 429s (`--no-request-headers`).
+NO_REQUEST_HEADER = "embedkit (defaults), 429s only, no request header"
 
 
 def scenario_requests(
-    texts: int = 5000, limits: tuple[float, ...] = (1.0, 2.0), timeout: float | None = None
-) -> list[str]:
+    texts: int = 5000, limits: tuple[float, ...] = (1.0, 2.0), timeout: float | None = None, batch_size: int = 0,
+    sdks: bool = True,
+) -> list[str]:  # fmt: skip
     """Default settings against servers limited per second, beside MistralAIEmbeddings; the report's lines.
 
-    `timeout`: how long a run may take before it is killed (default: generous for `texts`).
+    Embedkit runs twice a limit: the server telling its limit in headers, and telling it only by 429s.
+    `timeout`: how long a run may take before it is killed (default: generous for `texts`); `batch_size` > 0:
+    embedkit's texts per request (0: its default batching, about 500 texts a request here); `sdks=False`: embedkit only.
     """
-    clients = [("embedkit-defaults", "embedkit (defaults)")]
-    if installed("langchain_mistralai"):
-        clients.append(("langchain_mistralai", "langchain-mistralai MistralAIEmbeddings"))
+    clients = [("embedkit-defaults", EMBEDKIT_DEFAULTS, True), ("embedkit-defaults", NO_REQUEST_HEADER, False)]
+    if sdks and installed("langchain_mistralai"):
+        clients.append(("langchain_mistralai", "langchain-mistralai MistralAIEmbeddings", True))
+    per_request = batch_size or 500
     runs: list[RateRun] = []
     with tempfile.TemporaryDirectory() as temporary:
         for limit in limits:
-            for kind, name in clients:
+            for kind, name, headers in clients:
                 # Generous: 5,000 texts take about 10 requests; a client that fails to finish is killed.
-                allowed = timeout if timeout is not None else 120 + 4 * texts / 500 / limit
-                runs.append(request_rate_run(kind, name, texts, limit, Path(temporary), allowed))
+                allowed = timeout if timeout is not None else 120 + 4 * texts / per_request / limit
+                runs.append(request_rate_run(kind, name, texts, limit, Path(temporary), allowed, headers=headers,
+                                             batch_size=batch_size if kind.startswith("embedkit") else 0))  # fmt: skip
                 print(f"  request rate {limit:g}/s, {name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
-    lines = [f"\n## Rate limit learned, not configured: {texts:,} texts, a server limited per second\n",
+    batching = f"{batch_size} texts a request" if batch_size else "default batching"
+    lines = [f"\n## Rate limit learned, not configured: {texts:,} texts ({batching}), a server limited per second\n",
              "The reference server with `--requests-per-second R` (it answers 429 with `Retry-After`, and the "
              "`x-ratelimit-*` headers api.mistral.ai is reported to send); each client in one process with its "
-             "default settings (embedkit: no limit given). Achieved: requests answered per second from the first "
-             "request admitted to the last, as the server saw them (n answers, n - 1 intervals), over R.\n",
+             "default settings (embedkit: no limit given). \"429s only, no request header\": the server also with "
+             "`--no-request-headers` (only the token headers, and 429s with a whole-second `Retry-After`). Achieved: "
+             "requests answered per second from the first request admitted to the last, as the server saw them "
+             "(n answers, n - 1 intervals), over R.\n",
              "| limit | client | requests | answered 429 | achieved x R | seconds | failures | finished |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
     for run in runs:
         finished = "yes" if run.finished else "no (killed)"
         lines.append(f"| {run.limit:g}/s | {run.name} | {run.requests} | {run.refused} ({run.share():.1%}) | "
                      f"{run.ratio():.2f} | {run.seconds:.1f} | {run.failures} | {finished} |")  # fmt: skip
-    if not installed("langchain_mistralai"):
+    if sdks and not installed("langchain_mistralai"):
         lines.append("\nlangchain-mistralai is not installed here (`pip install langchain-mistralai`): not run.")
     lines.append("\n### Learned-rate targets\n\n| target | measured | met |\n| --- | ---: | --- |")
     for run in runs:
-        if run.name != "embedkit (defaults)":
+        if run.name not in (EMBEDKIT_DEFAULTS, NO_REQUEST_HEADER):
             continue
         for what, met, value in (
             ("0 failures", run.failures == 0 and run.finished, str(run.failures)),
@@ -488,6 +522,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="how long an unhindered run takes; sets L")
     parser.add_argument("--no-sdks", action="store_true", help="embedkit only")
     parser.add_argument("--request-texts", type=int, default=5000, help="texts of the learned-rate runs; 0: skip")
+    parser.add_argument(
+        "--request-batch-size",
+        type=int,
+        default=0,
+        help="embedkit's texts per request in the learned-rate runs (0: its default batching)",
+    )
+    parser.add_argument("--request-limits", default="1,2", help="the learned-rate runs' requests/s, comma-separated")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
@@ -500,7 +541,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.texts:
         lines = scenario(args.texts, args.seconds, sdks=not args.no_sdks, request_texts=args.request_texts)
     else:
-        lines = scenario_requests(args.request_texts) if args.request_texts else []
+        limits = tuple(float(limit) for limit in args.request_limits.split(","))
+        lines = (
+            scenario_requests(args.request_texts, limits, batch_size=args.request_batch_size, sdks=not args.no_sdks)
+            if args.request_texts
+            else []
+        )
     print("\n".join(lines))
     return 0
 

@@ -11,7 +11,13 @@ three clients each upload a file of the maximum size (`--max-file-bytes`) at onc
 An upload streams to disk as it arrives, so the peak is the server's own footprint plus a few pieces per upload;
 the target is 1.5x the largest upload (issue 23: it was 1.8 GB, 2x all three together, for three of 300 MB).
 
+And, with `--batch-file-mb N` (`batch_memory`), its peak RSS while a batch job runs over an N MiB file of one-byte
+lines (`x`, each a line the job cannot read, so each is an error line written out): a job reads its input as a
+stream, so the growth over the server's own footprint must not follow the file (issue 23: a job over 32 MiB took
+770 MB, 24x the file); the target is a growth below half the file.
+
     python tools/bench_server.py [--texts 20480] [--batch 128] [--passes 3] [--connections 4] [--upload-mb 300]
+                                 [--batch-file-mb 32]
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import platform
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -107,6 +114,77 @@ def upload_memory(
     return lines, [(f"server peak RSS ≤ 1.5x the largest upload ({uploads} concurrent)", ratio <= 1.5, f"{ratio:.2f}x")]
 
 
+def _one_byte_lines(size: int, boundary: bytes) -> Iterator[bytes]:
+    """A multipart upload of `size` bytes of `x` lines, a MiB at a time."""
+    piece = b"x\n" * (MIB // 2)
+    yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="purpose"\r\n\r\nbatch\r\n'
+    yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="file"; filename="lines.jsonl"\r\n\r\n'
+    for _ in range(size // MIB):
+        yield piece
+    yield b"\r\n--" + boundary + b"--\r\n"
+
+
+def _wait_job(client: httpx.Client, file_id: str) -> dict[str, Any]:
+    """Make a job over a file, and poll it until it ends; its final description."""
+    job: dict[str, Any] = client.post(
+        "/v1/batch/jobs", json={"input_files": [file_id], "model": "mistral-embed", "endpoint": "/v1/embeddings"}
+    ).json()
+    while job["status"] not in ("SUCCESS", "FAILED", "TIMEOUT_EXCEEDED", "CANCELLED"):
+        time.sleep(0.2)
+        job = client.get(f"/v1/batch/jobs/{job['id']}").json()
+    return job
+
+
+def _run_job(client: httpx.Client, content: bytes) -> None:
+    """Upload `content` and run a job over it to its end."""
+    uploaded = client.post("/v1/files", files={"file": ("warm.jsonl", content)}, data={"purpose": "batch"})
+    _wait_job(client, uploaded.json()["id"])
+
+
+def batch_memory(file_mb: int = 32, pin: list[str] | None = None) -> tuple[list[str], list[Target]]:
+    """The server's peak RSS while a batch job runs over a `file_mb` MiB file of one-byte lines: report and target.
+
+    The server runs jobs as fast as it can (`--batch-requests-per-second 0`); the file is uploaded (streamed), the
+    job made over it and polled until it ends; the peak (VmHWM) covers the upload and the whole job. The footprint
+    it is compared with is taken after a one-line job has run, so that what any first job loads (the tokenizer,
+    the vector code) is not counted as the file's.
+    """
+    size = file_mb * MIB
+    command = [*(pin or []), sys.executable, "-m", "embedkit_server", "--batch-requests-per-second", "0",
+               "--max-file-bytes", str(size + MIB)]  # fmt: skip
+    server = ServerProcess(command)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with server as url, httpx.Client(base_url=url, headers=headers, timeout=600) as client:
+        _run_job(client, b'{"custom_id": "warm", "body": {"input": ["warm"]}}\n')
+        before = _status_kib(server.pid, "VmRSS") / 1024
+        uploaded = client.post("/v1/files", content=_one_byte_lines(size, b"BENCH"),
+                               headers={"Content-Type": "multipart/form-data; boundary=BENCH"})  # fmt: skip
+        if uploaded.status_code != 200:
+            raise RuntimeError(f"the upload failed: {uploaded.text}")
+        started = time.perf_counter()
+        job = _wait_job(client, uploaded.json()["id"])
+        wall = time.perf_counter() - started
+        peak = _status_kib(server.pid, "VmHWM") / 1024
+    lines = size // 2
+    if (job["status"], job["total_requests"], job["failed_requests"]) != ("SUCCESS", lines, lines):
+        raise RuntimeError(f"the job did not answer every line: {job}")
+    growth = peak - before
+    ratio = growth / file_mb
+    report = [
+        f"\n## Server memory: a batch job over a {file_mb} MiB file of one-byte lines ({lines:,} lines)\n",
+        "| measure | MiB |",
+        "| --- | ---: |",
+        f"| input file | {file_mb} |",
+        f"| server RSS before | {before:.0f} |",
+        f"| server peak RSS (VmHWM) | {peak:.0f} |",
+        f"| growth / input file | {ratio:.2f}x |",
+        f"\n{lines:,} lines answered (each an error line) in {wall:.1f} s; reproduce: `python tools/bench_server.py "
+        f"--texts 0 --upload-mb 0 --batch-file-mb {file_mb}`",
+    ]
+    return report, [(f"server RSS growth < 0.5x the input file (a batch job over {file_mb} MiB)", ratio < 0.5,
+                     f"{ratio:.2f}x")]  # fmt: skip
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -166,13 +244,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--upload-mb", type=int, default=300, help="size of each of 3 concurrent uploads; 0: skip")
+    parser.add_argument(
+        "--batch-file-mb", type=int, default=0, help="measure a batch job over a file of this size; 0: skip"
+    )
     args = parser.parse_args(argv)
 
     pin = ["taskset", "-c", "0"] if sys.platform == "linux" and (os.cpu_count() or 1) > 1 else []
     if args.texts:
         throughput(args, pin)
-    if args.upload_mb:
-        lines, targets = upload_memory(args.upload_mb, pin=pin)
+    measures: list[Callable[[], tuple[list[str], list[Target]]]] = [
+        *([lambda: upload_memory(args.upload_mb, pin=pin)] if args.upload_mb else []),
+        *([lambda: batch_memory(args.batch_file_mb, pin=pin)] if args.batch_file_mb else []),
+    ]
+    for measure in measures:
+        lines, targets = measure()
         print("\n".join(lines))
         print("".join(f"\n{what}: {value} ({'met' if met else 'NOT met'})" for what, met, value in targets))
     return 0

@@ -17,7 +17,9 @@ organisation's are answered 404 (not listed, not read, downloaded, signed, delet
 made over them), as Mistral scopes them to the organisation. Each key is an organisation of its own unless
 `ServerConfig.organisations` groups keys into one (its members then share files and jobs, and `created_by_me`
 tells them apart). Uploads stream to disk as they arrive (`_multipart.FormReader`), so memory does not grow
-with their size; the connection timeouts that bound a slow or silent client are the runner's (`_runner.py`).
+with their size, and count against the storage bound as they do (`_files_store.UploadReservation`), so concurrent
+uploads cannot fill the disk before one finishes; the connection timeouts that bound a slow or silent client,
+sending or reading, are the runner's (`_runner.py`).
 
 By default the server answers as the real services are reported to, not only as their documents say: the
 Mistral route answers float arrays whatever `encoding_format` asks (measured against api.mistral.ai by third
@@ -103,12 +105,16 @@ class ServerConfig:
     # Connection timeouts, in seconds (see `_runner.GuardedProtocol`): a request's line and headers must arrive
     # within `header_timeout` of its first byte (or of the connection's opening); its body may pause no longer
     # than `body_timeout`, and must keep up `body_min_rate` bytes/s on average after a grace of `body_timeout`;
-    # an idle keep-alive connection is closed after `idle_timeout`. A slow or silent client (slowloris) cannot
-    # hold a connection longer than these.
+    # an idle keep-alive connection is closed after `idle_timeout`. An answer the client does not read (a download
+    # read at 1 byte/s, or not at all) may wait on it no longer than `send_timeout` without progress, and must be
+    # read at `send_min_rate` bytes/s on average after a grace of `send_timeout`. A slow or silent client
+    # (slowloris, sending or reading) cannot hold a connection longer than these.
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     body_min_rate: float = 1000.0
     idle_timeout: float = 30.0
+    send_timeout: float = 30.0
+    send_min_rate: float = 1000.0
     # Print the counters (`stats_line`) on shutdown: the command does, so a benchmark running it in a process of
     # its own can read what it served and refused.
     print_stats: bool = False
@@ -120,9 +126,10 @@ class ServerConfig:
         grouped = [key for group in self.organisations for key in group]
         if len(grouped) != len(set(grouped)) or not set(grouped) <= set(self.tokens):
             raise ValueError("organisations group accepted keys, each key in one group at most")
-        timeouts = (self.header_timeout, self.body_timeout, self.body_min_rate, self.idle_timeout)
+        timeouts = (self.header_timeout, self.body_timeout, self.body_min_rate, self.idle_timeout,
+                    self.send_timeout, self.send_min_rate)  # fmt: skip
         if not all(math.isfinite(value) and value > 0 for value in timeouts):
-            raise ValueError("the connection timeouts and the minimum body rate must be finite numbers above 0")
+            raise ValueError("the connection timeouts and the minimum rates must be finite numbers above 0")
         if self.float_format not in FLOAT_FORMATS:
             raise ValueError(f"float_format must be one of {', '.join(FLOAT_FORMATS)}, not {self.float_format!r}")
 
@@ -355,6 +362,7 @@ class ReferenceServer:
                 return fault, handler(_Request(form, params, key, _base_url(scope), owner))
             finally:
                 form["reader"].discard()  # whatever the handler did not take (a refused upload's file)
+                form["reservation"].release()  # and the room it held, unless the stored file took it
         body: Any = None
         if operation.body_validator is not None:
             raw = await self._read_body(scope, receive)
@@ -387,13 +395,16 @@ class ReferenceServer:
         """A multipart form, its fields validated against the operation's schema (the file streamed to disk).
 
         The `file` part is written to the files directory as it arrives (bounded memory, its size bound enforced
-        as it streams); the caller must `discard` the returned `reader` once the handler took what it keeps.
+        as it streams), and counted against the storage bound as it is (`reservation`): concurrent uploads cannot
+        together fill the disk past the bound before one finishes. The caller must `discard` the returned `reader`
+        and `release` its `reservation` once the handler took what it keeps.
         """
         delimiter = multipart.boundary(_header(scope, b"content-type"))
         limit = self.config.max_file_bytes + 64 * 1024
+        reservation = self.files.reservation()
         reader = multipart.FormReader(
             delimiter or b"-", to_disk=frozenset({"file"}), new_path=self.files.partial_path,
-            max_file_bytes=self.config.max_file_bytes,
+            max_file_bytes=self.config.max_file_bytes, on_file_bytes=reservation.grow,
         )  # fmt: skip
         try:
             async for piece in self._stream_body(scope, receive, limit):
@@ -415,8 +426,9 @@ class ReferenceServer:
                 raise RequestValidationError(problems)
         except BaseException:
             reader.discard()
+            reservation.release()
             raise
-        return {"fields": typed, "parts": parts, "reader": reader}
+        return {"fields": typed, "parts": parts, "reader": reader, "reservation": reservation}
 
     def _upload_file(self, request: _Request) -> _Response:
         fields = request.body["fields"]
@@ -431,6 +443,7 @@ class ReferenceServer:
             expiry=fields.get("expiry"),
             visibility=fields.get("visibility", "workspace"),
             owner=request.owner,
+            reservation=request.body["reservation"],
         )
         return _json(200, stored.describe())
 
@@ -518,7 +531,8 @@ class ReferenceServer:
         headers = self.rate_limiter.headers(key, tokens)
         if wait > 0:
             headers["retry-after"] = str(max(1, math.ceil(wait)))
-            headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
+            if self.rate_limiter.limits.request_headers:  # else only whole seconds, as `--no-request-headers` says
+                headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
             raise RateLimited(headers=headers)
         return headers
 

@@ -44,6 +44,13 @@ def _parser(prog: str = "reference-server") -> argparse.ArgumentParser:
         "key is on the command line ($REFERENCE_SERVER_TOKEN_FILE)",
     )
     parser.add_argument(
+        "--organisations-file",
+        default=env("REFERENCE_SERVER_ORGANISATIONS_FILE"),
+        help="group keys into organisations, which share files and batch jobs: one organisation a line, its keys "
+        "separated by spaces (blank lines and # comments skipped); its keys are accepted keys too. A key in no "
+        "line is an organisation of its own ($REFERENCE_SERVER_ORGANISATIONS_FILE)",
+    )
+    parser.add_argument(
         "--max-body-bytes", type=int, default=MAX_BODY_BYTES, help="413 above this; default: %(default)s"
     )
     parser.add_argument(
@@ -103,6 +110,12 @@ def _parser(prog: str = "reference-server") -> argparse.ArgumentParser:
         help="a monthly token quota per key: once spent, 429 with x-ratelimit-remaining-tokens-month: 0 "
         "($REFERENCE_SERVER_TOKENS_PER_MONTH)",
     )
+    limits.add_argument(
+        "--no-request-headers",
+        action="store_true",
+        help="say the request limit only by 429s with a whole-second Retry-After: no x-ratelimit-*-req-* header "
+        "and no retry-after-ms (the token headers stay)",
+    )
     batch = parser.add_argument_group("files and batch jobs")
     batch.add_argument(
         "--files-dir",
@@ -121,6 +134,12 @@ def _parser(prog: str = "reference-server") -> argparse.ArgumentParser:
         "--body-min-rate", type=float, default=1000.0, help="bytes/s a body keeps up after --body-timeout; %(default)s"
     )
     timeouts.add_argument("--idle-timeout", type=float, default=30.0, help="idle keep-alive connection; %(default)s")
+    timeouts.add_argument(
+        "--send-timeout", type=float, default=30.0, help="longest wait on a client reading an answer; %(default)s"
+    )
+    timeouts.add_argument(
+        "--send-min-rate", type=float, default=1000.0, help="bytes/s a client reads after --send-timeout; %(default)s"
+    )
     batch.add_argument(
         "--batch-requests-per-second",
         type=float,
@@ -187,14 +206,48 @@ def _tokens(args: argparse.Namespace, prog: str) -> list[str]:
     return tokens
 
 
+def _organisations(path: str | None) -> tuple[tuple[str, ...], ...]:
+    """The groups of keys read from --organisations-file: one a line, keys separated by whitespace.
+
+    A file, like --token-file, so that no key is on the command line; an error names the file and the line,
+    never a key.
+    """
+    if not path:
+        return ()
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"cannot read --organisations-file {path}: {error}") from None
+    groups: list[tuple[str, ...]] = []
+    seen: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        group = tuple(line.split())
+        for key in group:
+            if key in seen:
+                raise ValueError(
+                    f"--organisations-file {path}: line {number} names a key already in line {seen[key]}; "
+                    "a key belongs to one organisation"
+                )
+            seen[key] = number
+        groups.append(group)
+    if not groups:
+        raise ValueError(f"--organisations-file {path} holds no organisation (one a line)")
+    return tuple(groups)
+
+
 def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> int:
     """Parse the flags, say how to reach the server, serve until interrupted."""
     args = _parser(prog).parse_args(argv)
     try:
         tokens = _tokens(args, prog)
+        organisations = _organisations(args.organisations_file)
     except (OSError, ValueError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2
+    # An organisation's keys are accepted keys too: one file may give both.
+    tokens += [key for group in organisations for key in group if key not in tokens]
     uses_dev_token = not tokens
     try:
         plan = FaultPlan(
@@ -206,6 +259,7 @@ def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> in
         )
         config = ServerConfig(
             tokens=tuple(tokens) or (DEV_TOKEN,),
+            organisations=organisations,
             max_body_bytes=args.max_body_bytes,
             faults=plan,
             latency_ms=args.latency_ms,
@@ -213,7 +267,9 @@ def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> in
             honour_base64=args.honour_base64,
             float_format=args.float_format,
             error_style=args.error_style,
-            rate_limits=RateLimits(args.requests_per_second, args.tokens_per_minute, args.tokens_per_month),
+            rate_limits=RateLimits(
+                args.requests_per_second, args.tokens_per_minute, args.tokens_per_month, not args.no_request_headers
+            ),
             files_dir=Path(args.files_dir) if args.files_dir else None,
             max_file_bytes=args.max_file_bytes,
             max_files_bytes=args.max_files_bytes,
@@ -221,6 +277,8 @@ def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> in
             body_timeout=args.body_timeout,
             body_min_rate=args.body_min_rate,
             idle_timeout=args.idle_timeout,
+            send_timeout=args.send_timeout,
+            send_min_rate=args.send_min_rate,
             batch=BatchSettings(
                 requests_per_second=args.batch_requests_per_second,
                 hour_seconds=args.batch_hour_seconds,
@@ -231,6 +289,15 @@ def main(argv: list[str] | None = None, *, prog: str = "reference-server") -> in
     except ValueError as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return 2
+    # Made before the server says it serves: a --files-dir it cannot use (`/dev/null`, a file, a read-only place)
+    # is one line, not a traceback after "reference server on ...".
+    if config.files_dir is not None:
+        try:
+            config.files_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            why = "it is not a folder" if config.files_dir.exists() else error.strerror or str(error)
+            print(f"{prog}: cannot keep files in --files-dir {args.files_dir}: {why}", file=sys.stderr)
+            return 2
     # The port is taken before the server says it serves there: a busy port is one line, and nothing claimed.
     try:
         listener = listen(args.host, args.port)

@@ -1,13 +1,14 @@
 """Reading a `multipart/form-data` body (RFC 7578), for file uploads; no dependency beyond the standard library.
 
 The body is read incrementally (`FormReader`): it is fed as it arrives, and the parts named to go to disk (the
-upload's `file`) are written to a file as their bytes come, so an upload of any size costs a few pieces of
-memory, never its size; the size bound of such a part is enforced as it streams (a 413 as soon as it is
-passed, not after the whole body was read). Other parts are plain form fields, kept in memory up to a small
-bound each. Each part must have a `Content-Disposition: form-data` header with a `name`; a part's `filename`,
-when sent, is kept (as sent: the store sanitises it). A body that is not a well-formed multipart message is a
-400 (FastAPI's answer: "There was an error parsing the body"); a request whose content type is not multipart
-is left to the caller, which reports the missing fields as a 422.
+upload's `file`) are written to a file as their bytes come, so an upload of any size costs a few pieces of memory,
+never its size; the size bound of such a part is enforced as it streams (a 413 as soon as it is passed, not after
+the whole body was read), and each piece is reported before it is written (`on_file_bytes`), so the store can count
+it against its bound while the upload is still arriving. Other parts are plain form fields, kept in memory up to a
+small bound each. Each part must have a `Content-Disposition: form-data` header with a `name`; a part's `filename`,
+when sent, is kept (as sent: the store sanitises it). A body that is not a well-formed multipart message is a 400
+(FastAPI's answer: "There was an error parsing the body"); a request whose content type is not multipart is left to
+the caller, which reports the missing fields as a 422.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ class FormReader:
         new_path: Callable[[], Path] | None = None,
         max_file_bytes: int | None = None,
         max_field_bytes: int | None = MAX_FIELD_BYTES,
+        on_file_bytes: Callable[[int], None] | None = None,
     ) -> None:
         if to_disk and new_path is None:
             raise ValueError("parts go to disk only with new_path")
@@ -98,6 +100,8 @@ class FormReader:
         self._state = _PREAMBLE
         self._to_disk, self._new_path = to_disk, new_path
         self._max_file_bytes, self._max_field_bytes = max_file_bytes, max_field_bytes
+        # Told the size of each piece about to go to disk (negative: a part removed), and may refuse it by raising.
+        self._on_file_bytes = on_file_bytes
         self._parts: dict[str, Part] = {}
         self._written: list[Path] = []
         # The part being read: its name, file name, content type, and where its bytes go.
@@ -202,6 +206,8 @@ class FormReader:
         if self._sink is not None:
             if self._max_file_bytes is not None and self._size > self._max_file_bytes:
                 raise APIError(413, f"File is larger than {self._max_file_bytes} bytes", type_="invalid_request_error")
+            if self._on_file_bytes is not None and piece:
+                self._on_file_bytes(len(piece))
             self._sink.write(piece)
             self._counter.feed(piece)
             return
@@ -216,6 +222,8 @@ class FormReader:
         earlier = self._parts.get(self._name)
         if earlier is not None and earlier.path is not None:
             earlier.path.unlink(missing_ok=True)  # a name sent twice keeps its last part
+            if self._on_file_bytes is not None:
+                self._on_file_bytes(-earlier.size)
         if self._sink is not None:
             self._sink.close()
             self._sink = None

@@ -9,6 +9,10 @@ a client that paces itself at the limit is never refused, and one that bursts is
 Every answer on a limited server carries the limit headers api.mistral.ai is reported to send
 (mistralai/client-ts#169, 2026-02): `x-ratelimit-limit-req-minute`, `x-ratelimit-remaining-req-minute`,
 `x-ratelimit-limit-tokens-minute`, `x-ratelimit-remaining-tokens-minute`, and `x-ratelimit-tokens-query-cost`.
+With `request_headers=False` (`--no-request-headers`) the request limit is said by nothing but 429s: no
+`x-ratelimit-*-req-*` header and no `retry-after-ms`, only `Retry-After` in whole seconds, as a service that reports
+only its token headers (Mistral's documented ones are `-tokens-minute` and `-tokens-month`) limits requests per
+second; a client must then learn the rate from its 429s alone.
 
 A monthly token quota (`tokens_per_month`) is emulated too, with the `x-ratelimit-limit-tokens-month` and
 `x-ratelimit-remaining-tokens-month` headers Mistral sends: requests pass while any of the month remains (the last
@@ -63,6 +67,9 @@ class RateLimits:
     requests_per_second: float | None = None
     tokens_per_minute: int | None = None
     tokens_per_month: int | None = None
+    # Whether the request limit is told by headers (`x-ratelimit-limit-req-minute`, `retry-after-ms`); False: only
+    # by 429s with a whole-second `Retry-After`, the harder case for a client that learns it (see the docstring).
+    request_headers: bool = True
 
     def __post_init__(self) -> None:
         for name in ("requests_per_second", "tokens_per_minute", "tokens_per_month"):
@@ -153,7 +160,7 @@ class RateLimiter:
         with self._lock:
             requests, tokens = self._buckets(key)
             found: dict[str, str] = {}
-            if requests is not None:
+            if requests is not None and self.limits.request_headers:
                 requests.wait_for(0)  # refills, so `level` is current
                 found["x-ratelimit-limit-req-minute"] = str(round(requests.rate * 60))
                 found["x-ratelimit-remaining-req-minute"] = str(max(0, math.floor(requests.level)))

@@ -8,6 +8,13 @@ the server. The guard closes a connection whose request line and headers have no
 408 when some of them came; and one whose body pauses longer than `body_timeout`, or falls below `body_min_rate`
 bytes/s on average once `body_timeout` has passed. Time the server itself is not reading (the application has
 not asked for more of the body: uvicorn's flow control has paused the socket) is not held against the client.
+
+The other direction too: uvicorn waits for ever for a client to read what it is sent, so one that asks for a large
+download and reads it at 1 byte/s, or not at all, holds the connection, the application's task and the piece of
+the file in the transport's buffer. While the server waits on the client (the transport's buffer is over its high
+mark, so the application is paused, or the connection is closing with bytes still unsent), the guard watches the
+buffer drain: a connection whose buffer has not shrunk for `send_timeout`, or has drained below `send_min_rate`
+bytes/s on average once `send_timeout` has passed, is aborted (its unsent bytes dropped, not waited for).
 """
 
 from __future__ import annotations
@@ -50,6 +57,8 @@ class _ConnectionGuard(asyncio.Protocol):
     header_timeout = 10.0
     body_timeout = 30.0
     body_min_rate = 1000.0
+    send_timeout = 30.0
+    send_min_rate = 1000.0
     # Connections closed by a deadline, by phase: observable from tests and benchmarks.
     closed: dict[str, int]
 
@@ -64,7 +73,12 @@ class _ConnectionGuard(asyncio.Protocol):
         self._phase, self._cycle_seen = _HEADERS, None
         self._since = self._last = self._checked = self._loop.time()
         self._received = 0
-        interval = min(self.header_timeout, self.body_timeout) / 4
+        # While the server waits on the client to read: since when, when its buffer last shrank, the buffer's size
+        # then, and how much it drained (None: not waiting).
+        self._send_since: float | None = None
+        self._send_last = 0.0
+        self._buffered = self._drained = 0
+        interval = min(self.header_timeout, self.body_timeout, self.send_timeout) / 4
         self._interval = max(0.05, min(interval, 1.0))
         self._timer: asyncio.TimerHandle | None = self._loop.call_later(self._interval, self._check)
 
@@ -103,9 +117,14 @@ class _ConnectionGuard(asyncio.Protocol):
 
     def _check(self) -> None:
         self._timer = None
-        if self.transport.is_closing():
-            return
         now = self._loop.time()
+        if self._blocked_on_client(now) and now > self._send_deadline():
+            self._expire("send")
+            return
+        if self.transport.is_closing():
+            if self._send_since is not None:  # closing, its last bytes still unsent: watched until they are
+                self._timer = self._loop.call_later(self._interval, self._check)
+            return
         self._observe(now)
         if self._phase == _BODY and self._server_is_waiting():
             # The application is not reading (or not yet asked for the body the client is told to wait for with
@@ -119,6 +138,28 @@ class _ConnectionGuard(asyncio.Protocol):
             return
         self._timer = self._loop.call_later(self._interval, self._check)
 
+    def _blocked_on_client(self, now: float) -> bool:
+        """Whether the server waits on the client to read, noting how far its unsent bytes drained since."""
+        buffered = self.transport.get_write_buffer_size()
+        paused = self.flow is not None and self.flow.write_paused
+        if buffered == 0 or not (paused or self.transport.is_closing()):
+            self._send_since = None  # keeping up, or nothing to send
+            return False
+        if self._send_since is None or buffered > self._buffered:
+            # Newly waiting, or the application wrote more since (it was let write: the client had read enough).
+            self._send_since = self._send_last = now
+            self._drained = 0
+        elif buffered < self._buffered:
+            self._drained += self._buffered - buffered
+            self._send_last = now
+        self._buffered = buffered
+        return True
+
+    def _send_deadline(self) -> float:
+        assert self._send_since is not None
+        paced = self._send_since + self.send_timeout + self._drained / self.send_min_rate
+        return min(paced, self._send_last + self.send_timeout)
+
     def _server_is_waiting(self) -> bool:
         paused = self.flow is not None and self.flow.read_paused
         return bool(paused or getattr(self.cycle, "waiting_for_100_continue", False))
@@ -131,9 +172,14 @@ class _ConnectionGuard(asyncio.Protocol):
             return min(paced, self._last + self.body_timeout)
         return math.inf  # the application's work, or idle: uvicorn's keep-alive timer closes an idle connection
 
-    def _expire(self) -> None:
-        type(self).closed[self._phase] = type(self).closed.get(self._phase, 0) + 1
-        if self._phase == _HEADERS and self._received:
+    def _expire(self, phase: str | None = None) -> None:
+        phase = phase or self._phase
+        type(self).closed[phase] = type(self).closed.get(phase, 0) + 1
+        if phase == "send":
+            # Its unsent bytes are dropped: `close` would wait for the client to read them, which it does not.
+            self.transport.abort()
+            return
+        if phase == _HEADERS and self._received:
             self.transport.write(_REQUEST_TIMEOUT)
         self.transport.close()
 
@@ -150,6 +196,8 @@ def guarded_protocol(config: ServerConfig) -> type[asyncio.Protocol]:
         "header_timeout": config.header_timeout,
         "body_timeout": config.body_timeout,
         "body_min_rate": config.body_min_rate,
+        "send_timeout": config.send_timeout,
+        "send_min_rate": config.send_min_rate,
         "closed": {},
     }
     return cast("type[asyncio.Protocol]", type("ConfiguredGuardedProtocol", (GuardedProtocol,), attributes))

@@ -10,7 +10,7 @@
 Built on the client generated from openapi.yaml (package `embedkit_generated`, shipped inside this
 distribution), which it uses for every request body and route. Optional features are extras:
 `embedkit[parquet]`, `embedkit[server]`, `embedkit[dask]`, `embedkit[langchain]` (`embedkit.langchain`),
-`embedkit[llamaindex]` (`embedkit.llamaindex`).
+`embedkit[llamaindex]` (`embedkit.llamaindex`), `embedkit[ann]` (approximate search: `embedkit index`).
 """
 
 from typing import TYPE_CHECKING, Any

@@ -19,6 +19,7 @@ sent, with an `InputError` naming the argument (and the metadata key).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -76,9 +77,9 @@ from ._errors import (
     UnsupportedError,
 )
 from ._options import check_bool, check_int
-from ._policy import Outcome, Step, after_error_status
+from ._policy import Outcome, Step, after_error_status, scrub_value
 from ._result import EmbeddingResult, Usage
-from ._security import printable_frames
+from ._security import APIKey, printable_frames, scrub_strings
 from ._transport import Created
 
 if TYPE_CHECKING:
@@ -345,52 +346,86 @@ def line_options(output_dimension: int | None, output_dtype: str | None) -> dict
     return {"output_dimension": output_dimension, "output_dtype": output_dtype, "encoding_format": "float"}
 
 
-def decode_line(raw: bytes, dtype: str, output_dimension: int | None) -> LineResult | LineFailure:
-    """An output or error file line: its rows (checked as a synchronous answer is), or why it failed."""
+def decode_line(
+    raw: bytes, dtype: str, output_dimension: int | None, key: APIKey | None = None
+) -> LineResult | LineFailure:
+    """An output or error file line: its rows (checked as a synchronous answer is), or why it failed.
+
+    With `key`, every string the line gives (its model, custom_id, a failure's message) is scrubbed of the key.
+    """
     try:
         line = orjson.loads(raw)
     except orjson.JSONDecodeError as error:
-        return LineFailure(None, None, f"a result line is not JSON: {error}")
-    return decode_result(line, dtype, output_dimension)
+        return _failure(None, None, f"a result line is not JSON: {error}", key)
+    return decode_result(line, dtype, output_dimension, key)
 
 
-def decode_result(line: Any, dtype: str, output_dimension: int | None) -> LineResult | LineFailure:
+def _failure(custom_id: str | None, status: int | None, message: str, key: APIKey | None) -> LineFailure:
+    """A line's failure, its text scrubbed of the key and THEN cut (cut first, a key could straddle the cut)."""
+    if key is not None:
+        message, custom_id = key.scrub(message), None if custom_id is None else key.scrub(custom_id)
+    return LineFailure(custom_id, status, message[:500])
+
+
+def decode_result(
+    line: Any, dtype: str, output_dimension: int | None, key: APIKey | None = None
+) -> LineResult | LineFailure:
     """One result, a parsed file line or an item of an inline job's `outputs`: its rows, or why it failed.
 
     Both have one shape (Mistral's own SDK example reads an inline output's `["response"]["body"]`, as a file
-    line's); the rows are checked as a synchronous answer is.
+    line's); the rows are checked as a synchronous answer is. With `key`, the strings the service sent are
+    scrubbed of it, as a synchronous answer's are: a service echoing the key (in `model`, in an error message)
+    must not get it into a result, the cache, the job's record or a message.
     """
     custom_id = line.get("custom_id") if isinstance(line, dict) else None
     response = line.get("response") if isinstance(line, dict) else None
     if not isinstance(custom_id, str) or not isinstance(response, dict):
         problem = line.get("error") if isinstance(line, dict) else None
         message = problem.get("message") if isinstance(problem, dict) else None
-        return LineFailure(custom_id if isinstance(custom_id, str) else None, None, str(message or line)[:500])
+        return _failure(custom_id if isinstance(custom_id, str) else None, None, str(message or line), key)
     status = response.get("status_code")
     body = response.get("body")
     if status != 200:
         message = body.get("message") if isinstance(body, dict) else None
         if isinstance(body, dict) and "detail" in body:
             message = str(body["detail"])
-        return LineFailure(custom_id, status if isinstance(status, int) else None, str(message or body)[:500])
+        return _failure(custom_id, status if isinstance(status, int) else None, str(message or body), key)
     match = CUSTOM_ID.fullmatch(custom_id)
     if match is None:
-        return LineFailure(custom_id, 200, f"custom_id {custom_id!r} was not written by embedkit")
+        return _failure(custom_id, 200, f"custom_id {custom_id!r} was not written by embedkit", key)
     count = int(match.group(2)) - int(match.group(1))
     if count <= 0:
-        return LineFailure(custom_id, 200, f"custom_id {custom_id!r} names no inputs")
+        return _failure(custom_id, 200, f"custom_id {custom_id!r} names no inputs", key)
     matrix = OutputMatrix(count, VALUE_DTYPES[dtype], expected_width(dtype, output_dimension))
     try:
         decoded = decode_into(orjson.dumps(body), Batch(0, count), matrix)
     except (APIError, ValueError, TypeError) as malformed:
         # One bad line is that line's failure, not the job's: the other lines' rows are kept and committed.
-        return LineFailure(custom_id, 200, f"the line's answer cannot be read: {malformed}"[:500])
+        return _failure(custom_id, 200, f"the line's answer cannot be read: {malformed}", key)
     assert matrix.array is not None or count == 0
     usage = decoded.usage
     if min(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens, *usage.extra.values(), 0) < 0:
-        return LineFailure(custom_id, 200, f"the line's usage counts negative tokens ({usage.total_tokens} in all)")
+        return _failure(custom_id, 200, f"the line's usage counts negative tokens ({usage.total_tokens} in all)", key)
     rows = matrix.array if matrix.array is not None else np.zeros((0, 0), VALUE_DTYPES[dtype])
-    return LineResult(custom_id, rows, decoded.usage, decoded.model)
+    model = decoded.model if key is None else key.scrub(decoded.model)
+    return LineResult(custom_id, rows, decoded.usage, model)
+
+
+def scrub_job(job: BatchJob, key: APIKey) -> BatchJob:
+    """`job` with the key masked in every string the service sent: names, ids, errors, metadata, inline outputs.
+
+    Inline outputs (every vector as JSON numbers) are walked only when their text holds the key at all.
+    """
+    job = scrub_strings(job, key)
+    changes: dict[str, Any] = {}
+    metadata = scrub_value(job.metadata, key)
+    if metadata != job.metadata:
+        changes["metadata"] = metadata
+    if job.outputs is not None:
+        text = orjson.dumps(job.outputs).decode()
+        if key.scrub(text) != text:
+            changes["outputs"] = tuple(scrub_value(item, key) for item in job.outputs)
+    return dataclasses.replace(job, **changes) if changes else job
 
 
 def custom_id(start: int, stop: int) -> str:
@@ -407,6 +442,10 @@ class BatchAPI:
     @property
     def _settings(self) -> Settings:
         return self._embedder._settings
+
+    def _job(self, body: Any) -> BatchJob:
+        """A `BatchJob` body read, and scrubbed of the key (a service may echo it in any string it sends back)."""
+        return scrub_job(BatchJob.from_body(body), self._settings.key)
 
     # --- one request, with the retry policy ---------------------------------------------------------------
 
@@ -500,7 +539,8 @@ class BatchAPI:
                             purpose="batch")  # fmt: skip
             return list(self._send(build).get("data") or [])
 
-        return [FileSchema.from_dict(item) for item in _pages(page, "files")]
+        # A file's name is the service's echo of ours: scrubbed, like every string it sends back.
+        return [FileSchema.from_dict(scrub_value(item, self._settings.key)) for item in _pages(page, "files")]
 
     @printable_frames
     def signed_url(self, file_id: str, expiry_hours: int = 24) -> str:
@@ -513,7 +553,7 @@ class BatchAPI:
         identifier = as_uuid("file_id", file_id)
         hours = check_int("expiry_hours", expiry_hours, minimum=SIGNED_URL_HOURS[0], maximum=SIGNED_URL_HOURS[1])
         body = self._send(partial(get_file_signed_url.request_arguments, identifier, expiry=hours))
-        return GetSignedUrlResponse.from_dict(body).url
+        return self._settings.key.scrub(GetSignedUrlResponse.from_dict(body).url)
 
     def create_job(
         self,
@@ -559,7 +599,7 @@ class BatchAPI:
             ]
             return mine[0] if mine else None
 
-        return BatchJob.from_body(self._send(build, created=Created(marker=marker, what="batch job", lookup=recover)))
+        return self._job(self._send(build, created=Created(marker=marker, what="batch job", lookup=recover)))
 
     def jobs(self, *, model: str | None = None) -> Iterator[BatchJob]:
         """Every job (of `model`, if given), newest first, page after page (see `_pages` for how it ends)."""
@@ -569,7 +609,7 @@ class BatchAPI:
                             model=model if model else UNSET)  # fmt: skip
             return list(self._send(build).get("data") or [])
 
-        yield from (BatchJob.from_body(item) for item in _pages(page, "batch jobs"))
+        yield from (self._job(item) for item in _pages(page, "batch jobs"))
 
     @printable_frames
     def status(self, job: BatchJob | str, *, inline: bool = False) -> BatchJob:
@@ -580,13 +620,13 @@ class BatchAPI:
         """
         identifier = _job_uuid(job)
         flag = True if check_bool("inline", inline) else UNSET
-        return BatchJob.from_body(self._send(partial(get_batch_job.request_arguments, identifier, inline=flag)))
+        return self._job(self._send(partial(get_batch_job.request_arguments, identifier, inline=flag)))
 
     @printable_frames
     def cancel(self, job: BatchJob | str) -> BatchJob:
         """Ask the job to stop (the lines answered so far stay in its files)."""
         identifier = _job_uuid(job)
-        return BatchJob.from_body(self._send(partial(cancel_batch_job.request_arguments, identifier)))
+        return self._job(self._send(partial(cancel_batch_job.request_arguments, identifier)))
 
     @printable_frames
     def delete(self, job: BatchJob | str) -> bool:
@@ -807,9 +847,9 @@ class BatchAPI:
         """Every result of a finished job, decoded: its inline `outputs` if it has them, else its files' lines."""
         if job.outputs is not None:
             for item in job.outputs:
-                yield decode_result(item, dtype, dimension)
+                yield decode_result(item, dtype, dimension, self._settings.key)
             return
         for file_id in (job.output_file, job.error_file):
             if file_id is not None:
                 for raw in self.read_lines(file_id):
-                    yield decode_line(raw, dtype, dimension)
+                    yield decode_line(raw, dtype, dimension, self._settings.key)

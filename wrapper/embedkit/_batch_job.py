@@ -63,7 +63,7 @@ from ._batch_api import (
 )
 from ._batching import check_texts, fit, plan
 from ._bulk import windows
-from ._cache import EmbeddingCache, text_key
+from ._cache import EmbeddingCache, cache_error, text_key
 from ._client import Embedder
 from ._core import cache_namespace, logger
 from ._decode import expected_width
@@ -94,6 +94,8 @@ KEY_BYTES = 32
 NOT_FOUND = "NOT_FOUND"
 # How long past the job's own `timeout_hours` the run polls before giving up for now (it can be resumed later).
 POLL_GRACE_SECONDS = 3600.0
+# How long a step waits for a lock another process holds on the cache before that is a `CacheLockedError`.
+LOCK_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -145,7 +147,7 @@ def inputs_digest(namespace: str, truncate: bool, records: Iterable[Record]) -> 
 
 def _open(path: Path) -> sqlite3.Connection:
     """The job's connection, with the run tables in their current shape (columns added in one transaction)."""
-    connection = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+    connection = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
     connection.executescript(SCHEMA)
     missing = [
         (table, column)
@@ -220,6 +222,32 @@ def run_batch(
     dtype = options.output_dtype or "float"
     api = embedder.batch
     inputs = inputs_digest(namespace, truncate, records())
+    try:
+        return _run(api, embedder, records, cache, namespace, model, dtype, options, truncate, window, inputs,
+                    poll_interval, timeout_hours, progress)  # fmt: skip
+    except sqlite3.Error as error:
+        # A locked or damaged cache is the cache's typed error, naming the file and the way out, as the ordinary
+        # job's is: never a raw sqlite3 traceback.
+        raise cache_error(cache.path, error) from error
+
+
+def _run(
+    api: BatchAPI,
+    embedder: Embedder,
+    records: Callable[[], Iterable[Record]],
+    cache: EmbeddingCache,
+    namespace: str,
+    model: str,
+    dtype: str,
+    options: Any,
+    truncate: bool,
+    window: int,
+    inputs: str,
+    poll_interval: float,
+    timeout_hours: int,
+    progress: bool,
+) -> BatchRun:
+    """The run's steps from its recorded state on (see `run_batch`)."""
     connection = _open(cache.path)
     try:
         run = _unfinished(connection, namespace, inputs)
@@ -468,7 +496,7 @@ def _collect(
         width = width or expected_width(dtype, dimension) or (widths.most_common(1)[0][0] if widths else None)
         for path in paths:
             for raw in _lines(path):
-                _commit_line(connection, cache, run, namespace, dtype, dimension, raw, counts, pending, width)
+                _commit_line(connection, api, cache, run, namespace, dtype, dimension, raw, counts, pending, width)
                 if width is None:
                     width = connection.execute("SELECT width FROM batch_runs WHERE run = ?", [run]).fetchone()[0]
     connection.execute("UPDATE batch_runs SET state = 'done' WHERE run = ?", [run])
@@ -484,6 +512,7 @@ def _lines(path: Path) -> Iterable[bytes]:
 
 def _commit_line(
     connection: sqlite3.Connection,
+    api: BatchAPI,
     cache: EmbeddingCache,
     run: str,
     namespace: str,
@@ -495,7 +524,8 @@ def _commit_line(
     width: int | None,
 ) -> None:
     """Verify one result line and commit it: its vectors into the cache and the line `ok`, or the line `failed`."""
-    decoded = decode_line(raw, dtype, dimension)
+    # Scrubbed of the key: its model goes into the cache, its failure into the run's record and the final message.
+    decoded = decode_line(raw, dtype, dimension, api._settings.key)
     name = decoded.custom_id
     if name is None or name not in pending:
         # Unreadable without an id (its line ends missing), or a line committed by an earlier read; any other

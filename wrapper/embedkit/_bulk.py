@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from ._memory import release_freed_memory, tune_allocator
 from ._pricing import Cost
 from ._progress import SharedBar, new_bar, reporting_to
 from ._result import EmbeddingResult, Usage
+
+if TYPE_CHECKING:
+    from ._chunking import PooledOutput  # one row per document, from chunk rows (`--pool`)
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def _embed_window(
 def run_job(
     embedder: Embedder,
     records: Iterable[Record],
-    output: ParquetOutput | NpyOutput,
+    output: ParquetOutput | NpyOutput | PooledOutput,
     *,
     window: int,
     options: EmbedOptions,
@@ -190,7 +193,7 @@ def _oldest(
 class _WindowWriter:
     """Finished calls gathered into windows and written in order; the job's counts."""
 
-    def __init__(self, output: ParquetOutput | NpyOutput, bar: Any, window: int) -> None:
+    def __init__(self, output: ParquetOutput | NpyOutput | PooledOutput, bar: Any, window: int) -> None:
         self.output, self.bar, self.window = output, bar, window
         self.records: list[Record] = []
         self.parts: list[np.ndarray[Any, Any]] = []

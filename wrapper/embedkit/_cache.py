@@ -14,17 +14,27 @@ one served model only (see `Call`), and a row re-embedded by another model repla
 before the column existed gain it when opened; their rows, and rows of answers that named no model, have none
 (NULL): "served by an unknown model", a group of its own, never mixed with rows of a known one.
 
-Size: a row holds the vector in its dtype's own bytes, the text's hash (never the text) and a few bytes more. The
-namespace, a JSON object of a hundred-odd bytes, is stored once in `namespaces` and rows carry its number; a new
-cache is an append-ordered table (full pages) of 64 KiB pages (a 4 KiB vector fits in the page instead of
-spilling most of itself to an overflow page), with a separate index of the keys. Rows written by earlier
-versions (the JSON namespace in each row) are still read.
+Size: the file is no larger than a `.npy` of the same float vectors (issue 21: it was 1.08 times that). A row holds
+its vector losslessly in at most its dtype's own bytes, the text's hash (never the text) and a few bytes more. Two
+lossless steps, each taken only where it pays (the row's `codec` says which): float32 values that are all float16
+values, as Mistral's are, are stored as float16 (half the bytes); and the most significant byte of each value
+(sign and exponent: a unit vector's components have few distinct exponents) is stored as its own plane, Huffman-coded
+(about a third of it is left), the other planes as they are, so a full-precision float32 row still takes 0.84 of
+its bytes. Both cost microseconds a row, against the milliseconds the row cost to fetch. The namespace, a JSON
+object of a hundred-odd bytes, is stored once in `namespaces` and rows carry its number; a new cache is an
+append-ordered table (full pages) of 64 KiB pages (a 4 KiB vector fits in the page instead of spilling most of
+itself to an overflow page), with a separate index of the keys.
 
-Integrity: each row carries a CRC-32 of its key and vector, checked on read with the vector's length. A row that
-fails is dropped (deleted, and counted in `dropped`) and its text embedded again, so a damaged file can cost a
-re-fetch but never a wrong vector. A file that is not a database, a damaged one SQLite refuses, a locked one,
-or one that cannot be written is a `CacheError` naming the file and the way out, raised when the cache is opened
-(before any request is paid for) where it can be seen then.
+Earlier versions: a cache they made is opened as it is, gaining the `codec` column; its rows (NULL codec: the
+dtype's own bytes, as they were written) are read as before, and rows written from then on are compact. Rows
+written by the versions before those (the JSON namespace in each row) are still read too. An earlier version
+reading a compact row finds its length wrong and embeds its text again (never a wrong vector).
+
+Integrity: each row carries a CRC-32 of its key, codec and stored bytes, checked on read, and its vector's length
+is checked once decoded. A row that fails is dropped (deleted, and counted in `dropped`) and its text embedded
+again, so a damaged file can cost a re-fetch but never a wrong vector. A file that is not a database, a damaged one
+SQLite refuses, a locked one, or one that cannot be written is a `CacheError` naming the file and the way out,
+raised when the cache is opened (before any request is paid for) where it can be seen then.
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ import hashlib
 import json
 import logging
 import sqlite3
+import sys
 import threading
 import time
 import zlib
@@ -61,13 +72,21 @@ CREATE TABLE IF NOT EXISTS vectors (
     data BLOB NOT NULL,
     served_model TEXT,
     checksum INTEGER,
-    written INTEGER
+    written INTEGER,
+    codec INTEGER
 );
 CREATE UNIQUE INDEX IF NOT EXISTS vectors_key ON vectors (namespace, text_sha256);
 """
 # Columns a cache made by an earlier version gains when opened (its rows read as unknown model, unchecked, undated).
-ADDED_COLUMNS = {"served_model": "TEXT", "checksum": "INTEGER", "written": "INTEGER"}
-# A new cache's page size: rows of a 1,024-wide float32 vector (4 KiB and a little) fit 15 to a page.
+ADDED_COLUMNS = {"served_model": "TEXT", "checksum": "INTEGER", "written": "INTEGER", "codec": "INTEGER"}
+# The `codec` flags of a row (NULL or 0: the dtype's own bytes). NARROWED: float32 values stored as the float16
+# values they all are. DEFLATED: the values' bytes as planes, all but the most significant one as they are, then that
+# one deflated (raw deflate, no header). Only little-endian dtypes are split (every dtype a service answers in).
+NARROWED = 1
+DEFLATED = 2
+CODECS = NARROWED | DEFLATED
+# A new cache's page size: a row of a 1,024-wide float32 vector (at most 4 KiB and a little; about 1.6 KiB compact)
+# fits in a page whole instead of spilling to overflow pages, and pages are full but for a fraction of a row.
 PAGE_SIZE = 65536
 # SQLite's default limit on host parameters is 999 in old builds; stay well under it.
 LOOKUP_CHUNK = 400
@@ -83,9 +102,73 @@ def text_key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-def checksum(key: bytes, data: bytes) -> int:
-    """The CRC-32 a row carries: of its key and its vector's bytes (a row moved under another key fails too)."""
-    return zlib.crc32(data, zlib.crc32(key))
+def checksum(key: bytes, data: bytes, codec: int = 0) -> int:
+    """The CRC-32 a row carries: of its key, codec and stored bytes (a row moved under another key fails too).
+
+    Of the bytes as stored, so that any damage is caught before they are decoded; codec 0 leaves it out, so rows
+    of the dtype's own bytes carry the checksum earlier versions gave them.
+    """
+    return zlib.crc32(data, zlib.crc32(key + bytes([codec]) if codec else key))
+
+
+def encode_rows(rows: np.ndarray[Any, Any]) -> list[tuple[int, bytes]]:
+    """Each row as stored: its codec and its bytes, as few as lossless storage and a few microseconds allow.
+
+    Rows of float32 values that are all float16 values are narrowed to float16 (checked bit for bit: a NaN's
+    payload, a negative zero and an infinity survive too); then each row's most significant byte plane is deflated
+    when that saves bytes. Decoded by `decode_row`.
+    """
+    dtype = rows.dtype
+    if rows.ndim != 2 or dtype.byteorder == ">" or (dtype.byteorder == "=" and sys.byteorder == "big"):
+        return [(0, row.tobytes()) for row in rows]
+    narrowed = np.zeros(len(rows), np.bool_)
+    half: np.ndarray[Any, Any] | None = None
+    if dtype.str == "<f4" and rows.size:
+        with np.errstate(over="ignore"):  # a value out of float16's range is not narrowed, and says so by differing
+            half = rows.astype("<f2")
+        narrowed = np.all(half.astype("<f4").view("<u4") == rows.view("<u4"), axis=1)
+    encoded: list[tuple[int, bytes]] = [(0, b"")] * len(rows)
+    for codec, source in ((NARROWED, half), (0, rows)):
+        chosen = np.flatnonzero(narrowed if codec else ~narrowed)
+        if source is None or not len(chosen):
+            continue
+        values = np.ascontiguousarray(source[chosen])
+        size = values.dtype.itemsize
+        # Every chosen row's bytes as planes at once, (row, plane, value); only the deflating is a row at a time.
+        planes = np.ascontiguousarray(values.view(np.uint8).reshape(len(chosen), -1, size).transpose(0, 2, 1))
+        for position, index in enumerate(chosen):
+            # Huffman coding alone: the plane's bytes are few distinct values, not repeated strings, and searching
+            # for strings took longer and saved less (a full-precision plane of 1,024 bytes: 361 bytes, not 461).
+            deflater = zlib.compressobj(1, zlib.DEFLATED, -15, 9, zlib.Z_HUFFMAN_ONLY)
+            packed = deflater.compress(planes[position, size - 1].tobytes()) + deflater.flush()
+            if len(packed) < values.shape[1]:
+                encoded[index] = (codec | DEFLATED, planes[position, : size - 1].tobytes() + packed)
+            else:
+                encoded[index] = (codec, values[position].tobytes())
+    return encoded
+
+
+def decode_row(dtype: str, width: int, codec: int, stored: bytes) -> bytes | None:
+    """A row's vector in its dtype's own bytes, from what `encode_rows` stored; None if they cannot be that."""
+    if codec & ~CODECS or (codec & NARROWED and dtype != "<f4"):
+        return None
+    size = 2 if codec & NARROWED else np.dtype(dtype).itemsize
+    data = stored
+    if codec & DEFLATED:
+        low = (size - 1) * width
+        inflater = zlib.decompressobj(-15)
+        try:
+            top = inflater.decompress(stored[low:], width + 1)  # bounded: a damaged stream cannot grow without end
+        except zlib.error:
+            return None
+        if len(stored) < low or len(top) != width or not inflater.eof or inflater.unused_data:
+            return None
+        data = np.frombuffer(stored[:low] + top, np.uint8).reshape(size, width).T.tobytes()
+    if len(data) != size * width:
+        return None
+    if codec & NARROWED:
+        data = np.frombuffer(data, "<f2").astype("<f4").tobytes()
+    return data
 
 
 LOOPBACK_NAMES = ("localhost", "localhost.", "ip6-localhost", "::1", "0:0:0:0:0:0:0:1")
@@ -147,17 +230,22 @@ class CacheStats:
     newest: float | None
 
 
-def _valid(dtype: str, width: int, data: Any, stored: int | None, key: bytes) -> bool:
-    """Whether a row read back is the one written: bytes, length for its dtype and width, and checksum."""
-    if not isinstance(data, bytes) or not isinstance(width, int) or width < 0:
-        return False
+def _read(dtype: str, width: int, data: Any, stored: int | None, key: bytes, codec: int | None) -> bytes | None:
+    """A row's vector bytes if the row read back is the one written (bytes, checksum, length once decoded), else None.
+
+    Rows of earlier versions have no codec (their dtype's own bytes) and, before those, no checksum.
+    """
+    codec = codec or 0
+    if not isinstance(data, bytes) or not isinstance(width, int) or width < 0 or not isinstance(codec, int):
+        return None
     try:
         size = np.dtype(dtype).itemsize
     except (TypeError, ValueError):
-        return False
-    if len(data) != size * width:
-        return False
-    return stored is None or checksum(key, data) == stored
+        return None
+    if stored is not None and checksum(key, data, codec) != stored:
+        return None
+    vector = decode_row(dtype, width, codec, data) if codec else data
+    return vector if vector is not None and len(vector) == size * width else None
 
 
 def cache_error(path: Path, error: sqlite3.Error) -> CacheError:
@@ -368,13 +456,14 @@ class EmbeddingCache:
             marks = ",".join("?" * len(chunk))
             names = ",".join("?" * len(spellings))
             rows = connection.execute(
-                "SELECT namespace, text_sha256, dtype, width, data, served_model, checksum FROM vectors "  # noqa: S608 - only placeholders are interpolated
+                "SELECT namespace, text_sha256, dtype, width, data, served_model, checksum, codec FROM vectors "  # noqa: S608 - only placeholders are interpolated
                 f"WHERE namespace IN ({names}) AND text_sha256 IN ({marks}) ORDER BY namespace = ?",
                 [*spellings, *chunk, token or ""],
             )
-            for stored_as, key, dtype, width, data, served_model, stored in rows:
-                if _valid(dtype, width, data, stored, key):
-                    found[key] = Cached(dtype, width, data, served_model)
+            for stored_as, key, dtype, width, data, served_model, stored, codec in rows:
+                vector = _read(dtype, width, data, stored, key, codec)
+                if vector is not None:
+                    found[key] = Cached(dtype, width, vector, served_model)
                 else:
                     bad.append((stored_as, key))
         if bad:
@@ -407,22 +496,29 @@ class EmbeddingCache:
         replaced: the call that writes it found it unusable (another model, or damaged), and embedded the text anew.
         """
         dtype, width, now = rows.dtype.str, int(rows.shape[1]), int(time.time())
+        keys = list(keys)
+        if len(keys) != len(rows):
+            raise ValueError(f"{len(keys)} keys for {len(rows)} rows")
+        encoded = encode_rows(rows)  # outside the write lock: other writers need not wait for it
         with self._sqlite():
             connection = self._connection()
             connection.execute("BEGIN IMMEDIATE")
             try:
                 token = self._token(connection, namespace, create=True)
-                values = []
-                for key, row in zip(keys, rows, strict=True):
-                    data = row.tobytes()
-                    values.append((token, key, dtype, width, data, served_model, checksum(key, data), now))
+                values = [
+                    (token, key, dtype, width, data, served_model, checksum(key, data, codec), now, codec)
+                    for key, (codec, data) in zip(keys, encoded, strict=True)
+                ]
+                # An intact row of an earlier version (its own bytes, same vector) is replaced by its compact form.
                 connection.executemany(
-                    "INSERT INTO vectors (namespace, text_sha256, dtype, width, data, served_model, checksum, written) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, text_sha256) DO UPDATE SET "
+                    "INSERT INTO vectors (namespace, text_sha256, dtype, width, data, served_model, checksum, written, "
+                    "codec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (namespace, text_sha256) DO UPDATE SET "
                     "dtype = excluded.dtype, width = excluded.width, data = excluded.data, "
-                    "served_model = excluded.served_model, checksum = excluded.checksum, written = excluded.written "
+                    "served_model = excluded.served_model, checksum = excluded.checksum, written = excluded.written, "
+                    "codec = excluded.codec "
                     "WHERE vectors.served_model IS NOT excluded.served_model OR vectors.dtype != excluded.dtype "
-                    "OR vectors.width != excluded.width OR vectors.checksum IS NOT excluded.checksum",
+                    "OR vectors.width != excluded.width OR vectors.checksum IS NOT excluded.checksum "
+                    "OR vectors.codec IS NOT excluded.codec",
                     values,
                 )
             except BaseException:
@@ -440,16 +536,21 @@ class EmbeddingCache:
             connection = self._connection()
             names = dict(connection.execute("SELECT CAST(id AS TEXT), name FROM namespaces").fetchall())
             by_namespace: dict[str, NamespaceStats] = {}
-            for stored_as, served, count, size in connection.execute(
-                "SELECT namespace, served_model, COUNT(*), SUM(LENGTH(data)) FROM vectors "
-                "GROUP BY namespace, served_model"
+            # Vector bytes as decoded (a compact row stores fewer): its width in its dtype.
+            for stored_as, served, dtype, count, width in connection.execute(
+                "SELECT namespace, served_model, dtype, COUNT(*), SUM(width) FROM vectors "
+                "GROUP BY namespace, served_model, dtype"
             ):
+                try:
+                    size = (width or 0) * np.dtype(dtype).itemsize
+                except (TypeError, ValueError):
+                    size = 0  # a damaged row's dtype: dropped when read
                 name = names.get(stored_as, stored_as)
                 entry = by_namespace.get(name)
                 if entry is None:
                     entry = by_namespace[name] = NamespaceStats(_decoded(name), 0, 0)
                 entry.rows += count
-                entry.vector_bytes += size or 0
+                entry.vector_bytes += size
                 entry.served_models[served or "unknown"] = entry.served_models.get(served or "unknown", 0) + count
             oldest, newest = connection.execute("SELECT MIN(written), MAX(written) FROM vectors").fetchone()
         files = [self.path, Path(f"{self.path}-wal")]

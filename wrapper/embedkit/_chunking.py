@@ -14,7 +14,9 @@ whole in the next.
 Pooling (`pool=True`) turns the chunks back into one vector per document: the mean of the chunks' unit-length
 vectors, each weighted by its token count, so that a short tail chunk counts for less than a full one, and
 normalised to unit length again when `normalize=True` (otherwise its length, at most 1, says how much the
-chunks agree). Pooling needs float vectors: quantised codes have no meaningful mean.
+chunks agree). Pooling needs float vectors: quantised codes have no meaningful mean. A bulk job pools the same way
+(`embedkit embed --chunk-tokens N --pool`): its chunk records carry their token counts and their document, and
+`PooledOutput` writes one row per document, with the document's id, text and columns, to any output.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import numbers
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,6 +39,7 @@ from ._tokens import ExactCounter, TokenCounter
 
 if TYPE_CHECKING:
     from ._base import BaseEmbedder
+    from ._files import NpyOutput, ParquetOutput
 
 
 @dataclass(frozen=True)
@@ -198,19 +201,93 @@ def pool(
     return unit_rows(pooled) if normalize else pooled
 
 
-def chunk_records(records: Iterable[Record], counter: TokenCounter, chunking: Chunking) -> Iterator[Record]:
+@dataclass(frozen=True)
+class ChunkRecord(Record):
+    """A chunk of an input record: a `Record` of its own, with its token count and the record it is part of.
+
+    Both are what pooling needs (the weight, and the row to write for the document); neither is written as a column.
+    """
+
+    tokens: int = 0
+    parent: Record | None = field(default=None, repr=False, compare=False)
+
+
+def chunk_records(records: Iterable[Record], counter: TokenCounter, chunking: Chunking) -> Iterator[ChunkRecord]:
     """Each record's chunks as records of their own: id `PARENT#INDEX`, the parent's columns, the chunk's span.
 
-    A bulk job embeds these like any record, one row per chunk (see `_files.ParquetOutput`, `chunked=True`).
+    A bulk job embeds these like any record, one row per chunk (see `_files.ParquetOutput`, `chunked=True`), or
+    one row per record when pooled (`PooledOutput`).
     """
     for record in records:
-        for index, (start, end, _) in enumerate(
+        for index, (start, end, tokens) in enumerate(
             split_text(record.text, counter, chunking.max_tokens, chunking.overlap)
         ):
-            yield Record(
+            yield ChunkRecord(
                 f"{record.id}#{index}", record.text[start:end], record.columns,
-                parent_id=record.id, chunk_index=index, char_start=start, char_end=end,
+                parent_id=record.id, chunk_index=index, char_start=start, char_end=end, tokens=tokens, parent=record,
             )  # fmt: skip
+
+
+class PooledOutput:
+    """A bulk job's output of one row per document: its chunks' vectors pooled as `pool` does, as they arrive.
+
+    Takes windows of `ChunkRecord`s (in input order, a document's chunks consecutive, as `chunk_records` yields
+    them) and writes each document's row, under its own id, text and columns, to `output` (an output opened
+    without chunk columns) once its last chunk has come: a document cut by a window's end waits for the next.
+    Memory holds one window's documents and one running sum.
+    """
+
+    def __init__(self, output: ParquetOutput | NpyOutput, *, normalize: bool = False) -> None:
+        self.output = output
+        self.normalize = normalize
+        self.rows = 0
+        self._document: Record | None = None
+        self._sum: np.ndarray[Any, np.dtype[np.float64]] | None = None
+        self._weight = 0.0
+
+    def write(self, records: list[Record], vectors: np.ndarray[Any, Any]) -> None:
+        """Add one window of chunk rows; write the documents it completes."""
+        if vectors.dtype.kind != "f":
+            raise InputError(
+                f"pooling needs float vectors, not {vectors.dtype} codes: embed with --output-dtype float to pool",
+                argument="pool",
+            )
+        units = unit_rows(vectors)
+        done: list[Record] = []
+        rows: list[np.ndarray[Any, Any]] = []
+        for record, unit in zip(records, units, strict=True):
+            if not isinstance(record, ChunkRecord) or record.parent is None:
+                raise TypeError("PooledOutput takes the records of chunk_records")
+            if record.parent is not self._document:
+                if self._document is not None:
+                    done.append(self._document)
+                    rows.append(self._pooled())
+                self._document, self._sum, self._weight = record.parent, np.zeros(len(unit)), 0.0
+            assert self._sum is not None
+            self._sum += unit * record.tokens
+            self._weight += record.tokens
+        if done:
+            self._write(done, rows)
+
+    def _pooled(self) -> np.ndarray[Any, Any]:
+        assert self._sum is not None
+        mean = self._sum / max(self._weight, 1e-30)
+        return unit_rows(mean[None, :])[0] if self.normalize else mean
+
+    def _write(self, documents: list[Record], rows: list[np.ndarray[Any, Any]]) -> None:
+        self.output.write(documents, np.vstack(rows).astype(np.float32))
+        self.rows += len(documents)
+
+    def finish(self) -> None:
+        """Write the last document's row, then finish the output."""
+        if self._document is not None:
+            self._write([self._document], [self._pooled()])
+            self._document = self._sum = None
+        self.output.finish()
+
+    def abort(self) -> None:
+        """Drop the output's partial files."""
+        self.output.abort()
 
 
 def job_counter(embedder: BaseEmbedder[Any], chunking: Chunking, model: str | None) -> TokenCounter:

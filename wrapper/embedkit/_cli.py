@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -268,6 +269,11 @@ def _embed_arguments(embed: argparse.ArgumentParser) -> None:
     chunks.add_argument(
         "--overlap", type=NON_NEGATIVE, default=0, metavar="M", help="tokens neighbouring chunks share; default: 0"
     )
+    chunks.add_argument(
+        "--pool", action="store_true",
+        help="one row per text instead (any output, with the text's own id and columns): the mean of its chunks' "
+        "unit vectors weighted by their tokens (unit length again with --normalize); needs float vectors",
+    )  # fmt: skip
     batch = embed.add_argument_group("Mistral batch API (about half the price; minutes to hours; docs/batch.md)")
     batch.add_argument("--batch-api", action="store_true", help="embed through a batch job, resumably")
     batch.add_argument(
@@ -310,8 +316,25 @@ def _search_arguments(search: argparse.ArgumentParser) -> None:
         help="only rows whose COLUMN (id, text, or any column kept from the input) is VALUE; repeat to AND",
     )  # fmt: skip
     search.add_argument("--json", action="store_true", help="print the hits as a JSON array, with every column")
+    # Approximate search (the `ann` extra, embedkit._ann): only when asked, or for a large file with an index.
+    method = search.add_mutually_exclusive_group()
+    method.add_argument(
+        "--index", dest="method", action="store_const", const="index", default="auto",
+        help="search through the approximate index EMBEDDINGS.ann (built if missing, rebuilt if stale; needs "
+        "embedkit[ann]). Default: the index when one exists and EMBEDDINGS has 200,000 rows or more, else exact",
+    )  # fmt: skip
+    method.add_argument("--exact", dest="method", action="store_const", const="exact",
+                        help="exact search, even where an index exists")  # fmt: skip
     _request_arguments(search, "request options (read from EMBEDDINGS' metadata; needed only for a file that lacks it)")
     _service_arguments(search)
+
+
+def _index_arguments(index: argparse.ArgumentParser) -> None:
+    index.add_argument("embeddings", help="a file written by `embedkit embed` (.parquet, or .npy)")
+    index.add_argument("--rebuild", action="store_true", help="build it again even if it is up to date")
+    index.add_argument("--connectivity", type=POSITIVE, default=16, help="HNSW links per row; default: %(default)s")
+    index.add_argument("--expansion-add", type=POSITIVE, default=128,
+                       help="HNSW candidates kept while building; default: %(default)s")  # fmt: skip
 
 
 def _models_arguments(models: argparse.ArgumentParser) -> None:
@@ -359,6 +382,15 @@ CACHE_EXAMPLES = """examples:
   embedkit cache stats out.parquet.cache.sqlite
   embedkit cache prune out.parquet.cache.sqlite --older-than 30     # rows written more than 30 days ago
   embedkit cache prune out.parquet.cache.sqlite --model codestral-embed
+"""
+INDEX_DESCRIPTION = """\
+Build the approximate index of EMBEDDINGS (an HNSW graph, faiss; needs the `ann` extra) into EMBEDDINGS.ann,
+stamped with the file's size, time and a hash of its ends: `embedkit search --index` searches through it (and
+plain `search` does too for files of 200,000 rows or more), and refuses it once the file changes. Worth it for
+millions of rows; below that, exact search is fast and exact."""
+INDEX_EXAMPLES = """examples:
+  embedkit index out.npy                        # writes out.npy.ann (and out.npy.ann.json)
+  embedkit search out.npy --id 42 --index       # the neighbours of row 42 through the index
 """
 SERVE_DESCRIPTION = "run the local reference server (needs the `server` extra; see `embedkit serve --help`)"
 
@@ -494,11 +526,15 @@ def _embed(args: argparse.Namespace) -> int:
     # The command owns its process, which is a bulk job: the allocator setting a library must not impose is
     # this process's to choose (see `tune_allocator`), made before the job allocates its first buffer.
     from ._bulk import long_input_check, run_job
-    from ._chunking import Chunking, chunk_records, job_counter
+    from ._chunking import Chunking, PooledOutput, chunk_records, job_counter
     from ._files import check_output, detect_format, open_output, read_records, scan_input
     from ._memory import tune_allocator
 
     tune_allocator()
+    # Likewise Arrow's: the Parquet writer takes its page and compression buffers from Arrow's default pool, which
+    # no argument reaches; the system allocator (held as above) gives them back, where mimalloc kept 14 MiB more.
+    # Read when pyarrow loads (the output opens it, below); a value the user set stands.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     cache_path = None if args.no_cache else (args.cache or f"{args.output}.cache.sqlite")
     # Before anything is paid for: the output can be written, and is not the input.
     check_output(args.output, input_path=args.input, overwrite=True)
@@ -509,9 +545,13 @@ def _embed(args: argparse.Namespace) -> int:
     options = _options(args)
     if args.max_cost is not None and args.batch_api:
         raise InputError("--max-cost applies to synchronous jobs; estimate a batch job with `embedkit estimate`")
-    chunking = Chunking(args.chunk_tokens, args.overlap) if args.chunk_tokens else None
+    chunking = Chunking(args.chunk_tokens, args.overlap, pool=args.pool) if args.chunk_tokens else None
     if args.overlap and chunking is None:
         raise InputError("--overlap applies to chunks: pass --chunk-tokens too", argument="overlap")
+    if args.pool and chunking is None:
+        raise InputError("--pool averages a text's chunks: pass --chunk-tokens too", argument="pool")
+    if args.pool and options.get("output_dtype", "float") != "float":
+        raise InputError("--pool needs float vectors: quantised codes have no meaningful mean", argument="pool")
     if chunking is not None and args.batch_api:
         raise InputError("--chunk-tokens is not supported with --batch-api yet: embed the chunks synchronously")
     with _job_cache(cache_path) as cache, _embedder(args, cache=cache) as embedder:
@@ -528,12 +568,14 @@ def _embed(args: argparse.Namespace) -> int:
         if args.normalize:
             metadata["normalize"] = True
         if chunking is not None:
-            metadata["chunking"] = {"max_tokens": chunking.max_tokens, "overlap": chunking.overlap}
+            metadata["chunking"] = {"max_tokens": chunking.max_tokens, "overlap": chunking.overlap, "pool": args.pool}
         records = read_records(args.input, fmt, text_field=args.text_field, id_field=args.id_field, glob=args.glob)
         if counter is not None and chunking is not None:
             records = chunk_records(records, counter, chunking)
-        output = open_output(args.output, with_text=args.with_text, metadata=metadata, columns=scan.columns,
-                             chunked=chunking is not None)  # fmt: skip
+        opened = open_output(args.output, with_text=args.with_text, metadata=metadata, columns=scan.columns,
+                             chunked=chunking is not None and not args.pool)  # fmt: skip
+        # Pooled: the job embeds chunks, and the file gets one row per text (the text's id, columns and text).
+        output = PooledOutput(opened, normalize=args.normalize) if args.pool else opened
         show = sys.stderr.isatty() if args.progress is None else args.progress
         batch = _embed_in_batch(args, embedder, fmt, cache, options, show) if args.batch_api else None
         summary = run_job(
@@ -550,8 +592,9 @@ def _embed(args: argparse.Namespace) -> int:
         spent = _batch_spent(summary, batch)
     damaged = cache.dropped if cache is not None else 0
     dropped = f", {damaged} damaged cache rows dropped and embedded again" if damaged else ""
+    rows, pooled = (output.rows, f" pooled from {summary.rows} chunks") if args.pool else (summary.rows, "")
     print(
-        f"wrote {summary.rows} rows to {args.output} ({summary.cached} from the cache, {billed} tokens billed"
+        f"wrote {rows} rows{pooled} to {args.output} ({summary.cached} from the cache, {billed} tokens billed"
         f"{dropped}){spent}",
         file=sys.stderr,
     )
@@ -735,6 +778,7 @@ def _search(args: argparse.Namespace) -> int:
 
     import numpy as np
 
+    from ._ann import index_for_search
     from ._files import load_embeddings, search_matrix, sidecar_path
     from ._similarity import nearest
 
@@ -751,6 +795,10 @@ def _search(args: argparse.Namespace) -> int:
             f"{measure}, not supported yet); embed with --output-dtype float to search"
         )
     rows = _where(stored, args.where) if args.where else None
+    # Before the query is embedded: a missing extra or a stale index is reported before anything is paid for.
+    index = index_for_search(
+        args.embeddings, args.method, len(matrix), say=lambda note: print(f"embedkit: {note}", file=sys.stderr)
+    )
     exclude = None
     if args.id is not None:
         exclude = next((i for i, identifier in enumerate(stored.ids) if identifier == args.id), None)
@@ -774,7 +822,8 @@ def _search(args: argparse.Namespace) -> int:
                 f"the query has {query.shape[0]} dimensions but {args.embeddings} has {matrix.shape[1]}: "
                 "search with the model and --output-dimension the file was made with"
             )
-    indices, scores = nearest(query, matrix, k=args.k, unit=unit, rows=rows, exclude=exclude)
+    search = nearest if index is None else index.nearest
+    indices, scores = search(query, matrix, k=args.k, unit=unit, rows=rows, exclude=exclude)
     if args.json:
         hits = [_hit(stored, int(index), rank, float(score))
                 for rank, (index, score) in enumerate(zip(indices, scores, strict=True), 1)]  # fmt: skip
@@ -783,6 +832,18 @@ def _search(args: argparse.Namespace) -> int:
     for rank, (index, score) in enumerate(zip(indices, scores, strict=True), 1):
         text = f"  {stored.texts[index]}" if stored.texts else ""
         print(f"{rank}. {score:.4f}  {stored.ids[index]}{text}")
+    return 0
+
+
+def _index(args: argparse.Namespace) -> int:
+    from ._ann import build_index, index_path, index_state
+
+    if not args.rebuild and index_state(args.embeddings) == "fresh":
+        print(f"{index_path(args.embeddings)} is up to date (--rebuild to build it again)")
+        return 0
+    report = build_index(args.embeddings, connectivity=args.connectivity, expansion_add=args.expansion_add)
+    print(f"indexed {report.indexed} of {report.rows} rows into {report.path} in {report.seconds:.1f} s "
+          f"({report.bytes / 1e6:.1f} MB)")  # fmt: skip
     return 0
 
 
@@ -947,6 +1008,8 @@ COMMANDS: dict[str, Command] = {
                      _embed_arguments, _embed),
     "search": Command("find the rows nearest a query", SEARCH_DESCRIPTION, f"{SEARCH_EXAMPLES}\n{ENVIRONMENT}",
                       _search_arguments, _search),
+    "index": Command("build the approximate index of an embeddings file", INDEX_DESCRIPTION, INDEX_EXAMPLES,
+                     _index_arguments, _index),
     "estimate": Command("count the tokens of a file of texts and price them", ESTIMATE_DESCRIPTION, ENVIRONMENT,
                         _estimate_arguments, _estimate),
     "models": Command("list the models a key may use", MODELS_DESCRIPTION, ENVIRONMENT, _models_arguments, _models),
@@ -956,19 +1019,95 @@ COMMANDS: dict[str, Command] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors are reported in one line on stderr with exit status 1 (usage errors: 2)."""
+    own_process = argv is None  # the `embedkit` command itself, not a caller of main(argv)
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         return _serve(argv[1:])
     args = _parser().parse_args(argv)
+    resume = " (run the same command again to resume from its cache)" if args.command == "embed" else ""
+    if own_process:
+        _watch_interrupts(130, f"embedkit: interrupted{resume}")
     try:
         return COMMANDS[args.command].run(args)
     except (EmbeddingError, TypeError, ValueError, OSError) as error:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        resume = " (run the same command again to resume from its cache)" if args.command == "embed" else ""
         print(f"embedkit: interrupted{resume}", file=sys.stderr)
-        return 130
+        # Only the command's own process may be ended here: a caller of main(argv) (tests, scripts) keeps its own.
+        return _leave_after_interrupt(130) if own_process else 130
+
+
+# How long an interrupted command waits for the requests already on the wire before it exits without them.
+INTERRUPT_GRACE = 0.5
+# The longest a Ctrl-C takes to end the command, whatever the main thread is waiting for.
+INTERRUPT_LIMIT = 1.0
+# Set once the command has said it was interrupted: the watcher then exits without saying it again.
+_INTERRUPT_SAID = threading.Event()
+
+
+def _watch_interrupts(status: int, message: str) -> None:
+    """End the process at once on a second Ctrl-C, and `INTERRUPT_LIMIT` after the first, whatever it is doing.
+
+    Python runs a signal's handler in the main thread between two bytecodes only, so a main thread waiting in C
+    (SQLite's busy wait on a locked cache, a blocking read) would hold both the first Ctrl-C and the second for
+    as long as that wait lasts. The interpreter's wakeup file descriptor receives each signal's number the moment
+    it arrives; a thread reading it counts them, and ends the process on the second SIGINT, or when the first
+    has not ended it in time.
+    """
+    import select
+    import signal
+    import time
+
+    try:
+        read, write = os.pipe()
+        os.set_blocking(write, False)
+        signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except (OSError, ValueError):  # not the main thread, or no pipe: Ctrl-C keeps Python's own handling
+        return
+
+    def watch() -> None:
+        seen, first = 0, None
+        while True:
+            wait = None if first is None else max(0.0, first + INTERRUPT_LIMIT - time.monotonic())
+            if select.select([read], [], [], wait)[0]:
+                arrived = os.read(read, 64)
+                if not arrived:
+                    return
+                seen += arrived.count(signal.SIGINT)
+                if seen and first is None:
+                    first = time.monotonic()
+            if seen >= 2 or (first is not None and time.monotonic() >= first + INTERRUPT_LIMIT):
+                if not _INTERRUPT_SAID.is_set():
+                    os.write(2, message.encode() + b"\n")
+                os._exit(status)
+
+    threading.Thread(target=watch, name="embedkit-interrupts", daemon=True).start()
+
+
+def _leave_after_interrupt(status: int) -> int:
+    """Exit within `INTERRUPT_GRACE` of a Ctrl-C, and at once on a second one; never returns in the main thread.
+
+    The calls' threads still wait for the requests already on the wire (up to --timeout); the interpreter would
+    join them on exit, and a second Ctrl-C would then raise inside that join, printing a traceback (or, once the
+    interpreter has reset its handlers while finalizing, kill the process with no status of ours). Nothing is
+    lost by not waiting: what they commit is committed row by row, and SQLite survives a process that ends
+    mid-write, as it survives SIGKILL.
+    """
+    import signal
+    import time
+
+    if threading.current_thread() is not threading.main_thread():
+        return status
+    _INTERRUPT_SAID.set()
+    signal.signal(signal.SIGINT, lambda *_: os._exit(status))  # a second Ctrl-C: at once, without a traceback
+    deadline = time.monotonic() + INTERRUPT_GRACE
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
+    for thread in others:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,19 @@ delivery rate times the time a request takes to go round with no queue; the limi
   formula cannot undo a decrease at once. A wait before sending (a 429's `Retry-After`, the shared rate budget)
   happens before `acquire`, so it is never taken for a round trip.
 
+- Answers held at once: requests in flight hide the service's latency, but an answer's body is held in memory
+  from its first byte until it is decoded, and against a service that answers at once every answer of a round
+  arrives together (a float answer of 128 x 1024 values is 2.4 MB as Mistral prints it: 16 of them were most of
+  `make bench`'s float path peak RSS above the floor's, and their reading, interleaved by 16 threads, cost CPU).
+  So an adaptive limit also bounds the bodies read or decoded at once (`bodies`), to twice the knee of the
+  client's own stage: max rate x the quickest time from an answer's headers to its `release` (reading its body,
+  then decoding it), at least 2 (one read while another decodes); until that time is measured, `limit`. The
+  other answers wait in their sockets (the service has answered: its round trip is over). The
+  sync client's HTTP layer calls `answer_arrived` when an answer's headers are in: the round trip is measured
+  there, so neither this wait nor the body's reading is taken for the service's latency. Across the internet the
+  bodies take a while to arrive, the stage's time is long and the bound is above `limit`: it binds only where
+  reading is the client's own CPU work.
+
 The limit is enforced for real: `acquire` waits while `limit` requests are in flight. One limit serves a
 client's threads (`acquire`) or its asyncio tasks (`acquire_async`), and every call of that client, so what it
 learnt carries over from one call to the next.
@@ -51,10 +64,12 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
+import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 # The ceiling. At 300 ms a request (a far service), a 2-core client decoding float JSON keeps about 20-30
@@ -76,6 +91,13 @@ RATE_SECONDS = 1.0
 # Answers of a round before HyStart++'s delay test may end the startup (RFC 9406's N_RTT_SAMPLE).
 HYSTART_SAMPLES = 8
 RTT_SECONDS = 10.0
+# The fewest answers an adaptive limit lets be read or decoded at once: one body read while another is decoded.
+MIN_BODIES = 2
+# The multiple of its own stage's knee the client reads or decodes at once: BBR's 2, not `gain`. That stage is the
+# client's CPU under one GIL, whose knee is about 1 when reading is CPU work; twice that keeps it busy, and more only
+# held bodies in memory (`make bench`'s float path: peak RSS 1.26x the floor's at `gain`/`startup_gain`, 1.22x at 2,
+# the same wall and CPU).
+BODY_GAIN = 2.0
 
 
 class Signal(Enum):
@@ -101,6 +123,39 @@ class Permit:
     full: bool = True
     # Sent while the round trip is re-measured (at half the limit): only such requests' round trips count then.
     probing: bool = False
+    # When its answer's headers came, and whether its body holds one of the `bodies` slots (see `answer_arrived`).
+    answer: _Answer = field(default_factory=lambda: _Answer(), compare=False, repr=False)
+
+
+class _Answer:
+    """What a request's answer has done so far: mutable, in a frozen `Permit`; changed under its limit's lock."""
+
+    __slots__ = ("done", "headers", "holding")
+
+    def __init__(self) -> None:
+        self.headers: float | None = None
+        self.holding = False
+        self.done = False  # released: a stale binding of its thread holds nothing
+
+
+# The request this thread is sending, from `acquire` to `release`: what `answer_arrived` holds a body slot for.
+_CURRENT: contextvars.ContextVar[tuple[ConcurrencyLimit, Permit] | None] = contextvars.ContextVar(
+    "embedkit_permit", default=None
+)
+
+
+def answer_arrived(wait: float | None = None) -> bool:
+    """An answer's headers are in (the sync client's HTTP layer calls this): its body may be read once a slot is free.
+
+    Measures the round trip of the request this thread is sending, then waits until fewer than `bodies` answers are
+    read or decoded at once (at most `wait` seconds: False if none came free in time, and the caller gives the
+    attempt up). True at once outside an attempt, or for a fixed limit.
+    """
+    current = _CURRENT.get()
+    if current is None:
+        return True
+    limit, permit = current
+    return limit.hold(permit, wait)
 
 
 class ConcurrencyLimit:
@@ -158,6 +213,9 @@ class ConcurrencyLimit:
         self.ceiling: float | None = None
         self._lock = threading.Lock()
         self._waiters: list[_Waiter] = []
+        # Answers whose bodies are read or decoded now, and the threads waiting to read theirs (see `bodies`).
+        self.holding = 0
+        self._body_free = threading.Condition(self._lock)
 
     @classmethod
     def fixed(cls, limit: int) -> ConcurrencyLimit:
@@ -183,6 +241,40 @@ class ConcurrencyLimit:
         """
         return (self.min_rtt or 0.0) + (self.min_decode or 0.0)
 
+    @property
+    def bodies(self) -> int:
+        """How many answers may be read or decoded at once: BODY_GAIN x max rate x the quickest headers-to-release time.
+
+        That time is the client's own stage (the body's reading, then its decoding; see the module's docstring); a
+        fixed limit, or one that has not measured it yet, bounds nothing beyond `limit`.
+        """
+        if not self.adaptive or self.min_decode is None or not self.max_rate:
+            return self.limit
+        return max(MIN_BODIES, min(self.limit, math.ceil(BODY_GAIN * self.max_rate * self.min_decode)))
+
+    def hold(self, permit: Permit, wait: float | None = None) -> bool:
+        """`permit`'s answer has its headers: note when, then take a body slot (see `answer_arrived`).
+
+        False if no slot came free within `wait` seconds. A second answer to the same request (a redirect's) keeps
+        its slot and moves its round trip on.
+        """
+        ends = None if wait is None else self._clock() + wait
+        with self._lock:
+            if permit.answer.done:
+                return True
+            permit.answer.headers = self._clock()
+            if permit.answer.holding or not self.adaptive:
+                return True
+            while self.holding >= self.bodies:
+                left = None if ends is None else ends - self._clock()
+                if left is not None and left <= 0:
+                    return False
+                # Bounded: the limit's learning may raise `bodies` without a slot being freed.
+                self._body_free.wait(0.05 if left is None else min(left, 0.05))
+            self.holding += 1
+            permit.answer.holding = True
+            return True
+
     def __repr__(self) -> str:
         kind = "adaptive" if self.adaptive else "fixed"
         return f"ConcurrencyLimit({kind}, limit={self.limit}, maximum={self.maximum}, in_flight={self.in_flight})"
@@ -197,6 +289,7 @@ class ConcurrencyLimit:
         with self._lock:
             permit = self._take()
             if permit is not None:
+                _CURRENT.set((self, permit))
                 return permit
             waiter = _Waiter()
             self._waiters.append(waiter)
@@ -211,6 +304,8 @@ class ConcurrencyLimit:
         if stopped is not None and stopped.is_set():
             self._give_back()
             return None
+        if waiter.permit is not None:
+            _CURRENT.set((self, waiter.permit))
         return waiter.permit
 
     async def acquire_async(self) -> Permit:
@@ -259,14 +354,28 @@ class ConcurrencyLimit:
         """A request ended: free its slot and learn from it.
 
         `latency` is its round trip up to the answer's bytes read (before decoding); default: the time since
-        `acquire`.
+        `acquire`. Where the HTTP layer said when the answer's headers came (`answer_arrived`), that is the round
+        trip instead: the body's reading, and any wait for a body slot, are the client's stage.
         """
         with self._lock:
             self.in_flight -= 1
+            answer = permit.answer
+            answer.done = True
+            if answer.holding:
+                answer.holding = False
+                self.holding -= 1
             if self.adaptive:
                 cycle = self._clock() - permit.started
+                if answer.headers is not None:
+                    latency = answer.headers - permit.started
                 self._learn(permit, signal, cycle if latency is None else min(latency, cycle), cycle)
             self._grant()
+            free = self.bodies - self.holding
+            if free > 0:
+                self._body_free.notify(free)
+        current = _CURRENT.get()
+        if current is not None and current[1] is permit:
+            _CURRENT.set(None)
 
     def _learn(self, permit: Permit, signal: Signal, latency: float, cycle: float) -> None:
         if signal is Signal.OVERLOAD:

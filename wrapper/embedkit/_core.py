@@ -73,6 +73,14 @@ def _timeout(value: Any) -> httpx.Timeout:
     if value is None:
         return DEFAULT_TIMEOUT
     if isinstance(value, httpx.Timeout):
+        # Each phase is bounded as a number is: `embedkit embed --timeout 1e308` passes one, and the socket layer
+        # raised a bare OverflowError at the first request.
+        for phase in ("connect", "read", "write", "pool"):
+            seconds = getattr(value, phase)
+            if seconds is not None and not seconds <= MAX_TIMEOUT:
+                raise InputError(
+                    f"timeout ({phase}) must be at most {MAX_TIMEOUT:g} seconds, got {seconds!r}", argument="timeout"
+                )
         return value
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
         raise InputError(

@@ -425,17 +425,23 @@ class ParquetOutput:
         _check_shape(records, vectors, self._width, self._dtype)
         pa, pq = self._pa, self._pq
         width = vectors.shape[1]
+        # embedkit's own columns are built from their buffers, not by `pa.array`: that asks pyarrow's pandas shim
+        # whether its argument is a pandas object, which imports pandas (45 MiB resident) wherever it is installed.
+        flat = np.ascontiguousarray(vectors).reshape(-1)
+        elements = pa.Array.from_buffers(pa.from_numpy_dtype(flat.dtype), flat.size, [None, pa.py_buffer(flat)])
         columns = {
-            "id": pa.array([r.id for r in records], pa.string()),
-            "text_sha256": pa.array([text_key(r.text) for r in records], pa.binary(32)),
-            "vector": pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(vectors).reshape(-1)), width),
+            "id": self._strings([r.id for r in records]),
+            "text_sha256": pa.Array.from_buffers(
+                pa.binary(32), len(records), [None, pa.py_buffer(b"".join(text_key(r.text) for r in records))]
+            ),
+            "vector": pa.FixedSizeListArray.from_arrays(elements, width),
         }
         if self.with_text:
-            columns["text"] = pa.array([r.text for r in records], pa.string())
+            columns["text"] = self._strings([r.text for r in records])
         if self.chunked:
-            columns["parent_id"] = pa.array([r.parent_id for r in records], pa.string())
+            columns["parent_id"] = self._strings([r.parent_id for r in records])
             for name in CHUNK_COLUMNS[1:]:
-                columns[name] = pa.array([getattr(r, name) for r in records], pa.int64())
+                columns[name] = self._integers([getattr(r, name) for r in records])
         if self.columns is None:
             names = dict.fromkeys(name for record in records for name in record.columns)
             self.columns = {name: pa.string() for name in names}
@@ -455,10 +461,11 @@ class ParquetOutput:
             while written in own:
                 written = f"input_{written}"
             try:
-                columns[written] = pa.array(values, kind)
+                # Text (every CSV column, most JSONL ones) from its buffers as above; other types need `pa.array`.
+                columns[written] = self._strings(values) if kind == pa.string() else pa.array(values, kind)
             except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
                 raise InputError(f"records {records[0].id} on: column {name!r} does not fit {kind} ({error})") from None
-        table = pa.table(columns)
+        table = pa.Table.from_arrays(list(columns.values()), names=list(columns))
         if self._writer is None:
             self._writer = pq.ParquetWriter(
                 self.temporary, table.schema.with_metadata(self.metadata), **PARQUET_WRITER_OPTIONS,
@@ -467,6 +474,35 @@ class ParquetOutput:
             self._width, self._dtype = width, vectors.dtype
         self._writer.write_table(table, row_group_size=PARQUET_ROW_GROUP)
         self.rows += len(records)
+        # The few MiB the writer took from pyarrow's own allocator (mimalloc or jemalloc) go back to the system
+        # now, not when that allocator decides: they would be kept beside the next window's buffers (measured 9 MiB).
+        pa.default_memory_pool().release_unused()
+
+    def _validity(self, values: list[Any]) -> Any:
+        """The validity bitmap of `values` (None for a null), or None when every value is there."""
+        present = np.fromiter((value is not None for value in values), np.bool_, len(values))
+        return None if present.all() else self._pa.py_buffer(np.packbits(present, bitorder="little"))
+
+    def _strings(self, values: list[Any]) -> Any:
+        """A string array of `values` (str or None), from an offsets buffer and one of their UTF-8 bytes."""
+        encoded = [b"" if value is None else value.encode("utf-8") for value in values]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)), out=offsets[1:])
+        if offsets[-1] > np.iinfo(np.int32).max:
+            raise InputError("over 2 GiB of text in one window of rows: pass a smaller --window")
+        buffers = [
+            self._validity(values),
+            self._pa.py_buffer(offsets.astype(np.int32)),
+            self._pa.py_buffer(b"".join(encoded)),
+        ]
+        return self._pa.Array.from_buffers(self._pa.string(), len(values), buffers)
+
+    def _integers(self, values: list[Any]) -> Any:
+        """An int64 array of `values` (int or None)."""
+        data = np.fromiter((0 if value is None else value for value in values), np.int64, len(values))
+        return self._pa.Array.from_buffers(
+            self._pa.int64(), len(values), [self._validity(values), self._pa.py_buffer(data)]
+        )
 
     def finish(self) -> None:
         """Close the file and move it into place; an empty input is refused (`EmptyInputError`)."""

@@ -99,18 +99,23 @@ class Guard:
         except TimeoutError:
             raise httpx.ReadTimeout("no complete answer before the attempt's deadline") from None
 
-    def observe(self, request: dict[str, Any], response: httpx.Response) -> None:
-        """Tell the budget what the answer says (a 429 pauses everyone sharing it; limit headers correct it)."""
+    def observe(self, request: dict[str, Any], response: httpx.Response, max_wait: float | None = None) -> None:
+        """Tell the budget what the answer says (a 429 pauses everyone sharing it; limit headers correct it).
+
+        `max_wait`: the policy's `max_retry_after` (a 429 asking longer gives the call up: a short pause only).
+        """
         self.budget.observe(
-            response.status_code, response.headers, _ticket(request).tokens, retry_after(response.headers)
+            response.status_code, response.headers, _ticket(request).tokens, retry_after(response.headers), max_wait
         )
 
-    async def observe_async(self, request: dict[str, Any], response: httpx.Response) -> None:
+    async def observe_async(
+        self, request: dict[str, Any], response: httpx.Response, max_wait: float | None = None
+    ) -> None:
         """`observe` for asyncio (in a thread when the budget's state is behind a file or the network)."""
         if self.budget.backend.blocking:
-            await asyncio.to_thread(self.observe, request, response)
+            await asyncio.to_thread(self.observe, request, response, max_wait)
         else:
-            self.observe(request, response)
+            self.observe(request, response, max_wait)
 
 
 def time_left(timeout: float | None, error: type[Exception]) -> float | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import ssl
+import threading
 import urllib.request
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import httpcore
 import httpx
 
+from ._concurrency import answer_arrived
 from ._guard import time_left
 
 
@@ -145,10 +148,15 @@ class WatchdogTransport(httpx.BaseTransport):
     """httpx's default transport, over pools whose every socket operation ends by the attempt's deadline."""
 
     def __init__(self, limits: httpx.Limits, *, proxies: dict[str, str] | None = None) -> None:
-        self._ssl = httpx.create_ssl_context(trust_env=True)
         self._limits = limits
         self._settings = urllib.request.getproxies() if proxies is None else proxies
-        self._direct = self._pool(None)
+        # The TLS context is made on first use: loading the system's CA certificates costs 20-30 ms of CPU, which a
+        # client of a plain-http service (a local gateway, the reference server) spent for nothing. So direct
+        # requests go through two pools, one per scheme (each with the limits; a client talks to one base URL).
+        self._ssl: ssl.SSLContext | None = None
+        self._making = threading.RLock()  # reentrant: making the TLS pool makes the TLS context under it
+        self._plain = self._pool(None, tls=False)
+        self._tls: Pool | None = None
         # One pool per proxy, made up front: requests from many threads then only read this.
         self._proxied = {
             setting: self._pool(httpx.Proxy(setting if "://" in setting else f"http://{setting}"))
@@ -156,9 +164,16 @@ class WatchdogTransport(httpx.BaseTransport):
             if (setting := self._settings.get(scheme))
         }
 
-    def _pool(self, proxy: httpx.Proxy | None) -> Pool:
+    def _context(self) -> ssl.SSLContext:
+        with self._making:
+            if self._ssl is None:
+                self._ssl = httpx.create_ssl_context(trust_env=True)
+            return self._ssl
+
+    def _pool(self, proxy: httpx.Proxy | None, *, tls: bool = True) -> Pool:
         shared: dict[str, Any] = {
-            "ssl_context": self._ssl,
+            # None only for the pool of plain-http origins, which httpcore never asks for one.
+            "ssl_context": self._context() if tls else None,
             "max_connections": self._limits.max_connections,
             "max_keepalive_connections": self._limits.max_keepalive_connections,
             "keepalive_expiry": self._limits.keepalive_expiry,
@@ -178,9 +193,14 @@ class WatchdogTransport(httpx.BaseTransport):
     def _route(self, url: httpx.URL) -> Pool:
         """The pool a request to `url` goes through: its scheme's proxy (or ALL_PROXY's), unless NO_PROXY spares it."""
         setting = self._settings.get(url.scheme) or self._settings.get("all")
-        if not setting or _spared(url.host, self._settings.get("no", "")):
-            return self._direct
-        return self._proxied[setting]
+        if setting and not _spared(url.host, self._settings.get("no", "")):
+            return self._proxied[setting]
+        if url.scheme == "http":
+            return self._plain
+        with self._making:
+            if self._tls is None:
+                self._tls = self._pool(None)
+            return self._tls
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send `request` through its pool; the answer's body streams as httpx expects."""
@@ -192,6 +212,16 @@ class WatchdogTransport(httpx.BaseTransport):
         )  # fmt: skip
         with _as_httpx_errors():
             answer = self._route(request.url).handle_request(core)
+            # The headers are in: the round trip ends here, and the body is read once the client's concurrency limit
+            # has a slot for one more (see `_concurrency.answer_arrived`); until then it waits in the socket.
+            try:
+                taken = answer_arrived(time_left(None, httpcore.ReadTimeout))
+            except BaseException:  # past the deadline already, or interrupted: the connection is not left open
+                answer.close()
+                raise
+            if not taken:
+                answer.close()
+                raise httpcore.ReadTimeout("no answer could be read before the attempt's deadline")
         if not isinstance(answer.stream, Iterable):
             raise TypeError("httpcore answered a synchronous request with an asynchronous body")
         return httpx.Response(
@@ -200,8 +230,10 @@ class WatchdogTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         """Close every pool (their connections with them)."""
+        with self._making:
+            pools = [self._plain, *([self._tls] if self._tls is not None else []), *self._proxied.values()]
         with _as_httpx_errors():
-            for pool in (self._direct, *self._proxied.values()):
+            for pool in pools:
                 pool.close()
 
 

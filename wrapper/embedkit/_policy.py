@@ -16,7 +16,9 @@ failures of the service to answer (timeouts, dropped connections, 5xx) spend the
 the settings that bound them. Two 429s are not waited for at all: one whose
 `x-ratelimit-remaining-tokens-month` is 0 (`QuotaExhaustedError`: the quota renews in days) and one whose wait
 exceeds `max_retry_after` (`RetryAfterTooLongError`, naming the wait; 60 s by default, as openai-python treats
-longer waits as not retryable); a wait that long from a 5xx ends the request the same way.
+longer waits as not retryable); a wait that long from a 5xx ends the request the same way. Such a 429 pauses the
+others sharing the key's rate budget only a second, and teaches it no rate (see `_ratebudget.py`: "A wait beyond
+the bound").
 
 Error bodies are read in every shape the services are reported to send (third-party reports, each kept with its
 public source and date in the repository's `tests/fixtures/reported/`): Mistral's `{object, message, type, param,

@@ -6,7 +6,8 @@ retry on their own keep
 tripping 429s (reported for Dask, Ray and the JS client). So every sender asks one budget first:
 
 - `acquire(tokens)` (or `await acquire_async(tokens)`) waits until one request of `tokens` tokens fits the limits;
-- `pause(seconds)` stops everyone sharing the budget, as a 429's `Retry-After` asks;
+- `pause(seconds)` stops everyone sharing the budget, as a 429's `Retry-After` asks (but see "A wait beyond the
+  bound", below);
 - `observe(status, headers, tokens)` learns from an answer: a 429 pauses; `x-ratelimit-tokens-query-cost` corrects
   what was reserved to what was charged; `x-ratelimit-remaining-tokens-minute` brings the local bucket down to what
   the service says remains (never up: other clients of the key may be spending what it reports).
@@ -17,18 +18,42 @@ serves each request. The bucket holds half a second of each limit: a client pace
 than bursting a minute of tokens into an organisation that may have spent them already, and it paces 2% under the
 limits, so that the service's clock and rounding never see it over them. A pause empties the buckets
 and starts their refill at its end, so the requests that were waiting resume spaced out, not in lockstep, and a
-little jitter is added to each pause and each wait behind it. A pause also cancels the reservations made before it
-(a generation number tells), so nobody who was already waiting sends during it.
+little jitter is added to each pause, and to each wait behind it unless a request rate spaces them already (a
+jitter on top of the rate would bring two requests closer than it allows). A pause also cancels the reservations
+made before it (a generation number tells), so nobody who was already waiting sends during it.
 
 Limits are learned, not only configured. With none given, the budget learns the service's pace from its answers,
 into the shared state, so every worker of the key paces to it: `x-ratelimit-limit-tokens-minute` sets the tokens
 per minute, `x-ratelimit-limit-req-minute` (or `-req-second`) the requests per second, and a 429 that is not about
-tokens teaches a request rate where no header gave one (the first: one request per `Retry-After`, Mistral's free
-tier being about 1 request/s; each later burst of 429s, at most one a second: 30% slower, but never slower than
-the rate the service answered over the last second or more, which it evidently allows (so 429s a service sends at
-random, not for a limit, do not stall the job); each answered request: 1% faster, up to what a header said).
-Until the first answer of a key is seen, its first request goes alone and the others wait for it
-(at most `PROBE_WAIT`): a burst of a whole window into a key limited to 1 request/s would be refused but for one.
+tokens teaches a request rate where no header gave one. Until the first answer of a key is seen, its first request
+goes alone and the others wait for it (at most `PROBE_WAIT`): a burst of a whole window into a key limited to 1
+request/s would be refused but for one.
+
+Where no header tells the request rate, it is found by probing, as few 429s as the search allows:
+
+- A service that tells its token limits but not its request limit (Mistral's reported headers are
+  `x-ratelimit-*-tokens-minute` and `-tokens-month`; its limit per second shows only as 429s) is limited per
+  request too, and a client given no limit starts at `DEFAULT_LEARNED_RATE` (Mistral's free tier: 1 request/s)
+  rather than releasing everything held behind the first request at once: with 16 requests in flight that burst
+  was refused but for one or two (the bench's "429s only" rows: 44-47% of requests answered 429).
+  A service that tells no limit at all is not paced until its first 429: most keys are not limited below what a
+  client sends, and pacing them from 1 request/s would slow every job's first seconds.
+- The first 429 of a key paced by nothing sets the rate to one request per `Retry-After`, or to the rate the
+  service answered over the last window (`accepted_rps`, at least `LESSON_SPACING` long) when that is higher: what
+  it answered, it evidently allows. Either is a rate the service has shown, not a multiplicative guess.
+- Then the rate probes upward: once it has run clean for `probe_spacing` seconds and `PROBE_ANSWERS` answers, it
+  is the last good rate (`good_rps`) and the next step is `growth` times it higher: doubling at first (a slow
+  start: a paid tier's 10 requests/s is found in a few seconds), and after each probe refused, half the step
+  (down to `MIN_GROWTH`: the search narrows on the limit) and twice the spacing (up to `MAX_PROBE_SPACING`: a
+  key at its limit is refused about once a minute, not every few requests, as the 1%-per-answer climb was).
+- A 429 during a probe (the rate above the last good one) falls back to the last good rate at once. A 429 at a
+  rate that had run clean (the service's limit went down, or another client of the key took its share) slows to
+  the rate the service answered over the last window, but never below `DECREASE` of the rate (so 429s a service
+  sends at random, not for a limit, do not stall the job). Either way, at most one lesson per burst of 429s
+  (`LESSON_SPACING`, or the 429's `Retry-After` if longer): the requests sent together are refused together.
+- A request-rate header ends the search: its figure is the rate. A 429 at it (a busy thread sent two requests
+  close together, or another client of the key took its share) slows to `DECREASE` of it, or to the rate the
+  service answered if higher, and each answer after brings it 1% back towards the figure.
 A limit given (`requests_per_second=`, `tokens_per_minute=`) always wins over a learned one. A request that can
 never fit the tokens per minute (given or learned) is an `InputError` at once, not a wait forever.
 
@@ -51,6 +76,17 @@ than its own rate); one with a smaller limit than the others keeps to it only ro
 buckets faster. The service has one limit per key: clients that give two have a setting to fix, and meanwhile
 the budget errs no further than the largest figure.
 
+A wait beyond the bound: a 429 whose `Retry-After` is longer than the caller's policy accepts
+(`RetryPolicy.max_retry_after`, 60 s by default) ends that call at once with `RetryAfterTooLongError`, and pauses
+the others sharing the budget only `GAVE_UP_PAUSE` (a second), not the pause's cap (`max_pause`, 60 s). The
+service did ask the key to wait, so the senders queued behind the refused request do not all go at once into a key
+that has just refused: they hold a second, then resume at the learned pace. But a pause of the cap would only delay
+them: each would then send, be told the same long wait and give up the same way (or, with a larger bound, wait it
+out on its own 429, which the policy does, not the budget); it would hold the caller's own next call, and the next
+process of a shared file, for a minute before that same error; and nobody agreed to wait it, as the call that was
+asked has already given up. Any wait for the budget ends within `STOP_POLL` of a stop (Ctrl-C, an error elsewhere
+in the call) or of `close()`.
+
 Time is `time.monotonic()`, never the wall clock: stepping the system clock (NTP, a user, a VM's resume) must not
 stall every sender, nor let them all through at once. On Linux it is `CLOCK_MONOTONIC` (checked:
 `time.get_clock_info("monotonic")`), one clock for every process of the machine, counted from its boot, so the
@@ -71,7 +107,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,6 +130,9 @@ MAX_JITTER = 1.0
 HEADROOM = 0.98
 # What a 429 without a readable Retry-After pauses for.
 DEFAULT_PAUSE = 1.0
+# What a 429 asking a wait beyond the caller's bound pauses the others for (see the module's docstring): a second,
+# so that those queued behind it do not all go at once, and not the minute nobody will wait.
+GAVE_UP_PAUSE = DEFAULT_PAUSE
 # The longest pause a budget may be set to take (`RateBudget(max_pause=...)`; a longer Retry-After is cut to it).
 MAX_PAUSE = 120.0
 # Learning: how long the other senders wait for the first answer of a key (its limits still unknown), and how often
@@ -104,10 +143,27 @@ PROBE_POLL = 0.02
 DEFAULT_LEARNED_RATE = 1.0
 MIN_LEARNED_RATE = 1 / 60
 DECREASE = 0.7
+# Back towards a header's figure after a 429 at it: 1% a request answered.
 INCREASE = 1.01
 # At most one slowdown per this many seconds (or the 429's Retry-After, if longer); the answered rate is measured
 # over windows at least this long.
 LESSON_SPACING = 1.0
+# Probing for a rate no header tells (see the module's docstring): the first step (1.0: double), the smallest step
+# (5%: within the pacing's own headroom of the limit), the first spacing between steps, the spacing after a probe
+# was refused (several seconds, so that a probe is judged on several requests) and its cap (a key at its limit is
+# refused about once a minute), and the answers a rate must get before it counts as good (two: one request
+# answered tells nothing of a rate).
+FIRST_GROWTH = 1.0
+MIN_GROWTH = 0.05
+FIRST_PROBE_SPACING = 1.0
+PROBE_SPACING = 4.0
+MAX_PROBE_SPACING = 60.0
+PROBE_ANSWERS = 2
+# A probe counts only if the service answered at least this share of the pace (see `_probe`); and reservations at a
+# rate being probed are made at most LEARNED_HORIZON seconds (or one request) ahead, so that a step takes effect
+# at once instead of after a queue reserved at the old rate.
+CONFIRM = 0.8
+LEARNED_HORIZON = 1.0
 # A learned request rate is paced a little further under (with HEADROOM, 95% of it): a service's bucket of one
 # request a second has no room for a request sent 20 ms early after one sent 20 ms late (a busy thread, the GIL).
 LEARNED_HEADROOM = 0.97
@@ -180,6 +236,14 @@ class BudgetState:
     accepted: int = 0
     accepted_since: float = 0.0
     accepted_rps: float = 0.0
+    # Probing for a request rate no header tells (see the module's docstring): the last rate that ran clean (0: none
+    # yet), the next step as a fraction of it, the seconds a rate must run clean, the moment it may step again, and
+    # the answers since the last change.
+    good_rps: float = 0.0
+    growth: float = FIRST_GROWTH
+    probe_spacing: float = FIRST_PROBE_SPACING
+    probe_at: float = 0.0
+    probe_answers: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,6 +258,9 @@ class Answer:
     charged: int | None = None
     remaining: int | None = None
     asked: float | None = None
+    # A 429 asking a wait beyond the caller's bound (the call gave up): it tells no pace (a day's wait is a quota or a
+    # ban, and one request per Retry-After would be one a minute), so it teaches no request rate.
+    gave_up: bool = False
 
     @property
     def token_limited(self) -> bool:
@@ -208,6 +275,11 @@ def effective(limits: RateLimits, state: BudgetState) -> RateLimits:
     if requests == limits.requests_per_second and tokens == limits.tokens_per_minute:
         return limits
     return RateLimits(requests, tokens)
+
+
+def _probed(state: BudgetState) -> float:
+    """The request rate paced to while it is searched for (see `effective`)."""
+    return state.learned_rps * LEARNED_HEADROOM
 
 
 def _capacities(limits: RateLimits) -> tuple[float, float]:
@@ -253,6 +325,7 @@ def clamp(state: BudgetState, now: float) -> None:
     state.probe_until = min(state.probe_until, now + PROBE_WAIT)
     state.learned_at = min(state.learned_at, now + WINDOW)
     state.accepted_since = min(state.accepted_since, now)
+    state.probe_at = min(state.probe_at, now + MAX_PROBE_SPACING)
     if max(state.requests_updated, state.tokens_updated, state.paused_until) <= now + WINDOW:
         return
     # Empty, and no queue either: reservations made on the other clock mean nothing on this one.
@@ -295,8 +368,17 @@ def reserve(
     request_rate, token_rate = _rates(limits)
     behind = max(-requests / request_rate if request_rate else 0.0, -tokens / token_rate if token_rate else 0.0, 0.0)
     paused = max(0.0, state.paused_until - now)
+    probing = state.learned_rps and not state.ceiling_rps and limits.requests_per_second == _probed(state)
+    if probing and request_rate and (early := behind - max(LEARNED_HORIZON, 1 / request_rate)) > PROBE_POLL:
+        # Not reserved yet (see LEARNED_HORIZON): look again when it would be, at whatever rate is learned then.
+        wait = paused + early
+        if max_wait is not None and wait > max_wait:
+            return None, state.generation
+        return wait, -1
     wait = paused + behind
-    if paused:
+    if paused and not limits.requests_per_second:
+        # Spread those resuming at the pause's end; a request rate spaces them already, and a jitter on top of it
+        # would bring the next one closer than the rate (at 1 request/s, up to a tenth of a second: a 429).
         wait += jitter(paused)
     if max_wait is not None and wait > max_wait:
         return None, state.generation
@@ -348,33 +430,92 @@ def learn(state: BudgetState, limits: RateLimits, answer: Answer, now: float) ->
             state.learned_rps = answer.requests_limit
     if answer.tokens_limit is not None:
         state.learned_tpm = answer.tokens_limit  # what remains of the minute caps the bucket (`correct`, below)
+        if first and not state.learned_rps and not limits.enabled and answer.status < 400:
+            # Limited, but not saying its request rate: start at Mistral's free tier and probe up from there.
+            _set_rate(state, DEFAULT_LEARNED_RATE, now)
+            state.requests = min(state.requests, 0.0)  # the first request spent the service's bucket
+            state.requests_updated = max(state.paused_until, probe_sent)
     if answer.status != 429:
         _count_answered(state, now)
-    if answer.status == 429 and not answer.token_limited:
+    if answer.status == 429 and not answer.token_limited and not answer.gave_up:
         if now >= state.learned_at:  # once per burst: the 429s of requests sent together teach one lesson
-            if state.learned_rps:
-                rate = max(state.learned_rps * DECREASE, state.accepted_rps)
-            elif answer.asked:
-                rate = 1 / answer.asked
-            else:
-                rate = DEFAULT_LEARNED_RATE
-            if state.ceiling_rps:
-                rate = min(rate, state.ceiling_rps)
-            state.learned_rps = max(MIN_LEARNED_RATE, rate)
+            _refused(state, answer, now)
             if first:
                 state.requests, state.requests_updated = 0.0, max(state.requests_updated, now)
             state.learned_at = now + max(answer.asked or 0.0, LESSON_SPACING)
-    elif answer.status < 400 and state.learned_rps and (not state.ceiling_rps or state.learned_rps < state.ceiling_rps):
-        state.learned_rps = min(state.ceiling_rps or math.inf, state.learned_rps * INCREASE)
+    elif answer.status < 400 and state.ceiling_rps and state.learned_rps < state.ceiling_rps:
+        # Below a header's figure (after a 429 at it: noise, or another client of the key): back to it steadily.
+        state.learned_rps = min(state.ceiling_rps, state.learned_rps * INCREASE)
+    elif answer.status < 400 and state.learned_rps and not state.ceiling_rps:
+        _probe(state, now)
     refund = answer.cost - answer.charged if answer.charged is not None and answer.status < 400 else 0
     if refund or answer.remaining is not None:
         correct(state, effective(limits, state), now, refund, answer.remaining)
 
 
+def _set_rate(state: BudgetState, rate: float, now: float) -> None:
+    """Pace to `rate` from now (capped by a header's figure): a new rate is judged on the answers from here on.
+
+    From the end of a pause, if one is on (a 429's): nothing is sent during it, and its silence is not the rate's.
+    """
+    if state.ceiling_rps:
+        rate = min(rate, state.ceiling_rps)
+    state.learned_rps = max(MIN_LEARNED_RATE, rate)
+    state.probe_at = max(now, state.paused_until) + state.probe_spacing
+    state.probe_answers = 0
+
+
+def _refused(state: BudgetState, answer: Answer, now: float) -> None:
+    """A burst's 429 about the request rate: the rate the service has shown, or the last good one (see the docstring).
+
+    A probe refused also halves the next step and doubles the spacing: the search narrows, and slows, near the limit.
+    """
+    if state.ceiling_rps:  # a header told the rate: a 429 at it is noise or another client; no search
+        rate = max(state.learned_rps * DECREASE, state.accepted_rps)
+        state.learned_rps = max(MIN_LEARNED_RATE, min(state.ceiling_rps, rate))
+        return
+    if not state.learned_rps:  # paced by nothing so far: the service's own figures, not a guess
+        rate = 1 / answer.asked if answer.asked else DEFAULT_LEARNED_RATE
+        _set_rate(state, max(rate, state.accepted_rps), now)
+        return
+    if state.good_rps and state.learned_rps > state.good_rps:
+        rate = state.good_rps
+        state.growth = max(MIN_GROWTH, state.growth / 2)
+        state.probe_spacing = min(MAX_PROBE_SPACING, max(PROBE_SPACING, state.probe_spacing * 2))
+    else:  # a rate that had run clean (or was never judged): what the service answered, within DECREASE of it
+        rate = max(state.learned_rps * DECREASE, min(state.learned_rps, state.accepted_rps))
+        state.good_rps = 0.0  # the rate found clean no longer is; the next that runs clean will be
+        state.probe_spacing = max(PROBE_SPACING, state.probe_spacing)
+    _set_rate(state, rate, now)
+
+
+def _probe(state: BudgetState, now: float) -> None:
+    """An answer at a rate no header gave: once the rate has run clean long enough, it is good; step above it.
+
+    Clean means answered at about the pace, not only without 429s: requests the client sent slower (reserved at
+    an older rate, or a caller that keeps fewer in flight) prove nothing about it, and stepping on them would
+    climb without a test, then meet the limit from far above. Such a window starts again.
+    """
+    state.probe_answers += 1
+    if now < state.probe_at or state.probe_answers < PROBE_ANSWERS:
+        return
+    changed = state.probe_at - state.probe_spacing
+    paced = state.learned_rps * HEADROOM * LEARNED_HEADROOM
+    if state.probe_answers / max(now - changed, 1e-9) < CONFIRM * paced:  # answers since the change, over its time
+        state.probe_at, state.probe_answers = now + state.probe_spacing, 0
+        return
+    state.good_rps = state.learned_rps
+    _set_rate(state, state.learned_rps * (1 + state.growth), now)
+
+
 def _count_answered(state: BudgetState, now: float) -> None:
-    """One more request answered: the answered rate is measured over windows of at least `LESSON_SPACING`."""
+    """One more request answered: the answered rate is measured over windows of at least `LESSON_SPACING`.
+
+    The first answer only starts the window (n answers span n - 1 intervals).
+    """
     if not state.accepted_since:
         state.accepted_since = now
+        return
     state.accepted += 1
     elapsed = now - state.accepted_since
     if elapsed >= LESSON_SPACING:
@@ -487,9 +628,10 @@ class LocalBackend:
             return BudgetState(**vars(self._state))
 
 
-# Named anew (the first version's `rate_budget` held wall-clock times and one refill moment): an older embedkit
-# sharing the file keeps its own table rather than misreading this one's monotonic times, or this one its.
-FILE_TABLE = "rate_budget_learned"
+# Named anew with each change of columns (the first version's `rate_budget` held wall-clock times and one refill
+# moment; `rate_budget_learned` had no probing columns): an older embedkit sharing the file keeps its own table
+# rather than misreading this one's rows, or this one its.
+FILE_TABLE = "rate_budget_probed"
 FILE_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {FILE_TABLE} (
     name TEXT PRIMARY KEY,
@@ -507,12 +649,18 @@ CREATE TABLE IF NOT EXISTS {FILE_TABLE} (
     learned_at REAL NOT NULL,
     accepted INTEGER NOT NULL,
     accepted_since REAL NOT NULL,
-    accepted_rps REAL NOT NULL
+    accepted_rps REAL NOT NULL,
+    good_rps REAL NOT NULL,
+    growth REAL NOT NULL,
+    probe_spacing REAL NOT NULL,
+    probe_at REAL NOT NULL,
+    probe_answers INTEGER NOT NULL
 )
 """
 _COLUMNS = (
     "requests, tokens, requests_updated, tokens_updated, paused_until, generation, observed, probe_until, "
-    "learned_rps, ceiling_rps, learned_tpm, learned_at, accepted, accepted_since, accepted_rps"
+    "learned_rps, ceiling_rps, learned_tpm, learned_at, accepted, accepted_since, accepted_rps, good_rps, growth, "
+    "probe_spacing, probe_at, probe_answers"
 )
 
 
@@ -844,9 +992,25 @@ class RateBudget:
             if wait <= 0:
                 return True
             if stopped is None:
-                time.sleep(wait)
-            elif stopped.wait(wait):
+                self._sleep(wait)
+            elif self._wait(stopped, wait):
                 return False
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep `seconds`, in slices: a `close()` from another thread ends it (`ClosedError`) within `STOP_POLL`."""
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            self._check_open()
+            time.sleep(min(left, STOP_POLL))
+
+    def _wait(self, stopped: threading.Event, seconds: float) -> bool:
+        """Wait `seconds` unless `stopped` is set (True then, at once); a `close()` ends it too (`ClosedError`)."""
+        ends = time.monotonic() + seconds
+        while (left := ends - time.monotonic()) > 0:
+            self._check_open()
+            if stopped.wait(min(left, STOP_POLL)):
+                return True
+        return stopped.is_set()
 
     async def acquire_async(
         self, tokens: int, *, deadline: float | None = None, stopped: threading.Event | None = None
@@ -863,15 +1027,13 @@ class RateBudget:
                 wait, held = self._reserve(tokens, held, deadline)
             if wait <= 0:
                 return True
-            if stopped is None:
-                await asyncio.sleep(wait)
-                continue
             ends = time.monotonic() + wait
             while (left := ends - time.monotonic()) > 0:
-                if stopped.is_set():
+                self._check_open()  # closed meanwhile: ClosedError, not the rest of the wait
+                if stopped is not None and stopped.is_set():
                     return False
                 await asyncio.sleep(min(left, STOP_POLL))
-            if stopped.is_set():
+            if stopped is not None and stopped.is_set():
                 return False
 
     def _reserve(self, tokens: int, held: int | None, deadline: float | None) -> tuple[float, int]:
@@ -892,17 +1054,25 @@ class RateBudget:
             seconds = min(seconds, self.max_pause)
             self.backend.pause(seconds + _jitter(seconds))
 
-    def observe(self, status: int, headers: Mapping[str, str], tokens: int, asked: float | None = None) -> None:
+    def observe(
+        self, status: int, headers: Mapping[str, str], tokens: int, asked: float | None = None,
+        max_wait: float | None = None,
+    ) -> None:  # fmt: skip
         """Learn from an answer to a request of `tokens` tokens: a 429 pauses everyone; limit headers correct.
 
-        `asked` is the wait the answer asked for (the policy reads `Retry-After`/`retry-after-ms`).
+        `asked` is the wait the answer asked for (the policy reads `Retry-After`/`retry-after-ms`); `max_wait` the
+        longest the caller's policy waits (`RetryPolicy.max_retry_after`): a 429 asking longer gives the call up,
+        and pauses the others only `GAVE_UP_PAUSE` (see the module's docstring).
         """
         self._check_open()
         quota_spent = status == 429 and _header_int(headers, "x-ratelimit-remaining-tokens-month") == 0
+        gave_up = status == 429 and asked is not None and max_wait is not None and asked > max_wait
         if status == 429 and not quota_spent:
             # Not for a spent monthly quota: the others should meet its error at once, not wait behind a pause.
-            self.pause(asked if asked is not None else DEFAULT_PAUSE)
-        self.backend.learn(self.limits, read_answer(status, headers, tokens, asked))
+            wait = DEFAULT_PAUSE if asked is None else asked
+            self.pause(min(wait, GAVE_UP_PAUSE) if gave_up else wait)
+        answer = read_answer(status, headers, tokens, asked)
+        self.backend.learn(self.limits, replace(answer, gave_up=True) if gave_up else answer)
 
     def pace(self) -> str | None:
         """The limits this budget paces to, for a progress line: "1 req/s, 500,000 tok/min (learned)"; None: none.

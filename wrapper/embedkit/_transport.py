@@ -240,7 +240,7 @@ class Transport(Generic[HttpClient]):
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
                 return outcome
-            self.guard.observe(request, received.response)
+            self.guard.observe(request, received.response, self.policy.max_retry_after)
             try:
                 outcome = answer(received)
             finally:
@@ -317,7 +317,7 @@ class Transport(Generic[HttpClient]):
             except httpx.HTTPError as error:
                 outcome = after_exception(error)
                 return outcome
-            await self.guard.observe_async(request, received.response)
+            await self.guard.observe_async(request, received.response, self.policy.max_retry_after)
             cancelled = False
             try:
                 outcome = await answer(received)
