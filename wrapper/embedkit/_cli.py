@@ -1033,17 +1033,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"embedkit: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"embedkit: interrupted{resume}", file=sys.stderr)
-        # Only the command's own process may be ended here: a caller of main(argv) (tests, scripts) keeps its own.
-        return _leave_after_interrupt(130) if own_process else 130
+        if not own_process:  # a caller of main(argv) (tests, scripts) keeps its own process and its own handlers
+            print(f"embedkit: interrupted{resume}", file=sys.stderr)
+            return 130
+        return _leave_after_interrupt(130, f"embedkit: interrupted{resume}")
 
 
 # How long an interrupted command waits for the requests already on the wire before it exits without them.
 INTERRUPT_GRACE = 0.5
 # The longest a Ctrl-C takes to end the command, whatever the main thread is waiting for.
 INTERRUPT_LIMIT = 1.0
-# Set once the command has said it was interrupted: the watcher then exits without saying it again.
+# Held while the command says it was interrupted, so that the line is written once, whole, by whichever thread
+# comes first (the main thread's handler and the watcher's deadline can race: both once wrote it, interleaved).
+_INTERRUPT_SAYING = threading.Lock()
 _INTERRUPT_SAID = threading.Event()
+
+
+def _say_interrupted(message: str) -> None:
+    """Write `message` to stderr once per process, in one system call, whichever thread asks first."""
+    with _INTERRUPT_SAYING:
+        if _INTERRUPT_SAID.is_set():
+            return
+        _INTERRUPT_SAID.set()
+        sys.stderr.flush()
+        os.write(2, message.encode() + b"\n")
 
 
 def _watch_interrupts(status: int, message: str) -> None:
@@ -1078,14 +1091,13 @@ def _watch_interrupts(status: int, message: str) -> None:
                 if seen and first is None:
                     first = time.monotonic()
             if seen >= 2 or (first is not None and time.monotonic() >= first + INTERRUPT_LIMIT):
-                if not _INTERRUPT_SAID.is_set():
-                    os.write(2, message.encode() + b"\n")
+                _say_interrupted(message)
                 os._exit(status)
 
     threading.Thread(target=watch, name="embedkit-interrupts", daemon=True).start()
 
 
-def _leave_after_interrupt(status: int) -> int:
+def _leave_after_interrupt(status: int, message: str) -> int:
     """Exit within `INTERRUPT_GRACE` of a Ctrl-C, and at once on a second one; never returns in the main thread.
 
     The calls' threads still wait for the requests already on the wire (up to --timeout); the interpreter would
@@ -1098,9 +1110,10 @@ def _leave_after_interrupt(status: int) -> int:
     import time
 
     if threading.current_thread() is not threading.main_thread():
+        _say_interrupted(message)
         return status
-    _INTERRUPT_SAID.set()
     signal.signal(signal.SIGINT, lambda *_: os._exit(status))  # a second Ctrl-C: at once, without a traceback
+    _say_interrupted(message)
     deadline = time.monotonic() + INTERRUPT_GRACE
     others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.daemon]
     for thread in others:
