@@ -71,6 +71,26 @@ def test_two_jobs_writing_one_output_never_share_a_temporary_file(tmp_path: Path
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == [], "no temporary file left"
 
 
+def test_the_partial_files_of_a_writer_that_is_gone_are_removed_before_the_next_job(tmp_path: Path) -> None:
+    # A second Ctrl-C or SIGKILL ends the process at once: its partial files (as large as the output) stayed.
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, alive = int(gone.stdout), os.getpid()
+    target = tmp_path / "out.npy"
+    left = [tmp_path / f".out.npy.{dead}-0123456789ab.partial", tmp_path / f".out.npy.{dead}-0123456789ab.rows"]
+    kept = [
+        tmp_path / f".out.npy.{alive}-0123456789ab.partial",  # a writer still running
+        tmp_path / ".out.npy.0123456789ab.partial",  # no writer named: not ours to judge
+        tmp_path / f".other.npy.{dead}-0123456789ab.partial",  # another output's
+    ]
+    for path in left + kept:
+        path.write_bytes(b"x")
+    check_output(str(target))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
+
+
 @pytest.mark.parametrize("name", ["out.npy", "out.parquet"])
 def test_a_width_change_between_windows_is_refused_for_both_formats(tmp_path: Path, name: str) -> None:
     # Before: .npy wrote a (3000, 8) matrix from 4- and 8-wide rows, with exit 0.

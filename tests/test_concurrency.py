@@ -348,18 +348,22 @@ def test_a_cancelled_async_wait_gives_its_slot_back() -> None:
 # --- answers held at once (issue 22: the float path's peak RSS) -------------------------------------------------------
 
 
-def test_bodies_held_at_once_are_gain_times_the_knee_of_the_clients_own_stage() -> None:
-    limit, clock = limit_with_clock()
-    assert limit.bodies == limit.limit  # nothing measured yet: no bound beyond the limit
-    # An instant service and a client whose CPU is the bottleneck: one answer at a time, its headers 10 ms after
-    # sending, its body read and decoded in 5 ms.
+def one_answer_at_a_time(limit: ConcurrencyLimit, clock: Clock, headers_after: float, decoded_in: float) -> None:
+    """An instant service and a client whose CPU is the bottleneck: 20 answers, one at a time."""
     for _ in range(20):
         permit = limit.try_acquire()
         assert permit is not None
-        clock.now += 0.010
+        clock.now += headers_after
         limit.hold(permit)
-        clock.now += 0.005
+        clock.now += decoded_in
         limit.release(permit, Signal.SUCCESS)
+
+
+def test_bodies_held_at_once_are_gain_times_the_knee_of_the_clients_own_stage() -> None:
+    limit, clock = limit_with_clock()
+    assert limit.bodies == limit.limit  # nothing measured yet: no bound beyond the limit
+    # Headers 10 ms after sending, the body read and decoded in 5 ms.
+    one_answer_at_a_time(limit, clock, headers_after=0.010, decoded_in=0.005)
     assert limit.min_rtt == pytest.approx(0.010)  # up to the headers: the round trip
     assert limit.min_decode == pytest.approx(0.005)  # the body's reading and decoding
     assert BODY_GAIN * limit.max_rate * limit.min_decode < MIN_BODIES
@@ -381,13 +385,7 @@ def test_bodies_held_at_once_are_gain_times_the_knee_of_the_clients_own_stage() 
 def test_a_body_waits_for_a_slot_and_the_wait_is_not_the_services_round_trip() -> None:
     limit, clock = limit_with_clock()
     # Learn a client whose CPU is the bottleneck (one answer at a time), so that only MIN_BODIES are read at once.
-    for _ in range(20):
-        permit = limit.try_acquire()
-        assert permit is not None
-        clock.now += 0.010
-        limit.hold(permit)
-        clock.now += 0.001
-        limit.release(permit, Signal.SUCCESS)
+    one_answer_at_a_time(limit, clock, headers_after=0.010, decoded_in=0.001)
     assert limit.bodies == MIN_BODIES
     permits = fill(limit)
     assert len(permits) > MIN_BODIES + 1

@@ -773,6 +773,23 @@ def _embed_in_batch(
     return spent
 
 
+# pyarrow's remote filesystems, which `pyarrow.parquet` imports for paths like s3://, and embed never writes to.
+REMOTE_FILESYSTEMS = ("pyarrow._s3fs", "pyarrow._gcsfs", "pyarrow._azurefs", "pyarrow._hdfs")
+
+
+def _skip_remote_filesystems() -> None:
+    """Keep `pyarrow.parquet` from loading the S3, GCS, Azure and HDFS libraries in an `embed` process.
+
+    They are 6 of the 39 MiB that importing pyarrow adds to the Parquet job's peak RSS (measured: 39 MiB with
+    them, 33 without), against a target of 1.2x the `.npy` job's. `pyarrow.fs` imports each inside a
+    try/except ImportError and goes on without it; a module set to None in `sys.modules` is such an ImportError.
+    Only in the command's own process, before pyarrow loads: a caller of `main(argv)` keeps its filesystems.
+    """
+    if "pyarrow" not in sys.modules:
+        for module in REMOTE_FILESYSTEMS:
+            sys.modules.setdefault(module, None)  # type: ignore[arg-type]
+
+
 def _search(args: argparse.Namespace) -> int:
     import json
 
@@ -1027,6 +1044,8 @@ def main(argv: list[str] | None = None) -> int:
     resume = " (run the same command again to resume from its cache)" if args.command == "embed" else ""
     if own_process:
         _watch_interrupts(130, f"embedkit: interrupted{resume}")
+        if args.command == "embed":
+            _skip_remote_filesystems()
     try:
         return COMMANDS[args.command].run(args)
     except (EmbeddingError, TypeError, ValueError, OSError) as error:

@@ -340,8 +340,42 @@ class EmptyInputError(InputError):
 
 
 def _temporary_name(path: Path, suffix: str) -> Path:
-    """A temporary file beside `path`, hidden, named for it and unique to this job: two jobs never share one."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.{suffix}")
+    """A temporary file beside `path`, hidden, named for it and unique to this job: two jobs never share one.
+
+    The name carries the writer's process id, so that the next job on the same output can tell the files of a
+    writer that is gone (ended by a second Ctrl-C, SIGKILL or a power cut, with no chance to clean up) from those
+    of one still writing (`remove_stale_temporaries`).
+    """
+    return path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.{suffix}")
+
+
+def _process_is_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process (EPERM): alive
+        return False
+    return False
+
+
+def remove_stale_temporaries(output: Path) -> list[Path]:
+    """Delete the temporary files that writers of `output` which no longer run left beside it; return them.
+
+    A process ended at once (a second Ctrl-C, SIGKILL) cannot remove its partial files, which can be as large as
+    the output; without this they would stay, hidden, until someone looked. A file whose writer still runs, or
+    whose name does not say which process made it, is kept.
+    """
+    removed = []
+    for candidate in output.parent.glob(f".{globbing.escape(output.name)}.*-*.*"):
+        writer, _, rest = candidate.name[len(output.name) + 2 :].partition("-")
+        if not writer.isdigit() or rest.rpartition(".")[2] not in ("partial", "rows"):
+            continue
+        if _process_is_gone(int(writer)):
+            with contextlib.suppress(OSError):
+                candidate.unlink()
+                removed.append(candidate)
+    return removed
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
@@ -379,6 +413,7 @@ def check_output(output: str, *, input_path: str | None = None, overwrite: bool 
         raise InputError(f"{output}: cannot write in {folder} ({error.strerror})", argument="output") from None
     os.close(handle)
     os.unlink(probe)
+    remove_stale_temporaries(target)
 
 
 def _check_shape(records: list[Record], vectors: np.ndarray[Any, Any], width: int | None, dtype: Any) -> None:

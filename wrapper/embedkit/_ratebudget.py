@@ -41,7 +41,8 @@ Where no header tells the request rate, it is found by probing, as few 429s as t
 - The first 429 of a key paced by nothing sets the rate to one request per `Retry-After`, or to the rate the
   service answered over the last window (`accepted_rps`, at least `LESSON_SPACING` long) when that is higher: what
   it answered, it evidently allows. Either is a rate the service has shown, not a multiplicative guess.
-- Then the rate probes upward: once it has run clean for `probe_spacing` seconds and `PROBE_ANSWERS` answers, it
+- Then the rate probes upward: once it has run clean for `probe_spacing` seconds (`FREE_TIER_TRUST` at the free
+  tier's pace: a short job there sends no probe, each of which would be a 429) and `PROBE_ANSWERS` answers, it
   is the last good rate (`good_rps`) and the next step is `growth` times it higher: doubling at first (a slow
   start: a paid tier's 10 requests/s is found in a few seconds), and after each probe refused, half the step
   (down to `MIN_GROWTH`: the search narrows on the limit) and twice the spacing (up to `MAX_PROBE_SPACING`: a
@@ -157,6 +158,12 @@ FIRST_GROWTH = 1.0
 MIN_GROWTH = 0.05
 FIRST_PROBE_SPACING = 1.0
 PROBE_SPACING = 4.0
+# How long the free tier's pace (DEFAULT_LEARNED_RATE) runs clean before the first probe above it. A probe at a key
+# limited to 1 request/s is a 429, and a 5,000-text job is about ten requests: probing after one second made two
+# of its twelve requests 429s (0.74 of the limit). After ten seconds such a job never probes, and a longer one
+# still finds a paid tier's rate within seconds of that (the steps after a clean first one come FIRST_PROBE_SPACING
+# apart).
+FREE_TIER_TRUST = 10.0
 MAX_PROBE_SPACING = 60.0
 PROBE_ANSWERS = 2
 # A probe counts only if the service answered at least this share of the pace (see `_probe`); and reservations at a
@@ -432,6 +439,7 @@ def learn(state: BudgetState, limits: RateLimits, answer: Answer, now: float) ->
         state.learned_tpm = answer.tokens_limit  # what remains of the minute caps the bucket (`correct`, below)
         if first and not state.learned_rps and not limits.enabled and answer.status < 400:
             # Limited, but not saying its request rate: start at Mistral's free tier and probe up from there.
+            state.probe_spacing = max(state.probe_spacing, FREE_TIER_TRUST)
             _set_rate(state, DEFAULT_LEARNED_RATE, now)
             state.requests = min(state.requests, 0.0)  # the first request spent the service's bucket
             state.requests_updated = max(state.paused_until, probe_sent)
@@ -505,6 +513,8 @@ def _probe(state: BudgetState, now: float) -> None:
         state.probe_at, state.probe_answers = now + state.probe_spacing, 0
         return
     state.good_rps = state.learned_rps
+    if state.probe_spacing == FREE_TIER_TRUST:  # the free tier's pace held: the key is paid; search up quickly
+        state.probe_spacing = FIRST_PROBE_SPACING
     _set_rate(state, state.learned_rps * (1 + state.growth), now)
 
 
