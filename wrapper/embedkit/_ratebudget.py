@@ -44,9 +44,10 @@ Where no header tells the request rate, it is found by probing, as few 429s as t
 - Then the rate probes upward: once it has run clean for `probe_spacing` seconds (`FREE_TIER_TRUST` at the free
   tier's pace: a short job there sends no probe, each of which would be a 429) and `PROBE_ANSWERS` answers, it
   is the last good rate (`good_rps`) and the next step is `growth` times it higher: doubling at first (a slow
-  start: a paid tier's 10 requests/s is found in a few seconds), and after each probe refused, half the step
-  (down to `MIN_GROWTH`: the search narrows on the limit) and twice the spacing (up to `MAX_PROBE_SPACING`: a
-  key at its limit is refused about once a minute, not every few requests, as the 1%-per-answer climb was).
+  start: a paid tier's 10 requests/s is found a few seconds after the first step), and after each probe
+  refused, half the step (down to `MIN_GROWTH`: the search narrows on the limit) and twice the spacing (up to
+  `MAX_PROBE_SPACING`: a key at its limit is refused about once a minute, not every few requests, as the
+  1%-per-answer climb was).
 - A 429 during a probe (the rate above the last good one) falls back to the last good rate at once. A 429 at a
   rate that had run clean (the service's limit went down, or another client of the key took its share) slows to
   the rate the service answered over the last window, but never below `DECREASE` of the rate (so 429s a service
@@ -158,11 +159,13 @@ FIRST_GROWTH = 1.0
 MIN_GROWTH = 0.05
 FIRST_PROBE_SPACING = 1.0
 PROBE_SPACING = 4.0
-# How long the free tier's pace (DEFAULT_LEARNED_RATE) runs clean before the first probe above it. A probe at a key
-# limited to 1 request/s is a 429, and a 5,000-text job is about ten requests: probing after one second made two
-# of its twelve requests 429s (0.74 of the limit). After ten seconds such a job never probes, and a longer one
-# still finds a paid tier's rate within seconds of that (the steps after a clean first one come FIRST_PROBE_SPACING
-# apart).
+# How long the free tier's pace (DEFAULT_LEARNED_RATE) runs clean before the first probe above it. A free key's
+# answers carry token headers only, under a limit of 1 request/s per key (a user's probe of the free tier's
+# headers, r/MistralAI "Mistral API quota and rate limits pools analysis for Free Tier plan", 2026-02-23:
+# https://www.reddit.com/r/MistralAI/comments/1rc8rwf/), so a probe at such a key is a 429; and a 5,000-text job is
+# about ten requests: probing after one second made two of its twelve requests 429s (0.74 of the limit). After ten
+# seconds such a job never probes, and a longer one still finds a paid tier's rate within seconds of that (the
+# steps after a clean first one come FIRST_PROBE_SPACING apart).
 FREE_TIER_TRUST = 10.0
 MAX_PROBE_SPACING = 60.0
 PROBE_ANSWERS = 2
