@@ -48,7 +48,9 @@ Where no header tells the request rate, it is found by probing, as few 429s as t
   refused, half the step (down to `MIN_GROWTH`: the search narrows on the limit) and twice the spacing (up to
   `MAX_PROBE_SPACING`: a key at its limit is refused about once a minute, not every few requests, as the
   1%-per-answer climb was).
-- A 429 during a probe (the rate above the last good one) falls back to the last good rate at once. A 429 at a
+- A 429 during a probe (the rate above the last good one) falls back to the last good rate at once; when that
+  probe was the first step above the free tier's pace, the key is a free one, and the next probe is a minute
+  away (`MAX_PROBE_SPACING`), not a few seconds: a free key is refused at most once a minute. A 429 at a
   rate that had run clean (the service's limit went down, or another client of the key took its share) slows to
   the rate the service answered over the last window, but never below `DECREASE` of the rate (so 429s a service
   sends at random, not for a limit, do not stall the job). Either way, at most one lesson per burst of 429s
@@ -491,8 +493,11 @@ def _refused(state: BudgetState, answer: Answer, now: float) -> None:
         return
     if state.good_rps and state.learned_rps > state.good_rps:
         rate = state.good_rps
+        free_tier = state.good_rps == DEFAULT_LEARNED_RATE and state.growth == FIRST_GROWTH
         state.growth = max(MIN_GROWTH, state.growth / 2)
         state.probe_spacing = min(MAX_PROBE_SPACING, max(PROBE_SPACING, state.probe_spacing * 2))
+        if free_tier:  # the first step above the free tier's pace refused: a free key; look again once a minute
+            state.probe_spacing = MAX_PROBE_SPACING
     else:  # a rate that had run clean (or was never judged): what the service answered, within DECREASE of it
         rate = max(state.learned_rps * DECREASE, min(state.learned_rps, state.accepted_rps))
         state.good_rps = 0.0  # the rate found clean no longer is; the next that runs clean will be
