@@ -7,6 +7,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,9 +75,6 @@ def test_two_jobs_writing_one_output_never_share_a_temporary_file(tmp_path: Path
 
 def test_the_partial_files_of_a_writer_that_is_gone_are_removed_before_the_next_job(tmp_path: Path) -> None:
     # A second Ctrl-C or SIGKILL ends the process at once: its partial files (as large as the output) stayed.
-    import subprocess
-    import sys
-
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead, alive = int(gone.stdout), os.getpid()
     target = tmp_path / "out.npy"

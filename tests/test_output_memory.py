@@ -8,6 +8,7 @@ the columns built from buffers instead are the ones `pa.array` built.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,20 +47,33 @@ def test_writing_parquet_does_not_import_pandas(tmp_path: Path) -> None:
     assert pq.read_table(tmp_path / "out.parquet").num_rows == 300
 
 
-def test_an_embed_process_writes_and_reads_parquet_without_loading_the_remote_filesystems(tmp_path: Path) -> None:
+EMBED_AS_THE_COMMAND = """
+import sys
+from embedkit._cli import main
+
+sys.argv = ["embedkit", *sys.argv[1:]]  # main() reading sys.argv: the command's own process, as `embedkit` runs it
+status = main()
+print(status, any("libarrow_s3" in line for line in open("/proc/self/maps")))
+"""
+
+
+def test_the_embed_command_writes_parquet_without_loading_the_remote_filesystems(tmp_path: Path) -> None:
     # 6 of the 39 MiB that pyarrow adds to the Parquet job's peak RSS; `pyarrow.fs` goes on without them.
-    script = (
-        "from embedkit._cli import _skip_remote_filesystems\n_skip_remote_filesystems()\n"
-        + WRITE_WINDOWS
-        + "import pyarrow.parquet as pq\nassert pq.read_table(sys.argv[1]).num_rows == 300\n"
-        "print(any('libarrow_s3' in line for line in open('/proc/self/maps')))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path / "out.parquet")], capture_output=True, text=True,
-        check=False, timeout=120,
-    )  # fmt: skip
+    from embedkit_server import DEV_TOKEN, BackgroundServer
+
+    source, output = tmp_path / "in.jsonl", tmp_path / "out.parquet"
+    source.write_text("".join(f'{{"id": "r{i}", "text": "text {i}", "lang": "en"}}\n' for i in range(50)))
+    with BackgroundServer() as server:
+        done = subprocess.run(
+            [sys.executable, "-c", EMBED_AS_THE_COMMAND, "embed", str(source), str(output), "--base-url", server.url,
+             "--no-progress"],
+            capture_output=True, text=True, check=False, timeout=120,
+            env={**os.environ, "MISTRAL_API_KEY": DEV_TOKEN},
+        )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False"]  # neither pandas nor the S3 library loaded
+    assert done.stdout.split()[-2:] == ["0", "False"], done.stdout + done.stderr
+    table = pq.read_table(output)
+    assert (table.num_rows, table.column("lang").to_pylist()[:1]) == (50, ["en"])
 
 
 def test_columns_from_buffers_are_what_pa_array_made(tmp_path: Path) -> None:

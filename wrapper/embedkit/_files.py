@@ -359,23 +359,18 @@ def _process_is_gone(pid: int) -> bool:
     return False
 
 
-def remove_stale_temporaries(output: Path) -> list[Path]:
-    """Delete the temporary files that writers of `output` which no longer run left beside it; return them.
+def remove_stale_temporaries(output: Path) -> None:
+    """Delete the temporary files that writers of `output` which no longer run left beside it.
 
     A process ended at once (a second Ctrl-C, SIGKILL) cannot remove its partial files, which can be as large as
     the output; without this they would stay, hidden, until someone looked. A file whose writer still runs, or
     whose name does not say which process made it, is kept.
     """
-    removed = []
     for candidate in output.parent.glob(f".{globbing.escape(output.name)}.*-*.*"):
         writer, _, rest = candidate.name[len(output.name) + 2 :].partition("-")
-        if not writer.isdigit() or rest.rpartition(".")[2] not in ("partial", "rows"):
-            continue
-        if _process_is_gone(int(writer)):
+        if writer.isdigit() and rest.rpartition(".")[2] in ("partial", "rows") and _process_is_gone(int(writer)):
             with contextlib.suppress(OSError):
                 candidate.unlink()
-                removed.append(candidate)
-    return removed
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
@@ -734,6 +729,7 @@ def search_matrix(path: str) -> tuple[np.ndarray[Any, Any], bool]:
             mapped = np.load(cached, mmap_mode="r")
             if mapped.shape == (rows, width) and mapped.dtype == np.float32:
                 return mapped, True
+    remove_stale_temporaries(cached)  # a search killed while writing it left one as large as the vectors
     temporary = _temporary_name(cached, "partial")
     try:
         open_memmap: Any = np.lib.format.open_memmap

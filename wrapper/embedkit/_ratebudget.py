@@ -444,7 +444,7 @@ def learn(state: BudgetState, limits: RateLimits, answer: Answer, now: float) ->
         state.learned_tpm = answer.tokens_limit  # what remains of the minute caps the bucket (`correct`, below)
         if first and not state.learned_rps and not limits.enabled and answer.status < 400:
             # Limited, but not saying its request rate: start at Mistral's free tier and probe up from there.
-            state.probe_spacing = max(state.probe_spacing, FREE_TIER_TRUST)
+            state.probe_spacing = FREE_TIER_TRUST  # `_probe` knows this start by it
             _set_rate(state, DEFAULT_LEARNED_RATE, now)
             state.requests = min(state.requests, 0.0)  # the first request spent the service's bucket
             state.requests_updated = max(state.paused_until, probe_sent)
