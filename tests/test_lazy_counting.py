@@ -9,7 +9,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +17,8 @@ from embedkit import AsyncEmbedder, BatchLimits, Embedder, InputTooLongError
 from embedkit._batching import fit, plan
 from embedkit._ratebudget import LocalBackend, RateBudget, RateLimits
 from embedkit._tokens import ByteBound, ExactCounter, TokenCounts, counter_for
-from embedkit_server import DEV_TOKEN, BackgroundServer
+from embedkit_server import DEV_TOKEN, BackgroundServer, ServerConfig
+from embedkit_server._ratelimit import RateLimits as ServerLimits
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -288,9 +289,18 @@ class RecordingBudget(RateBudget):
         super().__init__(limits, LocalBackend(limits))
         self.reserved: list[int] = []
 
-    def acquire(self, tokens: int, **kwargs: Any) -> bool:
-        self.reserved.append(tokens)
-        return super().acquire(tokens, **kwargs)
+    def acquire(self, tokens: int | Callable[[], int], **kwargs: Any) -> bool:
+        # The guard passes a function where the count may change while it waits: note what it last reserved.
+        cost = tokens if callable(tokens) else (lambda: tokens)
+        spent: list[int] = []
+
+        def recorded() -> int:
+            spent.append(cost())
+            return spent[-1]
+
+        admitted = super().acquire(recorded, **kwargs)
+        self.reserved.append(spent[-1])
+        return admitted
 
 
 @pytest.mark.parametrize("model", MODELS)
@@ -309,3 +319,24 @@ def test_a_tokens_per_minute_budget_reserves_exact_counts(server: BackgroundServ
                           rate_budget=requests_only, progress=False) as embedder:  # fmt: skip
         embedder.embed(texts, model=model)
     assert requests_only.reserved == [sum(ByteBound().count(texts[i : i + 8])) for i in range(0, 40, 8)]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_tokens_per_minute_limit_learned_from_the_service_reserves_exact_counts(model: str) -> None:
+    # No limit given: the service's x-ratelimit-limit-tokens-minute is learned from the first answer, and every
+    # request after it reserves its exact count, not the batcher's bound (3x here). Reserving the bound paced a
+    # free-tier job of full batches (1 request/s, 500,000 tokens/min) at 0.7 of its token limit.
+    texts = [f"{i}: " + SENTENCE * 3 for i in range(40)]
+    counts, bounds = exact(model).count(texts), ByteBound().count(texts)
+    budget = RecordingBudget(RateLimits())
+    limited = ServerConfig(rate_limits=ServerLimits(tokens_per_minute=60_000_000))
+    with (
+        BackgroundServer(limited) as server,
+        Embedder.mistral(
+            base_url=server.url, api_key=DEV_TOKEN, batch_size=8, max_concurrency=1, rate_budget=budget, progress=False
+        ) as embedder,
+    ):
+        result = embedder.embed(texts, model=model)
+    assert budget.reserved[0] == sum(bounds[:8]), "the first request, before any limit is known: the bound"
+    assert budget.reserved[1:] == [sum(counts[i : i + 8]) for i in range(8, 40, 8)]
+    assert sum(counts) == result.usage.prompt_tokens

@@ -19,6 +19,10 @@ over the limit (n answers span n - 1 intervals), the share of requests answered 
 embedkit: once with the server's request headers (`x-ratelimit-limit-req-minute`), and once "429s only, no request
 header" (`--no-request-headers`: the server sends only its token headers, as Mistral's documented ones are, and
 says its request limit by nothing but 429s with a whole-second `Retry-After`), so the rate is learned from 429s.
+At 1 request/s embedkit also runs against the free tier as reported: 1 request/s and 500,000 tokens/min, token
+headers only. There the token limit binds before the request limit (a request of default batching carries about
+11,000 tokens: 500,000 a minute is about 0.74 requests/s), and that row's achieved figure is over the limit that
+binds.
 `--request-batch-size` makes more, smaller requests of the same texts (the steady state, not the first seconds).
 
     python tools/bench_ratelimit.py [--texts 100000] [--seconds 60] [--request-texts 5000] [--request-batch-size N]
@@ -394,11 +398,21 @@ class RateRun:
     finished: bool = True
     # Whether the server said its request limit in headers (False: only by 429s, `--no-request-headers`).
     headers: bool = True
+    # The server's token limit when it binds (0: none that does) and the tokens it served the client.
+    tokens_limit: float = 0.0
+    tokens: int = 0
+
+    def binding(self) -> float:
+        """The limit that binds, in requests/s: R, or the tokens per minute over the tokens a request carried."""
+        answered = self.requests - self.refused
+        if not self.tokens_limit or not self.tokens or answered < 1:
+            return self.limit
+        return min(self.limit, self.tokens_limit / 60 / (self.tokens / answered))
 
     def ratio(self) -> float:
-        """Requests answered per second over the run (n answers, n - 1 intervals), over the limit."""
+        """Requests answered per second over the run (n answers, n - 1 intervals), over the limit that binds."""
         answered = self.requests - self.refused
-        return (answered - 1) / self.seconds / self.limit if self.seconds > 0 and answered > 1 else 0.0
+        return (answered - 1) / self.seconds / self.binding() if self.seconds > 0 and answered > 1 else 0.0
 
     def share(self) -> float:
         """The share of requests answered 429."""
@@ -408,16 +422,22 @@ class RateRun:
 # The token limit of the "429s only" servers: far above what the runs spend (it never refuses), there so that their
 # answers carry the token headers a service that tells no request limit still sends.
 UNBINDING_TOKENS_PER_MINUTE = 100_000_000
+# Mistral's free tier as reported: 1 request/s and 500,000 tokens/min per organisation
+# (https://apis.io/rate-limits/mistral/mistral-rate-limits/), its answers carrying the token headers only (a
+# user's probe of them: https://www.reddit.com/r/MistralAI/comments/1rc8rwf/, 2026-02-23).
+FREE_TIER_REQUESTS_PER_SECOND = 1.0
+FREE_TIER_TOKENS_PER_MINUTE = 500_000
 
 
 def request_rate_run(
     kind: str, name: str, texts: int, limit: float, directory: Path, timeout: float, *, headers: bool = True,
-    batch_size: int = 0,
+    batch_size: int = 0, tokens_per_minute: int = 0,
 ) -> RateRun:  # fmt: skip
     """One process of `kind` embedding `texts` texts against a fresh server limited to `limit` requests/s.
 
-    `headers=False`: the server tells its request limit only by 429s (`--no-request-headers`); `batch_size` > 0:
-    embedkit sends that many texts a request (0: its default batching).
+    `headers=False`: the server tells its request limit only by 429s (`--no-request-headers`), and its token limit
+    is `tokens_per_minute` (0: one that never binds); `batch_size` > 0: embedkit sends that many texts a request
+    (0: its default batching).
     """
     from embedkit_server import ServerProcess
     from embedkit_server._runner import read_stats
@@ -426,7 +446,8 @@ def request_rate_run(
     command = [sys.executable, "-m", "embedkit_server", "--honour-base64", "--requests-per-second", f"{limit:g}",
                "--token-file", str(token_file(directory))]  # fmt: skip
     if not headers:
-        command += ["--no-request-headers", "--tokens-per-minute", str(UNBINDING_TOKENS_PER_MINUTE)]
+        tokens = tokens_per_minute or UNBINDING_TOKENS_PER_MINUTE
+        command += ["--no-request-headers", "--tokens-per-minute", str(tokens)]
     server = ServerProcess(command, output=output)
     finished, report = True, None
     with server as url:
@@ -455,12 +476,15 @@ def request_rate_run(
     # counting) is not the rate limit's; a run killed at the time limit counts from launch to kill.
     window = float(stats.get("admitted_span", 0.0)) if finished and report else stopped - launched
     failures = report["failures"] if report else 1
-    return RateRun(name, limit, stats["requests"] - 1, stats["refused"], window, failures, finished, headers)
+    return RateRun(name, limit, stats["requests"] - 1, stats["refused"], window, failures, finished, headers,
+                   tokens_per_minute, int(stats.get("tokens_served", 0)))  # fmt: skip
 
 
 EMBEDKIT_DEFAULTS = "embedkit (defaults)"
 # The rows whose server tells its request limit only by 429s (`--no-request-headers`).
 NO_REQUEST_HEADER = "embedkit (defaults), 429s only, no request header"
+# The row against the free tier as reported (run at its 1 request/s only).
+FREE_TIER = "embedkit (defaults), the free tier as reported: 429s only, 500,000 tokens/min"
 
 
 def scenario_requests(
@@ -469,32 +493,41 @@ def scenario_requests(
 ) -> list[str]:  # fmt: skip
     """Default settings against servers limited per second, beside MistralAIEmbeddings; the report's lines.
 
-    Embedkit runs twice a limit: the server telling its limit in headers, and telling it only by 429s.
+    Embedkit runs twice a limit: the server telling its limit in headers, and telling it only by 429s; at the free
+    tier's 1 request/s a third time, against the free tier's token limit too.
     `timeout`: how long a run may take before it is killed (default: generous for `texts`); `batch_size` > 0:
     embedkit's texts per request (0: its default batching, about 500 texts a request here); `sdks=False`: embedkit only.
     """
-    clients = [("embedkit-defaults", EMBEDKIT_DEFAULTS, True), ("embedkit-defaults", NO_REQUEST_HEADER, False)]
+    clients = [("embedkit-defaults", EMBEDKIT_DEFAULTS, True, 0), ("embedkit-defaults", NO_REQUEST_HEADER, False, 0),
+               ("embedkit-defaults", FREE_TIER, False, FREE_TIER_TOKENS_PER_MINUTE)]  # fmt: skip
     if sdks and installed("langchain_mistralai"):
-        clients.append(("langchain_mistralai", "langchain-mistralai MistralAIEmbeddings", True))
+        clients.append(("langchain_mistralai", "langchain-mistralai MistralAIEmbeddings", True, 0))
     per_request = batch_size or 500
     runs: list[RateRun] = []
     with tempfile.TemporaryDirectory() as temporary:
         for limit in limits:
-            for kind, name, headers in clients:
+            for kind, name, headers, tokens_per_minute in clients:
+                if tokens_per_minute and limit != FREE_TIER_REQUESTS_PER_SECOND:
+                    continue  # the free tier's token limit goes with its request limit only
                 # Generous: 5,000 texts take about 10 requests; a client that fails to finish is killed.
                 allowed = timeout if timeout is not None else 120 + 4 * texts / per_request / limit
                 runs.append(request_rate_run(kind, name, texts, limit, Path(temporary), allowed, headers=headers,
-                                             batch_size=batch_size if kind.startswith("embedkit") else 0))  # fmt: skip
+                                             batch_size=batch_size if kind.startswith("embedkit") else 0,
+                                             tokens_per_minute=tokens_per_minute))  # fmt: skip
                 print(f"  request rate {limit:g}/s, {name}: {runs[-1].seconds:.1f} s", file=sys.stderr, flush=True)
     batching = f"{batch_size} texts a request" if batch_size else "default batching"
     lines = [f"\n## Rate limit learned, not configured: {texts:,} texts ({batching}), a server limited per second\n",
              "The reference server with `--requests-per-second R` (it answers 429 with `Retry-After`, and the "
              "`x-ratelimit-*` headers api.mistral.ai is reported to send); each client in one process with its "
              "default settings (embedkit: no limit given). \"429s only, no request header\": the server also with "
-             "`--no-request-headers` (only the token headers, and 429s with a whole-second `Retry-After`). Achieved: "
+             "`--no-request-headers` (only the token headers, and 429s with a whole-second `Retry-After`). \"The free "
+             "tier as reported\": also with `--tokens-per-minute 500000`, the free tier's token limit, which binds "
+             "first here (default batching puts about 11,000 tokens in a request: about 0.74 requests/s). Achieved: "
              "requests answered per second from the first request admitted to the last, as the server saw them "
-             "(n answers, n - 1 intervals), over R.\n",
-             "| limit | client | requests | answered 429 | achieved x R | seconds | failures | finished |",
+             "(n answers, n - 1 intervals), over the limit that binds (R, or the tokens per minute over the tokens "
+             "a request carried).\n",
+             "| limit | client | requests | answered 429 | achieved x the binding limit | seconds | failures | "
+             "finished |",
              "| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |"]  # fmt: skip
     for run in runs:
         finished = "yes" if run.finished else "no (killed)"
@@ -504,7 +537,7 @@ def scenario_requests(
         lines.append("\nlangchain-mistralai is not installed here (`pip install langchain-mistralai`): not run.")
     lines.append("\n### Learned-rate targets\n\n| target | measured | met |\n| --- | ---: | --- |")
     for run in runs:
-        if run.name not in (EMBEDKIT_DEFAULTS, NO_REQUEST_HEADER):
+        if run.name not in (EMBEDKIT_DEFAULTS, NO_REQUEST_HEADER, FREE_TIER):
             continue
         for what, met, value in (
             ("0 failures", run.failures == 0 and run.finished, str(run.failures)),

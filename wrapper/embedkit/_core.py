@@ -8,6 +8,7 @@ batches, rows and numbering.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -46,6 +47,7 @@ from ._result import EmbeddingResult, Usage
 from ._security import APIKey, check_transport, wrap
 from ._services import SERVICES, Service
 from ._similarity import normalize
+from ._tokens import mode_of
 
 logger = logging.getLogger("embedkit")
 
@@ -313,9 +315,11 @@ class Call:
     stopped: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     # Token counts of the pending texts, summed (entry i: the first i texts), as the batcher counted them: what
-    # each request spends of the rate budget (exact with a tokens/min limit and the tokenizer; else they may be
-    # bounds, which only a tokens/min limit would spend).
+    # each request spends of the rate budget (exact with a tokens/min limit given and the tokenizer; else they may
+    # be bounds, and a request's exact count is made when a limit learned from the service spends them: see
+    # `exact_tokens`).
     token_offsets: np.ndarray[Any, np.dtype[np.int64]] = field(default_factory=lambda: np.zeros(1, np.int64))
+    _counting: threading.Lock = field(default_factory=threading.Lock)
     # The monotonic moment the call must end by (`deadline=`), and the timer that stops it then.
     deadline: float | None = None
     _timer: threading.Timer | None = None
@@ -413,8 +417,23 @@ class Call:
         kwargs["url"] = self.settings.base_url + kwargs["url"]
         kwargs["auth"] = self.settings.auth
         tokens = int(self.token_offsets[batch.stop] - self.token_offsets[batch.start])
-        kwargs["extensions"] = {TICKET: Ticket(tokens, self.deadline)}
+        exact = None
+        if self.settings.budget.limits.tokens_per_minute is None and mode_of(self.limits.tokenizer) == "lazy":
+            exact = functools.partial(self.exact_tokens, batch)  # the counts may be bounds: see `exact_tokens`
+        kwargs["extensions"] = {TICKET: Ticket(tokens, self.deadline, exact)}
         return kwargs
+
+    def exact_tokens(self, batch: Batch) -> int:
+        """The exact token count of a batch whose planned count may be a bound (3-4x the exact count for prose).
+
+        Asked by the guard once the budget paces a tokens/min limit it learned from the service's headers (a
+        given limit made the counts exact at the start): reserving the bound paced a free-tier job of full
+        batches at 0.7 of its token limit. One count at a time (the tokenizer is shared by the call's workers).
+        """
+        with self._counting:
+            counts = self.limits.count(self.pending[batch.start : batch.stop])
+            counts.make_exact()
+            return int(sum(counts.values))
 
     def answer(self, response: httpx.Response, batch: Batch, content: bytes | memoryview | None = None) -> Outcome:
         """What an answer to `batch` means for this call: rows recorded (DONE), or what the policy says.

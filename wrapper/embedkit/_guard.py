@@ -19,8 +19,8 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -34,12 +34,26 @@ TICKET = "embedkit.ticket"
 _ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("embedkit_attempt", default=None)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Ticket:
-    """What a request costs (tokens, as the batcher counted them) and when its call must end (monotonic)."""
+    """What a request costs (tokens, as the batcher counted them) and when its call must end (monotonic).
+
+    `count_exactly`: where the batcher's count may be a bound, how to count the request exactly, done once, when a
+    budget pacing a tokens/min limit learned from the service first asks (see `Guard.cost`). `reserved`: what
+    the last admission reserved, which the answer corrects to what was charged.
+    """
 
     tokens: int = 0
     deadline: float | None = None
+    count_exactly: Callable[[], int] | None = None
+    _exact: int | None = field(default=None, repr=False)
+    reserved: int | None = None
+
+    def exact_tokens(self) -> int:
+        """The exact count (the batcher's, when it was exact already)."""
+        if self._exact is None:
+            self._exact = self.count_exactly() if self.count_exactly is not None else self.tokens
+        return self._exact
 
 
 def attempt_limit(timeout: httpx.Timeout) -> float | None:
@@ -67,15 +81,42 @@ class Guard:
             ends.append(time.monotonic() + self.limit)
         return min(ends) if ends else None
 
+    def cost(self, ticket: Ticket) -> int:
+        """The tokens a request spends from the budget: what the service will charge, as near as it is known.
+
+        The batcher's count, unless it may be a bound and the budget paces a tokens/min limit it learned from the
+        service (a given limit made the counts exact already): then the request's exact count. Reserving the
+        bound paced a free-tier job of full batches at 0.7 of its token limit.
+        """
+        if ticket.count_exactly is None or self.budget.limits.tokens_per_minute is not None:
+            return ticket.tokens
+        return ticket.exact_tokens() if self.budget.paces_tokens() else ticket.tokens
+
+    def _reservation(self, ticket: Ticket) -> Callable[[], int] | int:
+        """What `acquire` reserves for `ticket`: its cost, asked again before each try and recorded for the answer.
+
+        The limits the budget learns while the key's first request is in flight change the cost (see `cost`), and
+        the answer corrects what was reserved, not what a later count says, to what was charged.
+        """
+        ticket.reserved = ticket.tokens
+        if ticket.count_exactly is None:
+            return ticket.tokens
+
+        def cost() -> int:
+            ticket.reserved = self.cost(ticket)
+            return ticket.reserved
+
+        return cost
+
     def admit(self, request: dict[str, Any], stopped: threading.Event | None) -> bool:
         """Wait for the budget (False: the call stopped meanwhile); raises `DeadlineExceededError` past the call's."""
         ticket = _ticket(request)
-        return self.budget.acquire(ticket.tokens, deadline=ticket.deadline, stopped=stopped)
+        return self.budget.acquire(self._reservation(ticket), deadline=ticket.deadline, stopped=stopped)
 
     async def admit_async(self, request: dict[str, Any], stopped: threading.Event | None = None) -> bool:
         """`admit` for asyncio (False: the call stopped meanwhile)."""
         ticket = _ticket(request)
-        return await self.budget.acquire_async(ticket.tokens, deadline=ticket.deadline, stopped=stopped)
+        return await self.budget.acquire_async(self._reservation(ticket), deadline=ticket.deadline, stopped=stopped)
 
     @contextlib.contextmanager
     def watch(self, request: dict[str, Any]) -> Iterator[None]:
@@ -104,9 +145,9 @@ class Guard:
 
         `max_wait`: the policy's `max_retry_after` (a 429 asking longer gives the call up: a short pause only).
         """
-        self.budget.observe(
-            response.status_code, response.headers, _ticket(request).tokens, retry_after(response.headers), max_wait
-        )
+        ticket = _ticket(request)
+        reserved = ticket.tokens if ticket.reserved is None else ticket.reserved
+        self.budget.observe(response.status_code, response.headers, reserved, retry_after(response.headers), max_wait)
 
     async def observe_async(
         self, request: dict[str, Any], response: httpx.Response, max_wait: float | None = None

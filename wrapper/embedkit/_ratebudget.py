@@ -27,7 +27,10 @@ into the shared state, so every worker of the key paces to it: `x-ratelimit-limi
 per minute, `x-ratelimit-limit-req-minute` (or `-req-second`) the requests per second, and a 429 that is not about
 tokens teaches a request rate where no header gave one. Until the first answer of a key is seen, its first request
 goes alone and the others wait for it (at most `PROBE_WAIT`): a burst of a whole window into a key limited to 1
-request/s would be refused but for one.
+request/s would be refused but for one. Once a tokens/min limit is learned, each request reserves its exact token
+count (the client's guard counts it then, `acquire` asking its cost again before each try), not the batcher's
+bound, and the token bucket holds at least the request being reserved: a full batch (11,000-16,000 tokens) is more
+than half a second of the free tier's 500,000 tokens/min.
 
 Where no header tells the request rate, it is found by probing, as few 429s as the search allows:
 
@@ -103,6 +106,7 @@ clamped to now (emptied, not paused), never waited for.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import math
 import os
@@ -313,9 +317,16 @@ def _rates(limits: RateLimits) -> tuple[float, float]:
     return (limits.requests_per_second or 0.0) * HEADROOM, (limits.tokens_per_minute or 0.0) / 60 * HEADROOM
 
 
-def _refill(state: BudgetState, limits: RateLimits, now: float) -> None:
-    """Bring the buckets `limits` limits up to `now`, at its rates and to its capacities; leave the others alone."""
+def _refill(state: BudgetState, limits: RateLimits, now: float, cost: int = 0) -> None:
+    """Bring the buckets `limits` limits up to `now`, at its rates and to its capacities; leave the others alone.
+
+    The token bucket holds at least the `cost` of the request being reserved: one of more tokens than half a
+    second's is then paced by its own size. Capped at half a second, the tokens that came in while the request
+    waited for a worker (a request of 11,000 tokens at 500,000 a minute is 1.3 s of them) were lost, and such
+    requests went at 0.8 of the token limit instead of at it.
+    """
     requests, tokens = _capacities(limits)
+    tokens = max(tokens, float(cost))
     request_rate, token_rate = _rates(limits)
     if limits.requests_per_second is not None:
         elapsed = max(0.0, now - state.requests_updated)
@@ -371,18 +382,22 @@ def reserve(
         if max_wait is not None and wait > max_wait:
             return None, state.generation
         return wait, -1
-    _refill(state, limits, now)
+    _refill(state, limits, now, cost)
     requests, tokens = state.requests, state.tokens
     if limits.requests_per_second is not None:
         requests -= 1
     if limits.tokens_per_minute is not None:
         tokens -= cost
     request_rate, token_rate = _rates(limits)
-    behind = max(-requests / request_rate if request_rate else 0.0, -tokens / token_rate if token_rate else 0.0, 0.0)
+    queued = -requests / request_rate if request_rate else 0.0
+    behind = max(queued, -tokens / token_rate if token_rate else 0.0, 0.0)
     paused = max(0.0, state.paused_until - now)
     probing = state.learned_rps and not state.ceiling_rps and limits.requests_per_second == _probed(state)
-    if probing and request_rate and (early := behind - max(LEARNED_HORIZON, 1 / request_rate)) > PROBE_POLL:
+    if probing and request_rate and (early := queued - max(LEARNED_HORIZON, 1 / request_rate)) > PROBE_POLL:
         # Not reserved yet (see LEARNED_HORIZON): look again when it would be, at whatever rate is learned then.
+        # Only the queue of requests is held back, as it is the rate being probed: a request of more tokens than
+        # the token bucket holds waits past the horizon whatever happens (the bucket stops filling at its
+        # capacity), and held back for that it was never reserved (a free-tier job of full batches hung).
         wait = paused + early
         if max_wait is not None and wait > max_wait:
             return None, state.generation
@@ -999,14 +1014,19 @@ class RateBudget:
 
     # --- the interface ------------------------------------------------------------------------------------------
 
-    def acquire(self, tokens: int, *, deadline: float | None = None, stopped: threading.Event | None = None) -> bool:
+    def acquire(
+        self, tokens: int | Callable[[], int], *, deadline: float | None = None, stopped: threading.Event | None = None
+    ) -> bool:
         """Wait until a request of `tokens` tokens fits; False if `stopped` was set meanwhile (nothing is sent then).
 
-        `deadline` (a `time.monotonic()` moment): raise `DeadlineExceededError` rather than wait past it.
+        `tokens` may be a function, asked again before each reservation: a cost that depends on what the budget
+        learns during the wait (the guard's: exact once a tokens/min limit is learned). `deadline` (a
+        `time.monotonic()` moment): raise `DeadlineExceededError` rather than wait past it.
         """
+        cost = tokens if callable(tokens) else functools.partial(int, tokens)
         held: int | None = None
         while True:
-            wait, held = self._reserve(tokens, held, deadline)
+            wait, held = self._reserve(cost(), held, deadline)
             if wait <= 0:
                 return True
             if stopped is None:
@@ -1031,16 +1051,18 @@ class RateBudget:
         return stopped.is_set()
 
     async def acquire_async(
-        self, tokens: int, *, deadline: float | None = None, stopped: threading.Event | None = None
+        self, tokens: int | Callable[[], int], *, deadline: float | None = None, stopped: threading.Event | None = None
     ) -> bool:
         """`acquire` for asyncio: waits without blocking the event loop; False if `stopped` was set meanwhile.
 
-        The event is looked at every `STOP_POLL` seconds of a wait, so a stopped call ends its waits at once.
+        The event is looked at every `STOP_POLL` seconds of a wait, so a stopped call ends its waits at once. A
+        `tokens` function is asked in a thread (it may count a batch).
         """
+        cost = tokens if callable(tokens) else functools.partial(int, tokens)
         held: int | None = None
         while True:
-            if self.backend.blocking:
-                wait, held = await asyncio.to_thread(self._reserve, tokens, held, deadline)
+            if self.backend.blocking or callable(tokens):
+                wait, held = await asyncio.to_thread(self._reserve_cost, cost, held, deadline)
             else:
                 wait, held = self._reserve(tokens, held, deadline)
             if wait <= 0:
@@ -1053,6 +1075,9 @@ class RateBudget:
                 await asyncio.sleep(min(left, STOP_POLL))
             if stopped is not None and stopped.is_set():
                 return False
+
+    def _reserve_cost(self, cost: Callable[[], int], held: int | None, deadline: float | None) -> tuple[float, int]:
+        return self._reserve(cost(), held, deadline)
 
     def _reserve(self, tokens: int, held: int | None, deadline: float | None) -> tuple[float, int]:
         self._check_open()
@@ -1091,6 +1116,14 @@ class RateBudget:
             self.pause(min(wait, GAVE_UP_PAUSE) if gave_up else wait)
         answer = read_answer(status, headers, tokens, asked)
         self.backend.learn(self.limits, replace(answer, gave_up=True) if gave_up else answer)
+
+    def paces_tokens(self) -> bool:
+        """Whether requests spend from a tokens/min budget (given, or learned from the service's headers).
+
+        Then a request should reserve what the service will charge, its exact count, not a bound of it.
+        """
+        self._check_open()
+        return self.limits.tokens_per_minute is not None or bool(self.backend.peek().learned_tpm)
 
     def pace(self) -> str | None:
         """The limits this budget paces to, for a progress line: "1 req/s, 500,000 tok/min (learned)"; None: none.
