@@ -325,7 +325,7 @@ def test_a_tokens_per_minute_budget_reserves_exact_counts(server: BackgroundServ
 def test_a_tokens_per_minute_limit_learned_from_the_service_reserves_exact_counts(model: str) -> None:
     # No limit given: the service's x-ratelimit-limit-tokens-minute is learned from the first answer, and every
     # request after it reserves its exact count, not the batcher's bound (3x here). Reserving the bound paced a
-    # free-tier job of full batches (1 request/s, 500,000 tokens/min) at 0.7 of its token limit.
+    # free-tier job of full batches (1 request/s, 500,000 tokens/min) at 0.8 of its token limit.
     texts = [f"{i}: " + SENTENCE * 3 for i in range(40)]
     counts, bounds = exact(model).count(texts), ByteBound().count(texts)
     budget = RecordingBudget(RateLimits())

@@ -428,7 +428,7 @@ class Call:
 
         Asked by the guard once the budget paces a tokens/min limit it learned from the service's headers (a
         given limit made the counts exact at the start): reserving the bound paced a free-tier job of full
-        batches at 0.7 of its token limit. One count at a time (the tokenizer is shared by the call's workers).
+        batches at 0.8 of its token limit. One count at a time (the tokenizer is shared by the call's workers).
         """
         with self._counting:
             counts = self.limits.count(self.pending[batch.start : batch.stop])

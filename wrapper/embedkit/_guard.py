@@ -86,7 +86,7 @@ class Guard:
 
         The batcher's count, unless it may be a bound and the budget paces a tokens/min limit it learned from the
         service (a given limit made the counts exact already): then the request's exact count. Reserving the
-        bound paced a free-tier job of full batches at 0.7 of its token limit.
+        bound paced a free-tier job of full batches at 0.8 of its token limit.
         """
         if ticket.count_exactly is None or self.budget.limits.tokens_per_minute is not None:
             return ticket.tokens

@@ -29,8 +29,9 @@ tokens teaches a request rate where no header gave one. Until the first answer o
 goes alone and the others wait for it (at most `PROBE_WAIT`): a burst of a whole window into a key limited to 1
 request/s would be refused but for one. Once a tokens/min limit is learned, each request reserves its exact token
 count (the client's guard counts it then, `acquire` asking its cost again before each try), not the batcher's
-bound, and the token bucket holds at least the request being reserved: a full batch (11,000-16,000 tokens) is more
-than half a second of the free tier's 500,000 tokens/min.
+bound (3-4x the exact count for prose: reserving it paced a free-tier job of full batches at 0.8 of its token
+limit). A full batch (11,000-16,000 tokens) is more than the token bucket holds (half a second of the free tier's
+500,000 tokens/min): it is reserved below zero and waits, like any reservation made ahead.
 
 Where no header tells the request rate, it is found by probing, as few 429s as the search allows:
 
@@ -317,16 +318,9 @@ def _rates(limits: RateLimits) -> tuple[float, float]:
     return (limits.requests_per_second or 0.0) * HEADROOM, (limits.tokens_per_minute or 0.0) / 60 * HEADROOM
 
 
-def _refill(state: BudgetState, limits: RateLimits, now: float, cost: int = 0) -> None:
-    """Bring the buckets `limits` limits up to `now`, at its rates and to its capacities; leave the others alone.
-
-    The token bucket holds at least the `cost` of the request being reserved: one of more tokens than half a
-    second's is then paced by its own size. Capped at half a second, the tokens that came in while the request
-    waited for a worker (a request of 11,000 tokens at 500,000 a minute is 1.3 s of them) were lost, and such
-    requests went at 0.8 of the token limit instead of at it.
-    """
+def _refill(state: BudgetState, limits: RateLimits, now: float) -> None:
+    """Bring the buckets `limits` limits up to `now`, at its rates and to its capacities; leave the others alone."""
     requests, tokens = _capacities(limits)
-    tokens = max(tokens, float(cost))
     request_rate, token_rate = _rates(limits)
     if limits.requests_per_second is not None:
         elapsed = max(0.0, now - state.requests_updated)
@@ -382,7 +376,7 @@ def reserve(
         if max_wait is not None and wait > max_wait:
             return None, state.generation
         return wait, -1
-    _refill(state, limits, now, cost)
+    _refill(state, limits, now)
     requests, tokens = state.requests, state.tokens
     if limits.requests_per_second is not None:
         requests -= 1
