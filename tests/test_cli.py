@@ -338,11 +338,11 @@ def rounds(handled: list[float], latency: float) -> int:
 
     `handled`: when the server ran each request's handler, `latency` after the request arrived, as it answered.
     """
-    depth: dict[float, int] = {}
+    depths: list[tuple[float, int]] = []  # (answered, depth), a request each
     for moment in sorted(handled):
         arrived = moment - latency
-        depth[moment] = 1 + max((d for answered, d in depth.items() if answered < arrived), default=0)
-    return max(depth.values())
+        depths.append((moment, 1 + max((d for answered, d in depths if answered < arrived), default=0)))
+    return max(depth for _, depth in depths)
 
 
 def test_a_bulk_job_keeps_every_worker_busy_across_window_boundaries(tmp_path: Path) -> None:

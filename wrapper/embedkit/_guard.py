@@ -84,13 +84,13 @@ class Guard:
     def cost(self, ticket: Ticket) -> int:
         """The tokens a request spends from the budget: what the service will charge, as near as it is known.
 
-        The batcher's count, unless it may be a bound and the budget paces a tokens/min limit it learned from the
-        service (a given limit made the counts exact already): then the request's exact count. Reserving the
-        bound paced a free-tier job of full batches at 0.8 of its token limit.
+        The batcher's count, unless it may be a bound (the call says so: `count_exactly`) and the budget paces a
+        tokens/min limit: then the request's exact count. Reserving the bound paced a free-tier job of full
+        batches at 0.8 of its token limit.
         """
-        if ticket.count_exactly is None or self.budget.limits.tokens_per_minute is not None:
+        if ticket.count_exactly is None or not self.budget.paces_tokens():
             return ticket.tokens
-        return ticket.exact_tokens() if self.budget.paces_tokens() else ticket.tokens
+        return ticket.exact_tokens()
 
     def _reservation(self, ticket: Ticket) -> Callable[[], int] | int:
         """What `acquire` reserves for `ticket`: its cost, asked again before each try and recorded for the answer.
@@ -114,8 +114,15 @@ class Guard:
         return self.budget.acquire(self._reservation(ticket), deadline=ticket.deadline, stopped=stopped)
 
     async def admit_async(self, request: dict[str, Any], stopped: threading.Event | None = None) -> bool:
-        """`admit` for asyncio (False: the call stopped meanwhile)."""
+        """`admit` for asyncio (False: the call stopped meanwhile).
+
+        A request the budget will count exactly is counted in a thread first, so that its reservations (on the
+        event loop, unless the budget's state is behind a file) do not tokenize a batch there; only a limit learned
+        during the wait itself (the key's first answer) leaves a count to them.
+        """
         ticket = _ticket(request)
+        if ticket.count_exactly is not None:
+            await asyncio.to_thread(self.cost, ticket)
         return await self.budget.acquire_async(self._reservation(ticket), deadline=ticket.deadline, stopped=stopped)
 
     @contextlib.contextmanager

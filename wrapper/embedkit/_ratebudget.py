@@ -1050,15 +1050,15 @@ class RateBudget:
         """`acquire` for asyncio: waits without blocking the event loop; False if `stopped` was set meanwhile.
 
         The event is looked at every `STOP_POLL` seconds of a wait, so a stopped call ends its waits at once. A
-        `tokens` function is asked in a thread (it may count a batch).
+        `tokens` function is asked where the reservation is made: in a thread when the back end blocks.
         """
         cost = tokens if callable(tokens) else functools.partial(int, tokens)
         held: int | None = None
         while True:
-            if self.backend.blocking or callable(tokens):
+            if self.backend.blocking:
                 wait, held = await asyncio.to_thread(self._reserve_cost, cost, held, deadline)
             else:
-                wait, held = self._reserve(tokens, held, deadline)
+                wait, held = self._reserve_cost(cost, held, deadline)
             if wait <= 0:
                 return True
             ends = time.monotonic() + wait
