@@ -395,6 +395,74 @@ def test_vectors_are_deterministic_across_batches_orders_and_processes(server: A
     assert np.array_equal(np.frombuffer(base64.b64decode(other_process), "<f4"), forward[0])
 
 
+def _plain_densify(vectors: np.ndarray) -> np.ndarray:
+    """`_densify_many` as written first: butterflies on neighbouring pairs of each block, then the DCT row by row."""
+    from embedkit_server._embeddings import _dct_matrix
+
+    count, size = vectors.shape
+    block = 1
+    while block < 1024 and size % (block * 2) == 0:
+        block *= 2
+    rows, half = size // block, 1
+    mixed = vectors.reshape(count, rows, block)
+    while half < block:
+        pairs = mixed.reshape(count, rows, -1, 2, half)
+        mixed = np.stack((pairs[:, :, :, 0] + pairs[:, :, :, 1], pairs[:, :, :, 0] - pairs[:, :, :, 1]), axis=3)
+        half *= 2
+    mixed = mixed.reshape(count, rows, block) / np.sqrt(block)
+    if rows > 1:
+        mixed = np.stack([_dct_matrix(rows) @ one for one in mixed])
+    return mixed.reshape(count, size)
+
+
+def _plain_float16_rounding(row: np.ndarray) -> np.ndarray:
+    """`to_float16_precision` of one row as written first: a stable argsort of the helpful flips' gains."""
+    near = row.astype(np.float16).astype(np.float64)
+    away = np.nextafter(near.astype(np.float16), np.where(row > near, np.inf, -np.inf).astype(np.float16))
+    other = np.where(row == near, near, away.astype(np.float64))
+    error = float(np.dot(near, near)) - 1.0
+    gains = other**2 - near**2
+    helpful = np.flatnonzero(np.sign(gains) == -np.sign(error)) if error else np.zeros(0, np.intp)
+    if len(helpful):
+        order = helpful[np.argsort(np.abs(gains[helpful]), kind="stable")]
+        costs = np.abs(np.concatenate(([error], error + np.cumsum(gains[order]))))
+        flips = int(np.argmin(costs))
+        near[order[:flips]] = other[order[:flips]]
+    return near.astype(np.float32)
+
+
+@pytest.mark.parametrize("size", [1, 7, 12, 100, 1024, 1536, 3072])
+def test_the_fast_transforms_give_the_values_of_the_plain_ones_bit_for_bit(size: int) -> None:
+    # The server's butterflies run on a transposed copy, and its rounding sorts integer keys: both are there for
+    # speed (a 100,000-text batch job is bound by them), and a vector must not change by a bit for it.
+    from embedkit_server._embeddings import _densify_many, to_float16_precision
+
+    generator = np.random.default_rng(size)
+    sparse = generator.standard_normal((40, size)) * (generator.random((40, size)) < 0.05)
+    sparse[:, 0] += 1.0  # no all-zero row
+    dense = _densify_many(sparse)
+    assert np.array_equal(dense, _plain_densify(sparse))
+    unit = dense / np.linalg.norm(dense, axis=1, keepdims=True)
+    fast = to_float16_precision(unit)
+    plain = np.vstack([_plain_float16_rounding(row) for row in unit])
+    assert np.array_equal(fast.view(np.uint32), plain.view(np.uint32))
+
+
+def test_a_flips_gain_leaves_the_low_bits_its_sort_key_gives_the_column_free() -> None:
+    from embedkit_server._embeddings import _COLUMN_BITS
+
+    # Every finite float16 and its neighbours on both sides: the difference of their squares, in float64.
+    values = np.arange(0x10000, dtype=np.uint16).view(np.float16)
+    values = values[np.isfinite(values)]
+    for direction in (np.float16(np.inf), np.float16(-np.inf)):
+        with np.errstate(over="ignore"):  # the largest float16's neighbour away from zero is infinite
+            neighbours = np.nextafter(values, direction)
+        finite = np.isfinite(neighbours)
+        near, other = values[finite].astype(np.float64), neighbours[finite].astype(np.float64)
+        bits = np.abs(other**2 - near**2).view(np.int64)
+        assert not (bits & ((1 << _COLUMN_BITS) - 1)).any()
+
+
 def test_vectors_are_unit_length_and_texts_sharing_words_are_closer(server: Any, auth: dict[str, str]) -> None:
     matrix = vectors(embed(server, auth, model="mistral-embed", input=TEXTS).json())
     assert matrix.shape == (4, 1024)

@@ -16,6 +16,7 @@ of a multipart form are read like query parameters (FastAPI's form fields are te
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -269,9 +270,20 @@ class Contract:
 
     @classmethod
     def load(cls, path: Path = BUNDLED_SPEC) -> Contract:
+        """The contract of the document at `path`, read once a process for each version of the file.
+
+        Reading it took 0.2 s, and a test suite starts hundreds of in-process servers (a stateful fuzz run, one
+        per scenario); a contract is immutable, so every server of the process shares it.
+        """
+        status = path.stat()
+        return _read_contract(path.resolve(), status.st_mtime_ns, status.st_size)
+
+    @classmethod
+    def read(cls, path: Path) -> Contract:
         """Read the document and compile a validator per request body."""
-        with path.open(encoding="utf-8") as handle:
-            spec = yaml.safe_load(handle)
+        # The C parser where PyYAML has it: six times faster on the 100 kB contract.
+        with path.open("rb") as handle:
+            spec = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe
         operations = {}
         components = spec["components"]
         for route, item in spec["paths"].items():
@@ -324,3 +336,10 @@ def _parameter(definition: dict[str, Any], components: dict[str, Any]) -> Parame
         definition["name"], definition["in"], bool(definition.get("required")), schema, validator,
         _reading_schema(definition["schema"], components),
     )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _read_contract(path: Path, mtime_ns: int, size: int) -> Contract:
+    """`Contract.read`, remembered by path and by what says the file changed (its modification time and size)."""
+    del mtime_ns, size  # the cache's key only
+    return Contract.read(path)

@@ -104,6 +104,11 @@ def compute_vectors(model: str, dimension: int, texts: list[str]) -> np.ndarray[
     return to_float16_precision(dense)
 
 
+# The bits of a sort key of `to_float16_precision` that hold a column (up to 2**29 components).
+_COLUMN_BITS = 29
+_COLUMN_MASK = np.int64((1 << _COLUMN_BITS) - 1)
+
+
 def to_float16_precision(vectors: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float32]]:
     """Unit rows rounded to float16-precision values (as float32), still of unit length to about 1e-6.
 
@@ -115,18 +120,26 @@ def to_float16_precision(vectors: np.ndarray[Any, np.dtype[np.float64]]) -> np.n
     the norm is as close to 1 as one more flip could make it. Deterministic: a row's rounding depends on that row.
     """
     exact = np.atleast_2d(vectors).astype(np.float64)
-    near = exact.astype(np.float16).astype(np.float64)
-    # The float16 on the other side of the exact value (the same, where rounding was exact).
-    away = np.nextafter(near.astype(np.float16), np.where(exact > near, np.inf, -np.inf).astype(np.float16))
-    other = np.where(exact == near, near, away.astype(np.float64))
+    rounded = exact.astype(np.float16)
+    near = rounded.astype(np.float64)
+    # The float16 on the other side of the exact value; a component rounded exactly has no other rounding (no gain).
+    other = np.nextafter(rounded, np.where(exact > near, np.float16(np.inf), np.float16(-np.inf))).astype(np.float64)
+    gains = np.where(exact == near, 0.0, other**2 - near**2)  # how much each flip changes the squared norm
+    gain_signs = np.sign(gains)
+    # Each |gain| with its column in the bits below its significant ones, so that a plain sort of these integers is
+    # the order by size, ties by column (a stable argsort's, at a quarter of its cost). A gain is the difference of
+    # the squares of two neighbouring float16 values: at most 23 significant bits of float64's 53, so the low
+    # `_COLUMN_BITS` bits of a non-negative float64, whose bits order like the value, are zero (tested exhaustively).
+    sort_keys = np.abs(gains).view(np.int64) | np.arange(exact.shape[1], dtype=np.int64)
     for row in range(exact.shape[0]):
         error = float(np.dot(near[row], near[row])) - 1.0
-        gains = other[row] ** 2 - near[row] ** 2  # how much each flip changes the squared norm
-        helpful = np.flatnonzero(np.sign(gains) == -np.sign(error)) if error else np.zeros(0, np.intp)
-        if not len(helpful):
+        if not error:
             continue
-        order = helpful[np.argsort(np.abs(gains[helpful]), kind="stable")]
-        remaining = error + np.cumsum(gains[order])
+        keys = np.sort(sort_keys[row, gain_signs[row] == -np.sign(error)])
+        if not len(keys):
+            continue
+        order = keys & _COLUMN_MASK
+        remaining = error + np.cumsum(gains[row, order])
         # Flip the first k, k chosen where |remaining| is smallest (0 flips: the error as it is).
         costs = np.abs(np.concatenate(([error], remaining)))
         flips = int(np.argmin(costs))
@@ -158,13 +171,20 @@ def _densify_many(vectors: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[
     block = 1
     while block < 1024 and size % (block * 2) == 0:
         block *= 2
-    rows, half = size // block, 1
-    mixed = vectors.reshape(count, rows, block)
+    rows, width = size // block, count * (size // block)
+    # The position within a block outermost: each butterfly then adds and subtracts two contiguous slabs of every
+    # block of every row, not neighbouring pairs (2.5x faster); the same additions, so the same values.
+    mixed = np.ascontiguousarray(vectors.reshape(width, block).T)
+    spare = np.empty_like(mixed)
+    half = 1
     while half < block:
-        pairs = mixed.reshape(count, rows, -1, 2, half)
-        mixed = np.stack((pairs[:, :, :, 0] + pairs[:, :, :, 1], pairs[:, :, :, 0] - pairs[:, :, :, 1]), axis=3)
+        pairs, out = mixed.reshape(-1, 2, half, width), spare.reshape(-1, 2, half, width)
+        np.add(pairs[:, 0], pairs[:, 1], out=out[:, 0])
+        np.subtract(pairs[:, 0], pairs[:, 1], out=out[:, 1])
+        mixed, spare = spare, mixed
         half *= 2
-    mixed = mixed.reshape(count, rows, block) / np.sqrt(block)
+    # Back in row order, C-contiguous as before: the DCT's product below rounds by the memory layout it is given.
+    mixed = np.ascontiguousarray(mixed.T).reshape(count, rows, block) / np.sqrt(block)
     if rows > 1:
         # Mix the blocks too (an orthogonal DCT, whose first row averages them), so that the leading components,
         # which a shorter output_dimension keeps, summarise every feature and not only the first block's. One
