@@ -47,7 +47,7 @@ from ._result import EmbeddingResult, Usage
 from ._security import APIKey, check_transport, wrap
 from ._services import SERVICES, Service
 from ._similarity import normalize
-from ._tokens import counter_for, mode_of
+from ._tokens import mode_of
 
 logger = logging.getLogger("embedkit")
 
@@ -431,7 +431,7 @@ class Call:
         batches at 0.8 of its token limit. One count at a time (the tokenizer is shared by the call's workers).
         """
         with self._counting:
-            return int(sum(counter_for(self.limits.model, "exact").count(self.pending[batch.start : batch.stop])))
+            return int(sum(self.limits.counter.count(self.pending[batch.start : batch.stop])))
 
     def answer(self, response: httpx.Response, batch: Batch, content: bytes | memoryview | None = None) -> Outcome:
         """What an answer to `batch` means for this call: rows recorded (DONE), or what the policy says.
